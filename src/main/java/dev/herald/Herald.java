@@ -1,0 +1,202 @@
+package dev.herald;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.logging.Logger;
+
+import dev.herald.auth.TokenIssuer;
+import dev.herald.auth.TokenVerifier;
+import dev.herald.http.Routes;
+import dev.herald.http.LongLivedStreams;
+import dev.herald.http.Errors;
+import dev.herald.hub.Broker;
+import dev.herald.hub.ConnectionLimits;
+import dev.herald.hub.Hub;
+import dev.herald.hub.LocalBroker;
+import dev.herald.hub.LocalPresence;
+import dev.herald.hub.PresenceTracker;
+import dev.herald.metrics.HeraldMetrics;
+
+import io.helidon.common.configurable.Resource;
+import io.helidon.common.pki.Keys;
+import io.helidon.common.tls.Tls;
+import io.helidon.config.Config;
+import io.helidon.health.HealthCheckResponse;
+import io.helidon.health.HealthCheckType;
+import io.helidon.metrics.api.MeterRegistry;
+import io.helidon.metrics.api.Metrics;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.WebServerConfig;
+import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.observe.ObserveFeature;
+import io.helidon.webserver.observe.health.HealthObserver;
+import io.helidon.webserver.observe.metrics.MetricsObserver;
+
+/**
+ * One running Herald pod: the parts wired together and the web server. {@link Main} starts one; tests start
+ * several in one JVM (each has its own meters). Thread-safe: {@link #shutdown} may come from any thread.
+ */
+public final class Herald {
+    private static final Logger LOG = Logger.getLogger(Herald.class.getName());
+
+    private final WebServer server;
+    private final Hub hub;
+    private final Broker broker;
+    private final Settings settings;
+    private volatile boolean draining;
+    private volatile boolean stopped;
+
+    private Herald(Config config) {
+        this.settings = Settings.from(config.get("herald"));
+        byte[] secret = secret(settings.auth());
+        this.broker = broker(settings);
+        MeterRegistry registry = Metrics.createMeterRegistry();
+        ConnectionLimits limits = new ConnectionLimits(settings.sse().maxConnections(),
+                                                       settings.sse().maxConnectionsPerUser());
+        Hub[] hubRef = new Hub[1];
+        HeraldMetrics metrics = new HeraldMetrics(registry, limits::open, () -> hubRef[0].channelCount());
+        this.hub = new Hub(broker, metrics);
+        hubRef[0] = hub;
+        PresenceTracker presence = new PresenceTracker(new LocalPresence(), broker);
+
+        HttpRouting.Builder routing = HttpRouting.builder();
+        Routes.register(routing, new Routes.Parts(hub, presence, limits, metrics, settings,
+                                                  new TokenVerifier(secret, settings.auth().issuer().orElse(null),
+                                                                    settings.auth().audience().orElse(null)),
+                                                  settings.auth().devMode() ? new TokenIssuer(secret) : null,
+                                                  () -> draining));
+
+        WebServerConfig.Builder builder = WebServer.builder()
+                .config(config.get("server"))
+                .featuresDiscoverServices(false)
+                .shutdownHook(false)
+                .directHandlers(Errors.directHandlers())
+                .addConnectionSelector(LongLivedStreams.selector())
+                .addFeature(ObserveFeature.builder()
+                                    .observersDiscoverServices(false)
+                                    .addObserver(MetricsObserver.builder().meterRegistry(registry).build())
+                                    .addObserver(HealthObserver.builder()
+                                                         .details(true)
+                                                         .addCheck(this::readiness, HealthCheckType.READINESS, "herald-ready")
+                                                         .addCheck(() -> HealthCheckResponse.builder().status(true).build(),
+                                                                   HealthCheckType.LIVENESS, "herald-live")
+                                                         .build())
+                                    .build())
+                .routing(routing);
+        settings.tls().keystore().ifPresent(path -> builder.tls(tls(settings.tls(), path)));
+        this.server = builder.build().start();
+        LOG.info(() -> "Herald listening on port " + server.port() + " (" + mode() + " mode"
+                       + (settings.tls().keystore().isPresent() ? ", TLS" : "") + ")");
+    }
+
+    /** Starts a pod with the given configuration (the root, with {@code server} and {@code herald} sections). */
+    public static Herald start(Config config) {
+        return new Herald(config);
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    public Hub hub() {
+        return hub;
+    }
+
+    public boolean draining() {
+        return draining;
+    }
+
+    /**
+     * Stops gracefully: readiness goes down and new streams are refused, open streams get a jittered
+     * {@code retry:} and end, then the server stops. Returns within {@code herald.sse.shutdown-grace} or so.
+     */
+    public synchronized void shutdown() {
+        if (stopped) {
+            return;
+        }
+        drain();
+        long deadline = System.nanoTime() + settings.sse().shutdownGrace().toNanos();
+        while (hub.subscriptionCount() > 0 && System.nanoTime() < deadline) {
+            hub.awaitNoSubscriptions(Duration.ofMillis(50));
+        }
+        stop();
+    }
+
+    /** The first half of {@link #shutdown}: readiness down, new streams refused, open streams told to go. */
+    public synchronized void drain() {
+        if (draining) {
+            return;
+        }
+        draining = true;
+        LOG.info("Draining: closing " + hub.subscriptionCount() + " streams");
+        hub.shutdown();
+    }
+
+    /** Stops the server and the broker at once. */
+    public synchronized void stop() {
+        if (stopped) {
+            return;
+        }
+        stopped = true;
+        draining = true;
+        hub.shutdown();
+        server.stop();
+        broker.close();
+        LOG.info("Herald stopped");
+    }
+
+    private HealthCheckResponse readiness() {
+        boolean ready = !draining && broker.ready();
+        return HealthCheckResponse.builder()
+                .status(ready)
+                .detail("draining", draining)
+                .detail("broker", broker.ready() ? "up" : "down")
+                .build();
+    }
+
+    private String mode() {
+        return settings.redis().url().isPresent() ? "clustered" : "embedded";
+    }
+
+    private static Broker broker(Settings settings) {
+        if (settings.redis().url().isPresent()) {
+            throw new StartupException("herald.redis.url is set, but clustered mode is not part of this build yet");
+        }
+        return new LocalBroker(settings.history().size(), settings.history().ttl());
+    }
+
+    private static byte[] secret(Settings.Auth auth) {
+        if (auth.secret().isPresent()) {
+            byte[] secret = auth.secret().get().getBytes(StandardCharsets.UTF_8);
+            if (secret.length < 32) {
+                throw new StartupException("the JWT secret (HERALD_JWT_SECRET / herald.auth.jwt.secret) "
+                                           + "must be at least 32 bytes");
+            }
+            return secret;
+        }
+        if (!auth.devMode()) {
+            throw new StartupException("no JWT secret: set HERALD_JWT_SECRET (or herald.auth.jwt.secret), "
+                                       + "or turn on dev mode for a laptop (HERALD_DEV_MODE=true)");
+        }
+        LOG.warning("DEV MODE: tokens are signed with a random secret and anyone can get one at POST /dev/token. "
+                    + "Never run this in production.");
+        byte[] random = new byte[32];
+        new SecureRandom().nextBytes(random);
+        return random;
+    }
+
+    private static Tls tls(Settings.Tls tls, String path) {
+        Keys keys = Keys.builder()
+                .keystore(store -> store.keystore(Resource.create(Path.of(path)))
+                        .type(tls.type())
+                        .passphrase(tls.password().toCharArray())
+                        .keyAlias(tls.alias()))
+                .build();
+        return Tls.builder()
+                .privateKey(keys)
+                .privateKeyCertChain(keys)
+                .build();
+    }
+}

@@ -1,0 +1,84 @@
+package dev.herald;
+
+import java.time.Duration;
+import java.util.Optional;
+
+import io.helidon.config.Config;
+
+/**
+ * Every {@code herald.*} setting, read once at start into records with named defaults.
+ * The keys are documented in {@code config/application.yaml}.
+ */
+public record Settings(Sse sse, History history, Events events, Auth auth, Tls tls, Redis redis) {
+
+    /** {@code herald.sse.*}: the SSE streams. */
+    public record Sse(Duration heartbeat, int queueCapacity, int maxConnections, int maxConnectionsPerUser,
+                      int maxChannels, Duration retry, Duration shutdownGrace) {
+        static Sse from(Config c) {
+            return new Sse(c.get("heartbeat").as(Duration.class).orElse(Duration.ofSeconds(15)),
+                           c.get("queue-capacity").asInt().orElse(1024),
+                           c.get("max-connections").asInt().orElse(10_000),
+                           c.get("max-connections-per-user").asInt().orElse(20),
+                           c.get("max-channels").asInt().orElse(16),
+                           c.get("retry").as(Duration.class).orElse(Duration.ofSeconds(3)),
+                           c.get("shutdown-grace").as(Duration.class).orElse(Duration.ofSeconds(10)));
+        }
+    }
+
+    /** {@code herald.history.*}: events kept per channel for resume. */
+    public record History(int size, Duration ttl) {
+        static History from(Config c) {
+            return new History(c.get("size").asInt().orElse(1000),
+                               c.get("ttl").as(Duration.class).orElse(Duration.ofHours(1)));
+        }
+    }
+
+    /** {@code herald.events.*}: limits on one event. */
+    public record Events(int maxBytes) {
+        static Events from(Config c) {
+            return new Events(c.get("max-bytes").asInt().orElse(16 * 1024));
+        }
+    }
+
+    /** {@code herald.auth.*}: tokens. */
+    public record Auth(boolean devMode, Optional<String> secret, Optional<String> issuer, Optional<String> audience,
+                       Optional<String> cookie) {
+        static Auth from(Config c) {
+            return new Auth(c.get("dev-mode").asBoolean().orElse(false),
+                            nonBlank(c.get("jwt.secret")),
+                            nonBlank(c.get("jwt.issuer")),
+                            nonBlank(c.get("jwt.audience")),
+                            nonBlank(c.get("cookie")));
+        }
+    }
+
+    /** {@code herald.tls.*}: HTTPS (and so HTTP/2 for browsers) when a keystore is configured. */
+    public record Tls(Optional<String> keystore, String password, String type, String alias) {
+        static Tls from(Config c) {
+            return new Tls(nonBlank(c.get("keystore")),
+                           c.get("password").asString().orElse(""),
+                           c.get("type").asString().orElse("PKCS12"),
+                           c.get("alias").asString().orElse("1"));
+        }
+    }
+
+    /** {@code herald.redis.*}: clustered mode when a URL is set. */
+    public record Redis(Optional<String> url) {
+        static Redis from(Config c) {
+            return new Redis(nonBlank(c.get("url")));
+        }
+    }
+
+    public static Settings from(Config herald) {
+        return new Settings(Sse.from(herald.get("sse")),
+                            History.from(herald.get("history")),
+                            Events.from(herald.get("events")),
+                            Auth.from(herald.get("auth")),
+                            Tls.from(herald.get("tls")),
+                            Redis.from(herald.get("redis")));
+    }
+
+    private static Optional<String> nonBlank(Config c) {
+        return c.asString().asOptional().filter(s -> !s.isBlank());
+    }
+}

@@ -1,0 +1,8 @@
+package dev.herald;
+
+/** Herald cannot start with this configuration; the message is the one-line reason for the operator. */
+public final class StartupException extends RuntimeException {
+    public StartupException(String message) {
+        super(message);
+    }
+}

@@ -1,0 +1,47 @@
+package dev.herald.auth;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.List;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+
+/** Signs HS256 tokens with the shared secret: the dev-mode token endpoint and tests use it. Thread-safe. */
+public final class TokenIssuer {
+    private final MACSigner signer;
+
+    public TokenIssuer(byte[] secret) {
+        try {
+            this.signer = new MACSigner(secret);
+        } catch (JOSEException e) {
+            throw new IllegalArgumentException("the JWT secret must be at least 32 bytes (256 bits)", e);
+        }
+    }
+
+    public String issue(String userId, String name, List<String> roles, Duration validity) {
+        Instant now = Instant.now();
+        JWTClaimsSet.Builder claims = new JWTClaimsSet.Builder()
+                .subject(userId)
+                .issueTime(Date.from(now))
+                .expirationTime(Date.from(now.plus(validity)));
+        if (name != null) {
+            claims.claim("name", name);
+        }
+        if (!roles.isEmpty()) {
+            claims.claim("roles", roles);
+        }
+        SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), claims.build());
+        try {
+            jwt.sign(signer);
+        } catch (JOSEException e) {
+            throw new IllegalStateException("cannot sign a token", e);
+        }
+        return jwt.serialize();
+    }
+}

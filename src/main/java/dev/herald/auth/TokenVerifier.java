@@ -1,0 +1,113 @@
+package dev.herald.auth;
+
+import java.text.ParseException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.jwk.source.ImmutableSecret;
+import com.nimbusds.jose.proc.BadJOSEException;
+import com.nimbusds.jose.proc.JWSVerificationKeySelector;
+import com.nimbusds.jose.proc.SecurityContext;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.proc.BadJWTException;
+import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
+import com.nimbusds.jwt.proc.DefaultJWTProcessor;
+import com.nimbusds.jwt.proc.ExpiredJWTException;
+
+/**
+ * Verifies HS256/384/512 JWTs against the shared secret: signature, {@code exp} (required), {@code nbf},
+ * {@code iss}/{@code aud} when configured, with 30 s of clock skew. Thread-safe after construction.
+ */
+public final class TokenVerifier {
+    static final int MAX_SKEW_SECONDS = 30;
+    private static final int MAX_TOKEN_LENGTH = 8192;
+
+    private final DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
+
+    /**
+     * @param secret   the HMAC secret, at least 32 bytes
+     * @param issuer   required {@code iss}, or null
+     * @param audience required {@code aud}, or null
+     */
+    public TokenVerifier(byte[] secret, String issuer, String audience) {
+        if (secret.length < 32) {
+            throw new IllegalArgumentException("the JWT secret must be at least 32 bytes (256 bits)");
+        }
+        processor.setJWSKeySelector(new JWSVerificationKeySelector<>(
+                Set.of(JWSAlgorithm.HS256, JWSAlgorithm.HS384, JWSAlgorithm.HS512), new ImmutableSecret<>(secret)));
+        JWTClaimsSet.Builder exact = new JWTClaimsSet.Builder();
+        if (issuer != null) {
+            exact.issuer(issuer);
+        }
+        DefaultJWTClaimsVerifier<SecurityContext> claims = new DefaultJWTClaimsVerifier<>(
+                audience, exact.build(), new HashSet<>(Arrays.asList("sub", "exp")));
+        claims.setMaxClockSkew(MAX_SKEW_SECONDS);
+        processor.setJWTClaimsSetVerifier(claims);
+    }
+
+    public Principal verify(String token) {
+        if (token == null || token.isBlank()) {
+            throw new AuthException("missing", "a bearer token is required");
+        }
+        if (token.length() > MAX_TOKEN_LENGTH) {
+            throw new AuthException("malformed", "the token is too long");
+        }
+        JWTClaimsSet claims;
+        try {
+            claims = processor.process(token, null);
+        } catch (ParseException e) {
+            throw new AuthException("malformed", "the token is not a valid JWT");
+        } catch (ExpiredJWTException e) {
+            throw new AuthException("expired", "the token has expired");
+        } catch (BadJWTException e) {
+            throw new AuthException("claims", "the token's claims are not acceptable");
+        } catch (BadJOSEException | JOSEException e) {
+            throw new AuthException("signature", "the token's signature or algorithm is not accepted");
+        }
+        try {
+            String sub = claims.getSubject();
+            String name = claims.getStringClaim("name");
+            return new Principal(sub, name == null || name.isBlank() ? sub : name, hasServiceRole(claims), patterns(claims));
+        } catch (ParseException e) {
+            throw new AuthException("claims", "the token's claims have the wrong types");
+        }
+    }
+
+    private static boolean hasServiceRole(JWTClaimsSet claims) throws ParseException {
+        Object roles = claims.getClaim("roles");
+        if (roles instanceof String s && Arrays.asList(s.split("[ ,]+")).contains("service")) {
+            return true;
+        }
+        if (roles instanceof List<?> list && list.contains("service")) {
+            return true;
+        }
+        String scope = claims.getStringClaim("scope");
+        return scope != null && Arrays.asList(scope.split(" +")).contains("service");
+    }
+
+    private static List<String> patterns(JWTClaimsSet claims) throws ParseException {
+        Object value = claims.getClaim("channels");
+        if (value == null) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
+        if (value instanceof String s) {
+            out.addAll(Arrays.asList(s.split("[ ,]+")));
+        } else {
+            for (String p : claims.getStringListClaim("channels")) {
+                out.add(p);
+            }
+        }
+        out.removeIf(String::isBlank);
+        if (out.isEmpty()) {
+            // a channels claim that names nothing allows nothing, rather than everything
+            out.add("\u0000none");
+        }
+        return List.copyOf(out);
+    }
+}

@@ -1,0 +1,76 @@
+package dev.herald.http;
+
+import java.util.Optional;
+
+import dev.herald.auth.AuthException;
+import dev.herald.auth.Principal;
+import dev.herald.auth.TokenVerifier;
+import dev.herald.metrics.HeraldMetrics;
+
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.Filter;
+import io.helidon.webserver.http.FilterChain;
+import io.helidon.webserver.http.RoutingRequest;
+import io.helidon.webserver.http.RoutingResponse;
+import io.helidon.webserver.http.ServerRequest;
+
+/**
+ * Verifies the token of every {@code /api/} request and puts the {@link Principal} in the request context;
+ * handlers read it from there, never from the body. Token from the {@code Authorization: Bearer} header,
+ * the {@code access_token} query parameter, or the configured cookie. Tokens are never logged.
+ */
+public final class AuthFilter implements Filter {
+    private final TokenVerifier verifier;
+    private final Optional<String> cookie;
+    private final HeraldMetrics metrics;
+
+    public AuthFilter(TokenVerifier verifier, Optional<String> cookie, HeraldMetrics metrics) {
+        this.verifier = verifier;
+        this.cookie = cookie;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public void filter(FilterChain chain, RoutingRequest req, RoutingResponse res) {
+        if (!req.path().path().startsWith("/api/")) {
+            chain.proceed();
+            return;
+        }
+        try {
+            Principal principal = verifier.verify(token(req));
+            req.context().register(principal);
+        } catch (AuthException e) {
+            metrics.authFailure(e.reason());
+            res.header(HeaderNames.WWW_AUTHENTICATE, "Bearer");
+            Errors.send(res, Status.UNAUTHORIZED_401, "unauthorized", e.getMessage());
+            return;
+        }
+        chain.proceed();
+    }
+
+    /** The principal the filter verified for this request. */
+    public static Principal principal(ServerRequest req) {
+        return req.context().get(Principal.class)
+                .orElseThrow(() -> new ApiException(Status.UNAUTHORIZED_401, "unauthorized", "a bearer token is required"));
+    }
+
+    private String token(RoutingRequest req) {
+        Optional<String> header = req.headers().first(HeaderNames.AUTHORIZATION);
+        if (header.isPresent()) {
+            String value = header.get();
+            if (value.regionMatches(true, 0, "Bearer ", 0, 7)) {
+                return value.substring(7).trim();
+            }
+            throw new AuthException("malformed", "the Authorization header must be 'Bearer <token>'");
+        }
+        Optional<String> query = req.query().first("access_token").asOptional();
+        if (query.isPresent()) {
+            return query.get();
+        }
+        if (cookie.isPresent()) {
+            return req.headers().cookies().first(cookie.get()).orElse(null);
+        }
+        return null;
+    }
+}

@@ -1,0 +1,57 @@
+package dev.herald.http;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import dev.herald.auth.TokenIssuer;
+import dev.herald.hub.ChannelName;
+import dev.herald.hub.EventJson;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.HeaderValues;
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+/** {@code POST /dev/token {userId, name[, roles]}}: mints a token for anyone. Registered only in dev mode. */
+public final class DevTokenService implements HttpService {
+    private static final Duration VALIDITY = Duration.ofHours(12);
+    private final TokenIssuer issuer;
+
+    DevTokenService(TokenIssuer issuer) {
+        this.issuer = issuer;
+    }
+
+    @Override
+    public void routing(HttpRules rules) {
+        rules.post("/token", this::token);
+    }
+
+    private void token(ServerRequest req, ServerResponse res) {
+        ObjectNode body = JsonBody.read(req, 4096);
+        String userId = JsonBody.text(body, "userId");
+        if (!ChannelName.isValidId(userId)) {
+            throw ApiException.badRequest("'userId' must be 1-128 characters of A-Z a-z 0-9 . _ ~ @ -");
+        }
+        JsonNode nameNode = body.get("name");
+        String name = nameNode != null && nameNode.isTextual() && !nameNode.textValue().isBlank()
+                ? nameNode.textValue() : userId;
+        if (name.length() > 128) {
+            throw ApiException.badRequest("'name' must be at most 128 characters");
+        }
+        List<String> roles = new ArrayList<>();
+        JsonNode rolesNode = body.get("roles");
+        if (rolesNode != null && rolesNode.isArray()) {
+            rolesNode.forEach(r -> roles.add(r.asText()));
+        }
+        ObjectNode answer = EventJson.MAPPER.createObjectNode();
+        answer.put("token", issuer.issue(userId, name, roles, VALIDITY));
+        res.header(HeaderValues.CONTENT_TYPE_JSON);
+        res.header(HeaderValues.create(HeaderNames.CACHE_CONTROL, "no-store"));
+        res.send(EventJson.bytes(answer));
+    }
+}

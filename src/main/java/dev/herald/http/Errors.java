@@ -1,0 +1,89 @@
+package dev.herald.http;
+
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import dev.herald.hub.EventJson;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.helidon.http.DirectHandler;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.HeaderValues;
+import io.helidon.http.HttpException;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.DirectHandlers;
+import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.ServerResponse;
+
+/** Turns every failure into a JSON {@code {"error", "message"}} answer; no stack trace ever reaches a client. */
+public final class Errors {
+    private static final Logger LOG = Logger.getLogger(Errors.class.getName());
+
+    private Errors() {
+    }
+
+    /** Registers the error handlers of the routing. */
+    public static void register(HttpRouting.Builder routing) {
+        routing.error(ApiException.class, (req, res, e) -> send(res, e));
+        routing.error(HttpException.class, (req, res, e) -> send(res, e.status(), code(e.status()), safeMessage(e)));
+        routing.error(Exception.class, (req, res, e) -> {
+            LOG.log(Level.SEVERE, "Unhandled error on " + req.prologue().method().text() + " " + req.path().path(), e);
+            send(res, Status.INTERNAL_SERVER_ERROR_500, "internal", "internal server error");
+        });
+    }
+
+    /** JSON answers for errors found before routing (malformed requests, oversized headers). */
+    public static DirectHandlers directHandlers() {
+        DirectHandler json = (request, eventType, status, headers, message) -> {
+            headers.set(HeaderValues.CONTENT_TYPE_JSON);
+            return DirectHandler.TransportResponse.builder()
+                    .status(status)
+                    .headers(headers)
+                    .entity(body(code(status), status.code() >= 500 ? "internal server error" : status.reasonPhrase()))
+                    .build();
+        };
+        DirectHandlers.Builder builder = DirectHandlers.builder();
+        for (DirectHandler.EventType type : DirectHandler.EventType.values()) {
+            builder.addHandler(type, json);
+        }
+        return builder.build();
+    }
+
+    public static void send(ServerResponse res, ApiException e) {
+        e.headers().forEach((name, value) -> res.header(HeaderNames.create(name), value));
+        send(res, e.status(), e.error(), e.getMessage());
+    }
+
+    public static void send(ServerResponse res, Status status, String error, String message) {
+        res.status(status);
+        res.header(HeaderValues.CONTENT_TYPE_JSON);
+        res.header(HeaderValues.CACHE_NO_CACHE);
+        res.send(body(error, message));
+    }
+
+    static byte[] body(String error, String message) {
+        ObjectNode node = EventJson.MAPPER.createObjectNode();
+        node.put("error", error);
+        node.put("message", message);
+        return EventJson.bytes(node);
+    }
+
+    private static String safeMessage(HttpException e) {
+        return e.status() == Status.NOT_FOUND_404 ? "no such endpoint" : e.status().reasonPhrase();
+    }
+
+    private static String code(Status status) {
+        return switch (status.code()) {
+            case 400 -> "bad_request";
+            case 401 -> "unauthorized";
+            case 403 -> "forbidden";
+            case 404 -> "not_found";
+            case 405 -> "method_not_allowed";
+            case 413 -> "payload_too_large";
+            case 415 -> "unsupported_media_type";
+            case 429 -> "too_many_requests";
+            case 503 -> "unavailable";
+            default -> status.code() >= 500 ? "internal" : "http_" + status.code();
+        };
+    }
+}

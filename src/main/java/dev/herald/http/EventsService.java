@@ -1,0 +1,144 @@
+package dev.herald.http;
+
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.function.BooleanSupplier;
+
+import dev.herald.Settings;
+import dev.herald.auth.ChannelPolicy;
+import dev.herald.auth.Principal;
+import dev.herald.hub.ChannelName;
+import dev.herald.hub.ConnectionLimits;
+import dev.herald.hub.Cursor;
+import dev.herald.hub.Hub;
+import dev.herald.hub.PresenceTracker;
+import dev.herald.hub.Subscription;
+import dev.herald.metrics.HeraldMetrics;
+
+import io.helidon.http.HeaderName;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.HeaderValues;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+/** {@code GET /api/events}: one SSE stream for up to {@code herald.sse.max-channels} channels. */
+public final class EventsService implements HttpService {
+    private static final String RETRY_AFTER_SECONDS = "5";
+    private static final HeaderName LAST_EVENT_ID = HeaderNames.create("Last-Event-ID");
+
+    private final Hub hub;
+    private final PresenceTracker presence;
+    private final ConnectionLimits limits;
+    private final HeraldMetrics metrics;
+    private final Settings.Sse settings;
+    private final BooleanSupplier draining;
+
+    public EventsService(Hub hub, PresenceTracker presence, ConnectionLimits limits, HeraldMetrics metrics,
+                         Settings.Sse settings, BooleanSupplier draining) {
+        this.hub = hub;
+        this.presence = presence;
+        this.limits = limits;
+        this.metrics = metrics;
+        this.settings = settings;
+        this.draining = draining;
+    }
+
+    @Override
+    public void routing(HttpRules rules) {
+        rules.get("/", this::stream);
+    }
+
+    private void stream(ServerRequest req, ServerResponse res) throws Exception {
+        Principal principal = AuthFilter.principal(req);
+        List<String> channels = channels(req, principal);
+        long[] resumeFrom = cursor(req, channels);
+        if (draining.getAsBoolean()) {
+            metrics.connectionRejected("shutting_down");
+            throw unavailable("this pod is shutting down; connect to another");
+        }
+        ConnectionLimits.Outcome outcome = limits.acquire(principal.userId());
+        if (outcome == ConnectionLimits.Outcome.POD_FULL) {
+            metrics.connectionRejected("pod_full");
+            throw unavailable("this pod is at its connection limit");
+        }
+        if (outcome == ConnectionLimits.Outcome.USER_FULL) {
+            metrics.connectionRejected("user_full");
+            throw new ApiException(Status.TOO_MANY_REQUESTS_429, "too_many_connections",
+                                   "at most " + settings.maxConnectionsPerUser() + " open streams per user",
+                                   Map.of("Retry-After", RETRY_AFTER_SECONDS));
+        }
+        try {
+            Subscription subscription = new Subscription(channels, principal.userId(), settings.queueCapacity());
+            hub.register(subscription);
+            try {
+                SseStream stream = new SseStream(subscription, hub.broker(), metrics, resumeFrom);
+                stream.prepare();
+                if (!principal.service()) {
+                    presence.joined(channels, principal.userId(), principal.userName());
+                }
+                res.status(Status.OK_200);
+                res.header(HeaderValues.create(HeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8"));
+                res.header(HeaderNames.CACHE_CONTROL, "no-cache");
+                res.header("X-Accel-Buffering", "no");
+                stream.run(res.outputStream(), settings.retry().toMillis(), settings.heartbeat().toMillis(),
+                             settings.retry().toMillis());
+            } finally {
+                hub.unregister(subscription);
+                if (!principal.service()) {
+                    presence.left(channels, principal.userId(), principal.userName());
+                }
+            }
+        } finally {
+            limits.release(principal.userId());
+        }
+    }
+
+    /** The requested channels, validated, authorized, distinct and sorted. */
+    private List<String> channels(ServerRequest req, Principal principal) {
+        List<String> requested = req.query().all("channel", List::of);
+        if (requested.isEmpty()) {
+            throw ApiException.badRequest("at least one 'channel' query parameter is required");
+        }
+        if (requested.size() > settings.maxChannels()) {
+            throw ApiException.badRequest("at most " + settings.maxChannels() + " channels per stream");
+        }
+        TreeSet<String> sorted = new TreeSet<>();
+        for (String channel : requested) {
+            if (!ChannelName.isValid(channel)) {
+                throw ApiException.badRequest("invalid channel name; expected user:<id> or channel:<id>, "
+                                              + "id of 1-128 characters A-Z a-z 0-9 . _ ~ @ -");
+            }
+            if (!ChannelPolicy.allows(principal, channel)) {
+                throw ApiException.forbidden("not allowed to subscribe to " + channel);
+            }
+            sorted.add(channel);
+        }
+        return List.copyOf(sorted);
+    }
+
+    /** Positions from {@code Last-Event-ID} (the browser's own reconnect) or {@code lastEventId}, or null. */
+    private long[] cursor(ServerRequest req, List<String> channels) {
+        String text = req.headers().first(LAST_EVENT_ID)
+                .or(() -> req.query().first("lastEventId").asOptional())
+                .filter(s -> !s.isBlank())
+                .orElse(null);
+        if (text == null) {
+            return null;
+        }
+        try {
+            return Cursor.parse(text.trim(), hub.broker().epoch(), channels);
+        } catch (IllegalArgumentException e) {
+            throw new ApiException(Status.BAD_REQUEST_400, "bad_cursor", e.getMessage()
+                    + "; reconnect without a cursor, or with one from a stream of the same channels");
+        }
+    }
+
+    private static ApiException unavailable(String message) {
+        return new ApiException(Status.SERVICE_UNAVAILABLE_503, "unavailable", message,
+                                Map.of("Retry-After", RETRY_AFTER_SECONDS));
+    }
+}

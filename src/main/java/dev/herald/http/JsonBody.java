@@ -1,0 +1,87 @@
+package dev.herald.http;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.helidon.common.media.type.MediaTypes;
+import io.helidon.http.HttpMediaType;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.ServerRequest;
+
+/** Reads a request body as one JSON object within the size, depth and type limits, or fails with a 4xx. */
+final class JsonBody {
+    static final int MAX_DEPTH = 16;
+    /** Thread-safe once built; strict: no duplicate keys, no trailing tokens. */
+    private static final ObjectMapper STRICT = JsonMapper.builder()
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .disable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+            .build();
+
+    static {
+        STRICT.getFactory().setStreamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_DEPTH).build());
+    }
+
+    private JsonBody() {
+    }
+
+    static ObjectNode read(ServerRequest req, int maxBytes) {
+        HttpMediaType type = req.headers().contentType().orElse(null);
+        if (type == null || !type.mediaType().equals(MediaTypes.APPLICATION_JSON)) {
+            throw new ApiException(Status.UNSUPPORTED_MEDIA_TYPE_415, "unsupported_media_type",
+                                   "the body must be application/json");
+        }
+        if (req.headers().contentLength().orElse(0) > maxBytes) {
+            throw tooLarge(maxBytes);
+        }
+        byte[] bytes = readAtMost(req, maxBytes);
+        JsonNode node;
+        try {
+            node = STRICT.readTree(bytes);
+        } catch (IOException e) {
+            throw ApiException.badRequest("the body is not valid JSON");
+        }
+        if (node == null || !node.isObject()) {
+            throw ApiException.badRequest("the body must be a JSON object");
+        }
+        return (ObjectNode) node;
+    }
+
+    /** A required non-blank string field. */
+    static String text(ObjectNode body, String field) {
+        JsonNode value = body.get(field);
+        if (value == null || value.isNull()) {
+            throw ApiException.badRequest("'" + field + "' is required");
+        }
+        if (!value.isTextual()) {
+            throw ApiException.badRequest("'" + field + "' must be a string");
+        }
+        return value.textValue();
+    }
+
+    static ApiException tooLarge(int maxBytes) {
+        return new ApiException(Status.REQUEST_ENTITY_TOO_LARGE_413, "payload_too_large",
+                                "the body or the event is larger than " + maxBytes + " bytes");
+    }
+
+    private static byte[] readAtMost(ServerRequest req, int maxBytes) {
+        try (InputStream in = req.content().inputStream()) {
+            byte[] bytes = in.readNBytes(maxBytes + 1);
+            if (bytes.length > maxBytes) {
+                throw tooLarge(maxBytes);
+            }
+            return bytes;
+        } catch (IOException | UncheckedIOException e) {
+            throw ApiException.badRequest("the body could not be read");
+        }
+    }
+}

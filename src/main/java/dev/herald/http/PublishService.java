@@ -1,0 +1,70 @@
+package dev.herald.http;
+
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+import dev.herald.auth.Principal;
+import dev.herald.hub.Event;
+import dev.herald.hub.EventJson;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.helidon.http.HeaderValues;
+import io.helidon.http.Status;
+import io.helidon.webserver.http.HttpRules;
+import io.helidon.webserver.http.HttpService;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+/** {@code POST /api/publish {channel, type, …}}: any event, from a backend holding a service token. */
+public final class PublishService implements HttpService {
+    private static final Pattern TYPE = Pattern.compile("[a-z0-9_.-]{1,64}");
+    /** Fields the server sets; a body that sets them is refused rather than silently changed. */
+    private static final Set<String> SERVER_FIELDS = Set.of("id", "timestamp", "userId", "userName");
+    /** Types only the server emits, since clients act on them. */
+    private static final Set<String> SERVER_TYPES = Set.of("resync", "presence");
+
+    private final Publisher publisher;
+
+    PublishService(Publisher publisher) {
+        this.publisher = publisher;
+    }
+
+    @Override
+    public void routing(HttpRules rules) {
+        rules.post("/", this::publish);
+    }
+
+    private void publish(ServerRequest req, ServerResponse res) {
+        Principal principal = AuthFilter.principal(req);
+        if (!principal.service()) {
+            throw ApiException.forbidden("publishing needs a token with the 'service' role");
+        }
+        ObjectNode body = JsonBody.read(req, publisher.maxBytes());
+        String channel = Publisher.channel(body, principal);
+        String type = JsonBody.text(body, "type");
+        if (!TYPE.matcher(type).matches()) {
+            throw ApiException.badRequest("'type' must be 1-64 characters of a-z 0-9 _ . -");
+        }
+        if (SERVER_TYPES.contains(type)) {
+            throw ApiException.badRequest("type '" + type + "' is reserved for the server");
+        }
+        ObjectNode event = EventJson.body(type, channel);
+        for (Iterator<Map.Entry<String, JsonNode>> it = body.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> field = it.next();
+            String name = field.getKey();
+            if (SERVER_FIELDS.contains(name)) {
+                throw ApiException.badRequest("'" + name + "' is set by the server");
+            }
+            if (!name.equals("type") && !name.equals("channel")) {
+                event.set(name, field.getValue());
+            }
+        }
+        Event published = publisher.publish(channel, event);
+        res.status(Status.ACCEPTED_202);
+        res.header(HeaderValues.CONTENT_TYPE_JSON);
+        res.send("{\"id\":" + published.id() + "}");
+    }
+}

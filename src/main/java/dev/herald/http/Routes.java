@@ -1,0 +1,45 @@
+package dev.herald.http;
+
+import java.util.function.BooleanSupplier;
+
+import dev.herald.Settings;
+import dev.herald.auth.TokenIssuer;
+import dev.herald.auth.TokenVerifier;
+import dev.herald.hub.ConnectionLimits;
+import dev.herald.hub.Hub;
+import dev.herald.hub.PresenceTracker;
+import dev.herald.metrics.HeraldMetrics;
+
+import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.staticcontent.StaticContentService;
+
+/** Every HTTP route of Herald, in one place. */
+public final class Routes {
+    private Routes() {
+    }
+
+    /**
+     * What the routes need.
+     *
+     * @param devTokens the dev-mode token issuer, or null when dev mode is off (then {@code /dev/token} is a 404)
+     * @param draining  true once the pod is shutting down
+     */
+    public record Parts(Hub hub, PresenceTracker presence, ConnectionLimits limits, HeraldMetrics metrics,
+                        Settings settings, TokenVerifier verifier, TokenIssuer devTokens, BooleanSupplier draining) {
+    }
+
+    public static void register(HttpRouting.Builder routing, Parts parts) {
+        Publisher publisher = new Publisher(parts.hub().broker(), parts.metrics(), parts.settings().events().maxBytes());
+        routing.addFilter(new AuthFilter(parts.verifier(), parts.settings().auth().cookie(), parts.metrics()))
+                .register("/api/events", new EventsService(parts.hub(), parts.presence(), parts.limits(),
+                                                           parts.metrics(), parts.settings().sse(), parts.draining()))
+                .register("/api/chat", new ChatService(publisher))
+                .register("/api/publish", new PublishService(publisher))
+                .register("/api/channels", new PresenceService(parts.presence()));
+        if (parts.devTokens() != null) {
+            routing.register("/dev", new DevTokenService(parts.devTokens()));
+        }
+        routing.register("/", StaticContentService.builder("web").welcomeFileName("index.html").build());
+        Errors.register(routing);
+    }
+}

@@ -1,0 +1,194 @@
+package dev.herald.http;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+import dev.herald.hub.Broker;
+import dev.herald.hub.Cursor;
+import dev.herald.hub.Event;
+import dev.herald.hub.EventJson;
+import dev.herald.hub.HubMetrics;
+import dev.herald.hub.Replay;
+import dev.herald.hub.Subscription;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.helidon.webserver.ServerConnectionException;
+
+/**
+ * Writes one subscription to its client: a {@code retry:} hint and the starting cursor, the replay of what the
+ * client missed, then live events, each batch of queued events before one flush, with a {@code : ping} comment
+ * when idle. Runs entirely on the connection's own virtual thread; every field is confined to it.
+ */
+final class SseStream {
+    private static final byte[] PING = ": ping\n\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] ID = "id: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] DATA = "\ndata: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] END = "\n\n".getBytes(StandardCharsets.US_ASCII);
+
+    private final Subscription subscription;
+    private final Broker broker;
+    private final HubMetrics metrics;
+    private final List<String> channels;
+    private final String cursorPrefix;
+    /** For each channel of the connection, the id of the last event written (or skipped as already known). */
+    private final long[] positions;
+    private final StringBuilder cursor = new StringBuilder(64);
+    private List<byte[]> replayed = List.of();
+
+    /**
+     * @param resumeFrom positions parsed from the client's cursor, or null to start from the present
+     */
+    SseStream(Subscription subscription, Broker broker, HubMetrics metrics, long[] resumeFrom) {
+        this.subscription = subscription;
+        this.broker = broker;
+        this.metrics = metrics;
+        this.channels = subscription.channels();
+        this.cursorPrefix = Cursor.prefix(broker.epoch(), channels);
+        this.positions = new long[channels.size()];
+        for (int i = 0; i < positions.length; i++) {
+            positions[i] = resumeFrom == null ? -2 : resumeFrom[i];
+        }
+    }
+
+    /**
+     * Reads what the client missed and settles where each channel starts. Must be called after the subscription
+     * was registered with the hub, so that the replay and the live queue overlap rather than leave a gap.
+     */
+    void prepare() {
+        replayed = replay();
+    }
+
+    /** Streams until the client goes away or the subscription ends; {@link #prepare} first. */
+    void run(OutputStream out, long retryMillis, long heartbeatMillis, long shutdownRetryMillis) {
+        try {
+            write(out, ("retry: " + retryMillis + "\n\n").getBytes(StandardCharsets.US_ASCII));
+            for (byte[] frame : replayed) {
+                out.write(frame);
+            }
+            // after the replay: the client's last event id now covers every channel, even those without events
+            writeCursorOnly(out);
+            out.flush();
+            metrics.eventsSent(replayed.size());
+            loop(out, heartbeatMillis * 1_000_000L);
+            if (subscription.end() == Subscription.End.SHUTDOWN) {
+                long jittered = shutdownRetryMillis / 2 + ThreadLocalRandom.current().nextLong(shutdownRetryMillis + 1);
+                write(out, ("retry: " + jittered + "\n\n").getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+            }
+        } catch (IOException | UncheckedIOException | ServerConnectionException e) {
+            // the client went away: nothing to tell it
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void loop(OutputStream out, long heartbeatNanos) throws IOException, InterruptedException {
+        List<Event> batch = new ArrayList<>();
+        while (true) {
+            batch.clear();
+            boolean open = subscription.queue().drainTo(batch, heartbeatNanos);
+            if (subscription.end() == Subscription.End.SLOW_CONSUMER || !open) {
+                return;
+            }
+            if (batch.isEmpty()) {
+                out.write(PING);
+                out.flush();
+                continue;
+            }
+            int written = 0;
+            long oldest = Long.MAX_VALUE;
+            for (Event event : batch) {
+                int index = channels.indexOf(event.channel());
+                if (index < 0 || event.id() <= positions[index]) {
+                    continue;
+                }
+                positions[index] = event.id();
+                writeEvent(out, event.data());
+                written++;
+                oldest = Math.min(oldest, event.publishedAt());
+            }
+            if (written > 0) {
+                out.flush();
+                metrics.eventsSent(written);
+                metrics.deliveryLatency(Math.max(0, System.currentTimeMillis() - oldest));
+            }
+        }
+    }
+
+    /** Reads history for every channel and settles the starting positions; returns the frames to write. */
+    private List<byte[]> replay() {
+        List<byte[]> frames = new ArrayList<>();
+        for (int i = 0; i < channels.size(); i++) {
+            String channel = channels.get(i);
+            if (positions[i] == -2) {
+                positions[i] = broker.replay(channel, Long.MAX_VALUE).head();
+                continue;
+            }
+            Replay replay = broker.replay(channel, positions[i]);
+            List<Event> events = replay.events();
+            if (!replay.complete()) {
+                long resumeAt = events.isEmpty() ? replay.head() : events.get(0).id() - 1;
+                positions[i] = resumeAt;
+                frames.add(frame(resync(channel, resumeAt)));
+            }
+            for (Event event : events) {
+                if (event.id() > positions[i]) {
+                    positions[i] = event.id();
+                    frames.add(frame(event.data()));
+                }
+            }
+        }
+        return frames;
+    }
+
+    private static byte[] resync(String channel, long id) {
+        ObjectNode body = EventJson.body("resync", channel);
+        return EventJson.withId(id, EventJson.bytes(body));
+    }
+
+    /** A frame captured during replay carries the cursor as of that point. */
+    private byte[] frame(byte[] data) {
+        cursor.setLength(0);
+        cursor.append("id: ").append(cursorPrefix);
+        Cursor.appendPositions(cursor, positions);
+        cursor.append("\ndata: ");
+        byte[] head = cursor.toString().getBytes(StandardCharsets.US_ASCII);
+        byte[] frame = new byte[head.length + data.length + 2];
+        System.arraycopy(head, 0, frame, 0, head.length);
+        System.arraycopy(data, 0, frame, head.length, data.length);
+        frame[frame.length - 2] = '\n';
+        frame[frame.length - 1] = '\n';
+        return frame;
+    }
+
+    private void writeEvent(OutputStream out, byte[] data) throws IOException {
+        out.write(ID);
+        writeCursor(out);
+        out.write(DATA);
+        out.write(data);
+        out.write(END);
+    }
+
+    /** An id-only frame: it sets the client's last event id without dispatching a message. */
+    private void writeCursorOnly(OutputStream out) throws IOException {
+        out.write(ID);
+        writeCursor(out);
+        out.write(END);
+    }
+
+    private void writeCursor(OutputStream out) throws IOException {
+        cursor.setLength(0);
+        cursor.append(cursorPrefix);
+        Cursor.appendPositions(cursor, positions);
+        out.write(cursor.toString().getBytes(StandardCharsets.US_ASCII));
+    }
+
+    private static void write(OutputStream out, byte[] bytes) throws IOException {
+        out.write(bytes);
+    }
+}

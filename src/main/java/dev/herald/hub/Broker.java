@@ -1,0 +1,45 @@
+package dev.herald.hub;
+
+import java.util.function.Consumer;
+
+/**
+ * The transport between publishers and the hubs of every pod. The hub is the same whatever the
+ * broker: {@link LocalBroker} in one process, the Redis broker across pods.
+ *
+ * <p>Contract: events of one channel reach the sink in id order, from one thread at a time;
+ * {@link #publish} returns only once the event is stored in history (so a 2xx means recoverable).
+ * Implementations are thread-safe.
+ */
+public interface Broker extends AutoCloseable {
+
+    /** Starts delivery of events of subscribed channels to {@code sink}. Called once, before anything else. */
+    void start(Consumer<Event> sink);
+
+    /**
+     * Assigns the next id of the channel, stores the event in history and publishes it.
+     *
+     * @param channel a valid channel name
+     * @param body    the event JSON object without its {@code id} field, UTF-8
+     * @return the assigned event
+     * @throws BrokerUnavailableException when the event could not be stored
+     */
+    Event publish(String channel, byte[] body);
+
+    /** Makes sure events of the channel reach the sink; delivery is active when this returns. */
+    void subscribe(String channel);
+
+    /** The pod no longer needs events of this channel. */
+    void unsubscribe(String channel);
+
+    /** Retained events with an id greater than {@code after}; {@code after < 0} means "position unknown". */
+    Replay replay(String channel, long after);
+
+    /** Identifies the history's lifetime: cursors from another epoch cannot be resumed exactly. */
+    String epoch();
+
+    /** Whether publishing is expected to work right now (readiness). */
+    boolean ready();
+
+    @Override
+    void close();
+}

@@ -1,0 +1,8 @@
+package dev.herald.hub;
+
+/** The broker could not store or publish an event; nothing was accepted. */
+public final class BrokerUnavailableException extends RuntimeException {
+    public BrokerUnavailableException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

@@ -1,0 +1,76 @@
+package dev.herald.hub;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.regex.Pattern;
+import java.util.zip.CRC32;
+
+/**
+ * The SSE event id: for every channel of a connection, the id up to which the client has received.
+ * Text form {@code <epoch>_<fingerprint>_<p1>.<p2>…}, base 36, positions in the connection's sorted channel
+ * order; the fingerprint ties it to that channel set. Opaque to clients; safe in a header and a query string.
+ */
+public final class Cursor {
+    public static final int MAX_LENGTH = 1024;
+    private static final Pattern FORM = Pattern.compile("[0-9a-z]{1,16}_[0-9a-z]{1,8}_[0-9a-z]{1,13}(\\.[0-9a-z]{1,13})*");
+
+    private Cursor() {
+    }
+
+    /** Identifies a sorted channel list. */
+    public static String fingerprint(List<String> channels) {
+        CRC32 crc = new CRC32();
+        for (String channel : channels) {
+            crc.update(channel.getBytes(StandardCharsets.UTF_8));
+            crc.update('\n');
+        }
+        return Long.toString(crc.getValue(), 36);
+    }
+
+    /** The prefix shared by every cursor of one connection. */
+    public static String prefix(String epoch, List<String> channels) {
+        return epoch + "_" + fingerprint(channels) + "_";
+    }
+
+    public static void appendPositions(StringBuilder out, long[] positions) {
+        for (int i = 0; i < positions.length; i++) {
+            if (i > 0) {
+                out.append('.');
+            }
+            out.append(Long.toString(positions[i], 36));
+        }
+    }
+
+    /**
+     * Parses a cursor given by a client for the sorted {@code channels}.
+     *
+     * @return positions, one per channel; {@code -1} everywhere when the cursor is of another epoch
+     * @throws IllegalArgumentException when it is malformed or belongs to another set of channels
+     */
+    public static long[] parse(String cursor, String epoch, List<String> channels) {
+        if (cursor.length() > MAX_LENGTH || !FORM.matcher(cursor).matches()) {
+            throw new IllegalArgumentException("malformed cursor");
+        }
+        String[] parts = cursor.split("_", 3);
+        if (!parts[1].equals(fingerprint(channels))) {
+            throw new IllegalArgumentException("the cursor belongs to another set of channels");
+        }
+        String[] numbers = parts[2].split("\\.");
+        if (numbers.length != channels.size()) {
+            throw new IllegalArgumentException("the cursor belongs to another set of channels");
+        }
+        long[] positions = new long[numbers.length];
+        boolean sameEpoch = parts[0].equals(epoch);
+        for (int i = 0; i < numbers.length; i++) {
+            try {
+                positions[i] = sameEpoch ? Long.parseLong(numbers[i], 36) : -1;
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("malformed cursor");
+            }
+            if (positions[i] < -1) {
+                throw new IllegalArgumentException("malformed cursor");
+            }
+        }
+        return positions;
+    }
+}

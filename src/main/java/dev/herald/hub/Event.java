@@ -1,0 +1,12 @@
+package dev.herald.hub;
+
+/**
+ * One event as it travels from a broker to the connections: serialized once, shared by every subscriber.
+ *
+ * @param channel     the channel it was published on, e.g. {@code channel:general}
+ * @param id          its position in the channel, assigned once by the broker, the same on every pod
+ * @param data        the complete event JSON on one line, UTF-8; never modified after construction
+ * @param publishedAt wall-clock milliseconds when the broker accepted it (for latency metrics)
+ */
+public record Event(String channel, long id, byte[] data, long publishedAt) {
+}

@@ -1,0 +1,190 @@
+package dev.herald.hub;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.logging.Logger;
+
+/**
+ * The pod's registry of local subscriptions by channel, and the dispatcher that puts each event delivered
+ * by the broker on the queue of every subscription of its channel. Dispatch never blocks on a client:
+ * a full queue ends that subscription ({@link Subscription.End#SLOW_CONSUMER}); its client resumes from history.
+ *
+ * <p>Threads: {@link #deliver} is called by the broker (one thread at a time per channel); register and
+ * unregister by connection threads. All state is in concurrent maps and per-topic locks.
+ */
+public final class Hub {
+    private static final Logger LOG = Logger.getLogger(Hub.class.getName());
+
+    private final Broker broker;
+    private final HubMetrics metrics;
+    /** Channel → its local subscribers; a topic is removed, under its lock, when its last subscriber leaves. */
+    private final Map<String, Topic> topics = new ConcurrentHashMap<>();
+    /** Every open subscription, for shutdown. */
+    private final Set<Subscription> all = ConcurrentHashMap.newKeySet();
+    /** Signalled when the last subscription leaves, for a shutdown waiting on the streams to end. */
+    private volatile boolean closed;
+    private final ReentrantLock idleLock = new ReentrantLock();
+    private final Condition idle = idleLock.newCondition();
+
+    public Hub(Broker broker, HubMetrics metrics) {
+        this.broker = broker;
+        this.metrics = metrics;
+        broker.start(this::deliver);
+    }
+
+    public Broker broker() {
+        return broker;
+    }
+
+    /** Adds the subscription to each of its channels; events published from now on reach its queue. */
+    public void register(Subscription subscription) {
+        all.add(subscription);
+        if (closed) {
+            subscription.end(Subscription.End.SHUTDOWN);
+        }
+        for (String channel : subscription.channels()) {
+            // a topic removed meanwhile is already out of the map: the second look-up creates a fresh one
+            boolean added = topic(channel).add(subscription);
+            while (!added) {
+                added = topic(channel).add(subscription);
+            }
+        }
+    }
+
+    public void unregister(Subscription subscription) {
+        if (all.remove(subscription) && all.isEmpty()) {
+            idleLock.lock();
+            try {
+                idle.signalAll();
+            } finally {
+                idleLock.unlock();
+            }
+        }
+        for (String channel : subscription.channels()) {
+            Topic topic = topics.get(channel);
+            if (topic != null) {
+                topic.remove(subscription);
+            }
+        }
+    }
+
+    /** Puts the event on the queue of every local subscriber of its channel. */
+    public void deliver(Event event) {
+        Topic topic = topics.get(event.channel());
+        if (topic == null) {
+            return;
+        }
+        for (Subscription subscription : topic.subscribers) {
+            if (!subscription.offer(event)) {
+                slowConsumer(subscription);
+            }
+        }
+    }
+
+    /** Channels with at least one local subscriber. */
+    public int channelCount() {
+        return topics.size();
+    }
+
+    public int subscriptionCount() {
+        return all.size();
+    }
+
+    /** Ends every open subscription: each writer drains what it has, sends a retry hint and closes. */
+    public void shutdown() {
+        closed = true;
+        for (Subscription subscription : all) {
+            subscription.end(Subscription.End.SHUTDOWN);
+        }
+    }
+
+    /** Waits up to {@code timeout} for every subscription to be gone. */
+    public void awaitNoSubscriptions(Duration timeout) {
+        idleLock.lock();
+        try {
+            if (!all.isEmpty()) {
+                idle.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            idleLock.unlock();
+        }
+    }
+
+    private void slowConsumer(Subscription subscription) {
+        if (subscription.end(Subscription.End.SLOW_CONSUMER)) {
+            unregister(subscription);
+            metrics.slowConsumerDisconnected();
+            LOG.warning(() -> "Disconnecting a slow consumer (queue full): " + subscription);
+        }
+        metrics.eventsDropped(HubMetrics.DropReason.SLOW_CONSUMER, 1);
+    }
+
+    private Topic topic(String channel) {
+        return topics.computeIfAbsent(channel, Topic::new);
+    }
+
+    /** One channel's local subscribers: copy-on-write array read lock-free by the dispatcher. */
+    private final class Topic {
+        private final String channel;
+        private final ReentrantLock lock = new ReentrantLock();
+        private volatile Subscription[] subscribers = new Subscription[0];
+        private boolean removed;
+
+        Topic(String channel) {
+            this.channel = channel;
+        }
+
+        /** Returns false when this topic was removed meanwhile: the caller looks it up again. */
+        boolean add(Subscription subscription) {
+            lock.lock();
+            try {
+                if (removed) {
+                    return false;
+                }
+                Subscription[] current = subscribers;
+                if (current.length == 0) {
+                    broker.subscribe(channel);
+                }
+                Subscription[] next = Arrays.copyOf(current, current.length + 1);
+                next[current.length] = subscription;
+                subscribers = next;
+                return true;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        void remove(Subscription subscription) {
+            lock.lock();
+            try {
+                Subscription[] current = subscribers;
+                int index = Arrays.asList(current).indexOf(subscription);
+                if (index < 0) {
+                    return;
+                }
+                Subscription[] next = new Subscription[current.length - 1];
+                System.arraycopy(current, 0, next, 0, index);
+                System.arraycopy(current, index + 1, next, index, current.length - index - 1);
+                subscribers = next;
+                if (next.length == 0) {
+                    removed = true;
+                    try {
+                        broker.unsubscribe(channel);
+                    } finally {
+                        topics.remove(channel, this);
+                    }
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+}

@@ -1,0 +1,34 @@
+package dev.herald.hub;
+
+/** What the hub reports about delivery; implemented with real meters outside this package. Thread-safe. */
+public interface HubMetrics {
+    /** Why an event did not reach a subscriber's stream. */
+    enum DropReason { SLOW_CONSUMER, SHUTDOWN }
+
+    void eventsSent(int count);
+
+    void eventsDropped(DropReason reason, int count);
+
+    void slowConsumerDisconnected();
+
+    /** Milliseconds from the broker accepting an event to its write to a client. */
+    void deliveryLatency(long millis);
+
+    HubMetrics NONE = new HubMetrics() {
+        @Override
+        public void eventsSent(int count) {
+        }
+
+        @Override
+        public void eventsDropped(DropReason reason, int count) {
+        }
+
+        @Override
+        public void slowConsumerDisconnected() {
+        }
+
+        @Override
+        public void deliveryLatency(long millis) {
+        }
+    };
+}

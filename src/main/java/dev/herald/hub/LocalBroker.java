@@ -1,0 +1,137 @@
+package dev.herald.hub;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+/**
+ * The in-process broker of embedded mode: ids, history and delivery in one step under a per-channel lock,
+ * so the sink sees each channel's events in id order. Idle channels are forgotten after the history TTL.
+ */
+public final class LocalBroker implements Broker {
+    /** Channel name → its log; entries are created by publishers and removed by the sweeper only. */
+    private final Map<String, ChannelLog> channels = new ConcurrentHashMap<>();
+    private final int historySize;
+    private final long ttlMillis;
+    private final String epoch = Long.toString(ThreadLocalRandom.current().nextLong(1L << 40, 1L << 45), 36);
+    private final ScheduledExecutorService sweeper;
+    private volatile Consumer<Event> sink = e -> { };
+
+    public LocalBroker(int historySize, Duration ttl) {
+        this.historySize = historySize;
+        this.ttlMillis = ttl.toMillis();
+        this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "herald-history-sweeper");
+            t.setDaemon(true);
+            return t;
+        });
+        long period = Math.max(1000, ttlMillis / 4);
+        sweeper.scheduleWithFixedDelay(this::sweep, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void start(Consumer<Event> sink) {
+        this.sink = sink;
+    }
+
+    @Override
+    public Event publish(String channel, byte[] body) {
+        while (true) {
+            ChannelLog log = channels.computeIfAbsent(channel, c -> new ChannelLog(historySize));
+            log.lock.lock();
+            try {
+                if (log.removed) {
+                    continue;
+                }
+                long id = ++log.head;
+                long now = System.currentTimeMillis();
+                Event event = new Event(channel, id, EventJson.withId(id, body), now);
+                log.history.append(event);
+                log.touched = now;
+                sink.accept(event);
+                return event;
+            } finally {
+                log.lock.unlock();
+            }
+        }
+    }
+
+    @Override
+    public void subscribe(String channel) {
+        // every published event already reaches the hub, which knows its subscribers
+    }
+
+    @Override
+    public void unsubscribe(String channel) {
+    }
+
+    @Override
+    public Replay replay(String channel, long after) {
+        ChannelLog log = channels.get(channel);
+        if (log == null) {
+            return new Replay(List.of(), after == 0, 0);
+        }
+        log.lock.lock();
+        try {
+            long head = log.head;
+            long oldest = log.history.oldestId(head);
+            if (after < 0 || after > head || after < oldest - 1) {
+                return new Replay(log.history.after(-1), false, head);
+            }
+            return new Replay(log.history.after(after), true, head);
+        } finally {
+            log.lock.unlock();
+        }
+    }
+
+    @Override
+    public String epoch() {
+        return epoch;
+    }
+
+    @Override
+    public boolean ready() {
+        return true;
+    }
+
+    @Override
+    public void close() {
+        sweeper.shutdownNow();
+    }
+
+    private void sweep() {
+        long cutoff = System.currentTimeMillis() - ttlMillis;
+        for (ChannelLog log : channels.values()) {
+            if (log.touched < cutoff && log.lock.tryLock()) {
+                try {
+                    if (log.touched < cutoff) {
+                        log.removed = true;
+                        channels.values().remove(log);
+                    }
+                } finally {
+                    log.lock.unlock();
+                }
+            }
+        }
+    }
+
+    /** One channel's id counter and history; every field is guarded by {@code lock}. */
+    private static final class ChannelLog {
+        final ReentrantLock lock = new ReentrantLock();
+        final History history;
+        long head;
+        long touched = System.currentTimeMillis();
+        boolean removed;
+
+        ChannelLog(int historySize) {
+            this.history = new History(historySize);
+        }
+    }
+}

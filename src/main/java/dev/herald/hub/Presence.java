@@ -1,0 +1,21 @@
+package dev.herald.hub;
+
+import java.util.List;
+
+/**
+ * Who is online in which shared channel, counted over all of a user's connections (on every pod, for
+ * shared implementations). Implementations are thread-safe.
+ */
+public interface Presence {
+    /** One online user of a channel. */
+    record Member(String userId, String userName, String since) {
+    }
+
+    /** Counts one more connection of the user in the channel; true when it is the user's first. */
+    boolean join(String channel, String userId, String userName);
+
+    /** Counts one connection less; true when it was the user's last. */
+    boolean leave(String channel, String userId);
+
+    List<Member> members(String channel);
+}

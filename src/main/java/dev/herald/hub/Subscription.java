@@ -1,0 +1,67 @@
+package dev.herald.hub;
+
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * One SSE connection as the hub sees it: its channels and its bounded queue. Dispatchers call
+ * {@link #offer}; everything else belongs to the connection's own writer thread.
+ */
+public final class Subscription {
+    /** Why a subscription ended before its client went away. */
+    public enum End { SLOW_CONSUMER, SHUTDOWN }
+
+    private final List<String> channels;
+    private final String userId;
+    private final EventQueue queue;
+    private final AtomicReference<End> end = new AtomicReference<>();
+
+    /**
+     * @param channels sorted, distinct channel names
+     * @param userId   who opened it, for logs
+     */
+    public Subscription(List<String> channels, String userId, int queueCapacity) {
+        this.channels = List.copyOf(channels);
+        this.userId = userId;
+        this.queue = new EventQueue(queueCapacity);
+    }
+
+    public List<String> channels() {
+        return channels;
+    }
+
+    public String userId() {
+        return userId;
+    }
+
+    public EventQueue queue() {
+        return queue;
+    }
+
+    /** Null while the subscription is open. */
+    public End end() {
+        return end.get();
+    }
+
+    boolean offer(Event event) {
+        return queue.offer(event);
+    }
+
+    /** Returns false when it had already ended. */
+    boolean end(End reason) {
+        if (!end.compareAndSet(null, reason)) {
+            return false;
+        }
+        if (reason == End.SLOW_CONSUMER) {
+            queue.discard();
+        } else {
+            queue.close();
+        }
+        return true;
+    }
+
+    @Override
+    public String toString() {
+        return "subscription of " + userId + " to " + channels;
+    }
+}
