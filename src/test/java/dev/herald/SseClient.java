@@ -145,6 +145,12 @@ public final class SseClient implements AutoCloseable {
         return events(type);
     }
 
+    /** The stream's first cursor (sent right after the replay), once it has arrived. */
+    public String awaitCursor(Duration timeout) {
+        await("the first cursor", timeout, c -> !c.lastEventId().isEmpty());
+        return lastEventId;
+    }
+
     public void awaitEnd(Duration timeout) {
         await("the end of the stream", timeout, SseClient::ended);
     }

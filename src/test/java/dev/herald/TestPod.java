@@ -6,12 +6,15 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+
+import javax.net.ssl.SSLContext;
 
 import dev.herald.auth.TokenIssuer;
 
@@ -25,13 +28,23 @@ public final class TestPod implements AutoCloseable {
 
     private final Herald herald;
     private final TokenIssuer issuer = new TokenIssuer(SECRET.getBytes(StandardCharsets.UTF_8));
-    private final HttpClient http1 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
-    private final HttpClient http2 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http1;
+    private final HttpClient http2;
+    private final String base;
 
-    private TestPod(Herald herald) {
+    private TestPod(Herald herald, SSLContext tls) {
         this.herald = herald;
+        HttpClient.Builder h1 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(5));
+        HttpClient.Builder h2 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2)
+                .connectTimeout(Duration.ofSeconds(5));
+        if (tls != null) {
+            h1.sslContext(tls);
+            h2.sslContext(tls);
+        }
+        this.http1 = h1.build();
+        this.http2 = h2.build();
+        this.base = (tls == null ? "http://127.0.0.1:" : "https://localhost:") + herald.port();
     }
 
     /** Dev mode on, the test secret, port 0; {@code overrides} are config keys such as {@code herald.sse.heartbeat}. */
@@ -42,7 +55,15 @@ public final class TestPod implements AutoCloseable {
         config.put("herald.auth.dev-mode", "true");
         config.put("herald.auth.jwt.secret", SECRET);
         config.putAll(overrides);
-        return new TestPod(Herald.start(HeraldConfig.withOverrides(config)));
+        SSLContext tls = null;
+        if (config.containsKey("herald.tls.keystore")) {
+            try {
+                tls = TestTls.trusting(Path.of(config.get("herald.tls.keystore")));
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        }
+        return new TestPod(Herald.start(HeraldConfig.withOverrides(config)), tls);
     }
 
     public static TestPod start() {
@@ -58,7 +79,7 @@ public final class TestPod implements AutoCloseable {
     }
 
     public URI uri(String pathAndQuery) {
-        return URI.create("http://127.0.0.1:" + port() + pathAndQuery);
+        return URI.create(base + pathAndQuery);
     }
 
     public HttpClient client(HttpClient.Version version) {

@@ -5,6 +5,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -120,9 +121,13 @@ final class SseStream {
         }
     }
 
-    /** Reads history for every channel and settles the starting positions; returns the frames to write. */
+    /**
+     * Reads history for every channel and settles the starting positions; returns the frames to write: resync
+     * notices first, then the missed events of all channels in publication order.
+     */
     private List<byte[]> replay() {
         List<byte[]> frames = new ArrayList<>();
+        List<Event> missed = new ArrayList<>();
         for (int i = 0; i < channels.size(); i++) {
             String channel = channels.get(i);
             if (positions[i] == -2) {
@@ -132,15 +137,17 @@ final class SseStream {
             Replay replay = broker.replay(channel, positions[i]);
             List<Event> events = replay.events();
             if (!replay.complete()) {
-                long resumeAt = events.isEmpty() ? replay.head() : events.get(0).id() - 1;
-                positions[i] = resumeAt;
-                frames.add(frame(resync(channel, resumeAt)));
+                positions[i] = events.isEmpty() ? replay.head() : events.get(0).id() - 1;
+                frames.add(frame(resync(channel, positions[i])));
             }
-            for (Event event : events) {
-                if (event.id() > positions[i]) {
-                    positions[i] = event.id();
-                    frames.add(frame(event.data()));
-                }
+            missed.addAll(events);
+        }
+        missed.sort(Comparator.comparingLong(Event::publishedAt));
+        for (Event event : missed) {
+            int index = channels.indexOf(event.channel());
+            if (event.id() > positions[index]) {
+                positions[index] = event.id();
+                frames.add(frame(event.data()));
             }
         }
         return frames;
