@@ -84,7 +84,7 @@ public final class EventsService implements HttpService {
                 res.header(HeaderValues.create(HeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8"));
                 res.header(HeaderNames.CACHE_CONTROL, "no-cache");
                 res.header("X-Accel-Buffering", "no");
-                stream.run(res.outputStream(), settings.retry().toMillis(), settings.heartbeat().toMillis(),
+                stream.run(res.outputStream(), ClosedStreamProbe.of(res), settings.retry().toMillis(), settings.heartbeat().toMillis(),
                              settings.retry().toMillis());
             } finally {
                 hub.unregister(subscription);

@@ -8,6 +8,8 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BooleanSupplier;
+import java.util.logging.Logger;
 
 import dev.herald.hub.Broker;
 import dev.herald.hub.Cursor;
@@ -26,6 +28,7 @@ import io.helidon.webserver.ServerConnectionException;
  * when idle. Runs entirely on the connection's own virtual thread; every field is confined to it.
  */
 final class SseStream {
+    private static final Logger LOG = Logger.getLogger(SseStream.class.getName());
     private static final byte[] PING = ": ping\n\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] ID = "id: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] DATA = "\ndata: ".getBytes(StandardCharsets.US_ASCII);
@@ -65,7 +68,8 @@ final class SseStream {
     }
 
     /** Streams until the client goes away or the subscription ends; {@link #prepare} first. */
-    void run(OutputStream out, long retryMillis, long heartbeatMillis, long shutdownRetryMillis) {
+    void run(OutputStream out, BooleanSupplier clientGone, long retryMillis, long heartbeatMillis,
+             long shutdownRetryMillis) {
         try {
             write(out, ("retry: " + retryMillis + "\n\n").getBytes(StandardCharsets.US_ASCII));
             for (byte[] frame : replayed) {
@@ -75,7 +79,7 @@ final class SseStream {
             writeCursorOnly(out);
             out.flush();
             metrics.eventsSent(replayed.size());
-            loop(out, heartbeatMillis * 1_000_000L);
+            loop(out, clientGone, heartbeatMillis * 1_000_000L);
             if (subscription.end() == Subscription.End.SHUTDOWN) {
                 long jittered = shutdownRetryMillis / 2 + ThreadLocalRandom.current().nextLong(shutdownRetryMillis + 1);
                 write(out, ("retry: " + jittered + "\n\n").getBytes(StandardCharsets.US_ASCII));
@@ -83,17 +87,21 @@ final class SseStream {
             }
         } catch (IOException | UncheckedIOException | ServerConnectionException e) {
             // the client went away: nothing to tell it
+        } catch (RuntimeException e) {
+            // e.g. an HTTP/2 flow-control timeout: the client stopped reading; it resumes with its cursor
+            LOG.fine(() -> "Stream of " + subscription + " ended: " + e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
     }
 
-    private void loop(OutputStream out, long heartbeatNanos) throws IOException, InterruptedException {
+    private void loop(OutputStream out, BooleanSupplier clientGone, long heartbeatNanos)
+            throws IOException, InterruptedException {
         List<Event> batch = new ArrayList<>();
         while (true) {
             batch.clear();
             boolean open = subscription.queue().drainTo(batch, heartbeatNanos);
-            if (subscription.end() == Subscription.End.SLOW_CONSUMER || !open) {
+            if (subscription.end() == Subscription.End.SLOW_CONSUMER || !open || clientGone.getAsBoolean()) {
                 return;
             }
             if (batch.isEmpty()) {
