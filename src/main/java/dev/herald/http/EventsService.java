@@ -75,6 +75,9 @@ public final class EventsService implements HttpService {
             Subscription subscription = new Subscription(channels, principal.userId(), settings.queueCapacity());
             hub.register(subscription);
             try {
+                if (req.prologue().protocolVersion().startsWith("1")) {
+                    subscription.abortWritesOnEnd(Thread.currentThread());
+                }
                 SseStream stream = new SseStream(subscription, hub.broker(), metrics, resumeFrom);
                 stream.prepare();
                 if (!principal.service()) {
@@ -87,6 +90,9 @@ public final class EventsService implements HttpService {
                 stream.run(res.outputStream(), ClosedStreamProbe.of(res), settings.retry().toMillis(), settings.heartbeat().toMillis(),
                              settings.retry().toMillis());
             } finally {
+                // a slow-consumer interrupt must not leak into the server's handling of this connection
+                subscription.abortWritesOnEnd(null);
+                Thread.interrupted();
                 hub.unregister(subscription);
                 if (!principal.service()) {
                     presence.left(channels, principal.userId(), principal.userName());

@@ -15,6 +15,8 @@ public final class Subscription {
     private final String userId;
     private final EventQueue queue;
     private final AtomicReference<End> end = new AtomicReference<>();
+    /** The thread writing to an HTTP/1.1 client, interrupted when it is too slow (see {@link #abortWritesOnEnd}). */
+    private volatile Thread writer;
 
     /**
      * @param channels sorted, distinct channel names
@@ -47,6 +49,15 @@ public final class Subscription {
         return queue.offer(event);
     }
 
+    /**
+     * Lets {@link End#SLOW_CONSUMER} interrupt {@code thread}: a virtual thread blocked writing to a client that
+     * stopped reading then has its socket closed, instead of holding it forever. Only for connections that carry
+     * this one stream (HTTP/1.1): on HTTP/2 it would close every stream of the connection.
+     */
+    public void abortWritesOnEnd(Thread thread) {
+        this.writer = thread;
+    }
+
     /** Returns false when it had already ended. */
     boolean end(End reason) {
         if (!end.compareAndSet(null, reason)) {
@@ -54,6 +65,10 @@ public final class Subscription {
         }
         if (reason == End.SLOW_CONSUMER) {
             queue.discard();
+            Thread thread = writer;
+            if (thread != null) {
+                thread.interrupt();
+            }
         } else {
             queue.close();
         }
