@@ -17,6 +17,11 @@ public final class Main {
             System.exit(2);
             return;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(herald::shutdown, "herald-shutdown"));
+        // java.util.logging closes its handlers in its own shutdown hook, so these lines go straight to stderr
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.err.println("herald: stopping: draining " + herald.hub().subscriptionCount() + " streams");
+            herald.shutdown();
+            System.err.println("herald: stopped");
+        }, "herald-shutdown"));
     }
 }

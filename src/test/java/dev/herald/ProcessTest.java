@@ -1,0 +1,139 @@
+package dev.herald;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import dev.herald.auth.TokenIssuer;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Herald as an operator runs it: a separate process, configured by environment and -D, stopped by SIGTERM. */
+class ProcessTest {
+    private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final String SECRET = "process-secret-process-secret-process-secret";
+
+    @Test
+    void envNamesAndSystemProperties_configure_andSigtermDrainsStreamsAndExits() throws Exception {
+        int port = freePort();
+        Started herald = start(Map.of("SERVER_PORT", String.valueOf(port), "HERALD_JWT_SECRET", SECRET,
+                                      "HERALD_DEV_MODE", "false"),
+                               List.of("-Dherald.sse.max-channels=2", "-Dherald.sse.retry=PT2S"));
+        try {
+            HttpClient client = HttpClient.newHttpClient();
+            String token = new TokenIssuer(SECRET.getBytes(StandardCharsets.UTF_8))
+                    .issue("quinn", "Quinn", List.of(), Duration.ofMinutes(5));
+            URI base = URI.create("http://127.0.0.1:" + port);
+            HttpResponse<String> dev = client.send(HttpRequest.newBuilder(base.resolve("/dev/token"))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"userId\":\"x\"}")).build(),
+                                                   HttpResponse.BodyHandlers.ofString());
+            assertEquals(404, dev.statusCode(), "HERALD_DEV_MODE=false turned dev mode off");
+            HttpResponse<String> three = client.send(HttpRequest.newBuilder(base.resolve(
+                    "/api/events?channel=channel:a&channel=channel:b&channel=channel:c"))
+                    .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(400, three.statusCode(), "-Dherald.sse.max-channels=2 applies");
+            try (SseClient sse = SseClient.open(client, base.resolve("/api/events?channel=channel:a"),
+                                                Map.of("Authorization", "Bearer " + token))) {
+                sse.awaitCursor(WAIT);
+                assertEquals("2000", sse.retries().get(0));
+                long start = System.nanoTime();
+                herald.process().destroy();
+                sse.awaitEnd(WAIT);
+                assertEquals(2, sse.retries().size(), "a last retry hint before the end");
+                assertTrue(herald.process().waitFor(20, TimeUnit.SECONDS), "the process exits after SIGTERM");
+                assertTrue(System.nanoTime() - start < Duration.ofSeconds(20).toNanos());
+            }
+            Await.until("the last lines of the log", WAIT, () -> herald.output().contains("herald: stopped"));
+            assertTrue(herald.output().contains("herald: stopping: draining 1 streams"), herald.output());
+            assertFalse(herald.output().contains(token), "the token never appears in the logs");
+        } finally {
+            herald.process().destroyForcibly();
+        }
+    }
+
+    @Test
+    void devModeWithoutSecret_makesOneAndWarns() throws Exception {
+        int port = freePort();
+        Started herald = start(Map.of("SERVER_PORT", String.valueOf(port), "HERALD_DEV_MODE", "true"), List.of());
+        try {
+            assertTrue(herald.output().contains("DEV MODE"), herald.output());
+            HttpResponse<String> token = HttpClient.newHttpClient().send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/dev/token"))
+                            .header("Content-Type", "application/json")
+                            .POST(HttpRequest.BodyPublishers.ofString("{\"userId\":\"r\",\"name\":\"R\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, token.statusCode());
+        } finally {
+            herald.process().destroy();
+            herald.process().waitFor(20, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void productionWithoutSecret_refusesToStartWithOneLine() throws Exception {
+        Process process = command(Map.of("SERVER_PORT", String.valueOf(freePort()), "HERALD_DEV_MODE", "false"),
+                                  List.of("-Dherald.config=config/production.yaml")).start();
+        assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(2, process.exitValue(), output);
+        List<String> reasons = output.lines().filter(l -> l.startsWith("herald: cannot start")).toList();
+        assertEquals(1, reasons.size(), output);
+        assertTrue(reasons.get(0).contains("HERALD_JWT_SECRET"), reasons.get(0));
+        assertFalse(output.contains("\tat "), "no stack trace: " + output);
+    }
+
+    private record Started(Process process, Path log) {
+        String output() {
+            try {
+                return Files.readString(log, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                return e.toString();
+            }
+        }
+    }
+
+    private static Started start(Map<String, String> env, List<String> jvmArgs) throws Exception {
+        Path log = Files.createTempFile("herald-process", ".log");
+        log.toFile().deleteOnExit();
+        Process process = command(env, jvmArgs).redirectOutput(log.toFile()).start();
+        Started started = new Started(process, log);
+        Await.until("Herald to listen", WAIT, () -> started.output().contains("Herald listening") || !process.isAlive());
+        assertTrue(process.isAlive(), started.output());
+        return started;
+    }
+
+    private static ProcessBuilder command(Map<String, String> env, List<String> jvmArgs) {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmArgs);
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add("dev.herald.Main");
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().keySet().removeIf(k -> k.startsWith("HERALD_") || k.equals("SERVER_PORT"));
+        builder.environment().putAll(env);
+        return builder;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}
