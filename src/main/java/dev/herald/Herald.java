@@ -45,6 +45,7 @@ public final class Herald {
     private final Hub hub;
     private final Broker broker;
     private final Settings settings;
+    private final HeraldMetrics metrics;
     private volatile boolean draining;
     private volatile boolean stopped;
 
@@ -52,11 +53,12 @@ public final class Herald {
         this.settings = Settings.from(config.get("herald"));
         byte[] secret = secret(settings.auth());
         this.broker = broker(settings);
-        MeterRegistry registry = Metrics.createMeterRegistry();
+        // one registry per JVM in Helidon: HeraldMetrics tags every meter with this pod's id
+        MeterRegistry registry = Metrics.globalRegistry();
         ConnectionLimits limits = new ConnectionLimits(settings.sse().maxConnections(),
                                                        settings.sse().maxConnectionsPerUser());
         Hub[] hubRef = new Hub[1];
-        HeraldMetrics metrics = new HeraldMetrics(registry, limits::open, () -> hubRef[0].channelCount());
+        this.metrics = new HeraldMetrics(registry, settings.podId(), limits::open, () -> hubRef[0].channelCount());
         this.hub = new Hub(broker, metrics);
         hubRef[0] = hub;
         PresenceTracker presence = new PresenceTracker(new LocalPresence(), broker);
@@ -76,7 +78,7 @@ public final class Herald {
                 .addConnectionSelector(LongLivedStreams.selector())
                 .addFeature(ObserveFeature.builder()
                                     .observersDiscoverServices(false)
-                                    .addObserver(MetricsObserver.builder().meterRegistry(registry).build())
+                                    .addObserver(MetricsObserver.create())
                                     .addObserver(HealthObserver.builder()
                                                          .details(true)
                                                          .addCheck(this::readiness, HealthCheckType.READINESS, "herald-ready")
@@ -87,7 +89,7 @@ public final class Herald {
                 .routing(routing);
         settings.tls().keystore().ifPresent(path -> builder.tls(tls(settings.tls(), path)));
         this.server = builder.build().start();
-        LOG.info(() -> "Herald listening on port " + server.port() + " (" + mode() + " mode"
+        LOG.info(() -> "Herald listening on port " + server.port() + " (pod " + settings.podId() + ", " + mode() + " mode"
                        + (settings.tls().keystore().isPresent() ? ", TLS" : "") + ")");
     }
 
@@ -98,6 +100,10 @@ public final class Herald {
 
     public int port() {
         return server.port();
+    }
+
+    public String podId() {
+        return settings.podId();
     }
 
     public Hub hub() {
@@ -144,6 +150,7 @@ public final class Herald {
         hub.shutdown();
         server.stop();
         broker.close();
+        metrics.close();
         LOG.info("Herald stopped");
     }
 

@@ -9,7 +9,7 @@ import io.helidon.config.Config;
  * Every {@code herald.*} setting, read once at start into records with named defaults.
  * The keys are documented in {@code config/application.yaml}.
  */
-public record Settings(Sse sse, History history, Events events, Auth auth, Tls tls, Redis redis) {
+public record Settings(String podId, Sse sse, History history, Events events, Auth auth, Tls tls, Redis redis) {
 
     /** {@code herald.sse.*}: the SSE streams. */
     public record Sse(Duration heartbeat, int queueCapacity, int maxConnections, int maxConnectionsPerUser,
@@ -70,12 +70,26 @@ public record Settings(Sse sse, History history, Events events, Auth auth, Tls t
     }
 
     public static Settings from(Config herald) {
-        return new Settings(Sse.from(herald.get("sse")),
+        return new Settings(herald.get("pod-id").asString().filter(s -> !s.isBlank()).orElseGet(Settings::hostName),
+                            Sse.from(herald.get("sse")),
                             History.from(herald.get("history")),
                             Events.from(herald.get("events")),
                             Auth.from(herald.get("auth")),
                             Tls.from(herald.get("tls")),
                             Redis.from(herald.get("redis")));
+    }
+
+    /** The default pod id: the host name (a Kubernetes pod's name), else a random one. */
+    private static String hostName() {
+        String env = System.getenv("HOSTNAME");
+        if (env != null && !env.isBlank()) {
+            return env;
+        }
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            return "pod-" + Long.toString(System.nanoTime() & 0xffffff, 36);
+        }
     }
 
     private static Optional<String> nonBlank(Config c) {

@@ -32,8 +32,9 @@ class ProcessTest {
     void envNamesAndSystemProperties_configure_andSigtermDrainsStreamsAndExits() throws Exception {
         int port = freePort();
         Started herald = start(Map.of("SERVER_PORT", String.valueOf(port), "HERALD_JWT_SECRET", SECRET,
-                                      "HERALD_DEV_MODE", "false"),
-                               List.of("-Dherald.sse.max-channels=2", "-Dherald.sse.retry=PT2S"));
+                                      "HERALD_DEV_MODE", "false", "HERALD_SSE_RETRY", "PT2S",
+                                      "HERALD_SSE_MAX_dash_CHANNELS", "9"),
+                               List.of("-Dherald.sse.max-channels=2"));
         try {
             HttpClient client = HttpClient.newHttpClient();
             String token = new TokenIssuer(SECRET.getBytes(StandardCharsets.UTF_8))
@@ -47,11 +48,11 @@ class ProcessTest {
             HttpResponse<String> three = client.send(HttpRequest.newBuilder(base.resolve(
                     "/api/events?channel=channel:a&channel=channel:b&channel=channel:c"))
                     .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
-            assertEquals(400, three.statusCode(), "-Dherald.sse.max-channels=2 applies");
+            assertEquals(400, three.statusCode(), "-Dherald.sse.max-channels=2 applies, over the environment's 9");
             try (SseClient sse = SseClient.open(client, base.resolve("/api/events?channel=channel:a"),
                                                 Map.of("Authorization", "Bearer " + token))) {
                 sse.awaitCursor(WAIT);
-                assertEquals("2000", sse.retries().get(0));
+                assertEquals("2000", sse.retries().get(0), "HERALD_SSE_RETRY maps to herald.sse.retry");
                 long start = System.nanoTime();
                 herald.process().destroy();
                 sse.awaitEnd(WAIT);
@@ -96,6 +97,15 @@ class ProcessTest {
         assertEquals(1, reasons.size(), output);
         assertTrue(reasons.get(0).contains("HERALD_JWT_SECRET"), reasons.get(0));
         assertFalse(output.contains("\tat "), "no stack trace: " + output);
+    }
+
+    @Test
+    void redisUrlFromEnvironment_isRead() throws Exception {
+        Process process = command(Map.of("SERVER_PORT", String.valueOf(freePort()),
+                                         "HERALD_REDIS_URL", "redis://127.0.0.1:6379"), List.of()).start();
+        assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(output.contains("herald.redis.url is set"), output);
     }
 
     private record Started(Process process, Path log) {

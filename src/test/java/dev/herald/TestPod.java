@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -25,6 +26,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 public final class TestPod implements AutoCloseable {
     public static final String SECRET = "test-secret-test-secret-test-secret-0123456789";
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final AtomicInteger POD_IDS = new AtomicInteger();
 
     private final Herald herald;
     private final TokenIssuer issuer = new TokenIssuer(SECRET.getBytes(StandardCharsets.UTF_8));
@@ -54,6 +56,7 @@ public final class TestPod implements AutoCloseable {
         config.put("server.host", "127.0.0.1");
         config.put("herald.auth.dev-mode", "true");
         config.put("herald.auth.jwt.secret", SECRET);
+        config.put("herald.pod-id", "pod-" + POD_IDS.incrementAndGet());
         config.putAll(overrides);
         SSLContext tls = null;
         if (config.containsKey("herald.tls.keystore")) {
@@ -154,14 +157,15 @@ public final class TestPod implements AutoCloseable {
         return json(res.body()).get("id").asLong();
     }
 
-    /** The value of one sample of the Prometheus text, or NaN when absent. */
+    /** The value of one sample of this pod's metrics in the Prometheus text, or NaN when absent. */
     public double metric(String name, String labelFragment) {
+        String podLabel = "pod=\"" + herald.podId() + "\"";
         String text = get(HttpClient.Version.HTTP_1_1, "/observe/metrics", null).body();
         Pattern line = Pattern.compile("^" + Pattern.quote(name) + "(\\{[^}]*})? (\\S+)$", Pattern.MULTILINE);
         Matcher m = line.matcher(text);
         while (m.find()) {
             String labels = m.group(1) == null ? "" : m.group(1);
-            if (labelFragment == null || labels.contains(labelFragment)) {
+            if (labels.contains(podLabel) && (labelFragment == null || labels.contains(labelFragment))) {
                 return Double.parseDouble(m.group(2));
             }
         }

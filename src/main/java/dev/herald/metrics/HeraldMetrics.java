@@ -1,8 +1,10 @@
 package dev.herald.metrics;
 
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 import dev.herald.hub.HubMetrics;
@@ -11,12 +13,14 @@ import io.helidon.metrics.api.Counter;
 import io.helidon.metrics.api.DistributionStatisticsConfig;
 import io.helidon.metrics.api.DistributionSummary;
 import io.helidon.metrics.api.Gauge;
+import io.helidon.metrics.api.Meter;
 import io.helidon.metrics.api.MeterRegistry;
 import io.helidon.metrics.api.Tag;
 
 /**
- * Every Herald meter, by the names in {@code docs/metrics.md}, in one pod's registry.
- * Meters are thread-safe; this class only holds them.
+ * Every Herald meter, by the names in {@code docs/metrics.md}. Each carries a {@code pod} tag: Helidon's
+ * registries all share one underlying Micrometer registry per JVM, so pods started in one JVM (tests, embedding)
+ * would otherwise share, and overwrite, each other's meters. Meters are thread-safe; this class only holds them.
  */
 public final class HeraldMetrics implements HubMetrics {
     public static final String CONNECTIONS = "sse_connections_total";
@@ -31,33 +35,47 @@ public final class HeraldMetrics implements HubMetrics {
     public static final String AUTH_FAILURES = "herald_auth_failures";
 
     private final MeterRegistry registry;
+    private final Tag pod;
+    /** Every meter registered by this pod, removed on {@link #close}. */
+    private final List<Meter> meters = new ArrayList<>();
     private final Counter eventsSent;
     private final Counter slowConsumers;
     private final Counter published;
     private final Counter redisPublishErrors;
     private final Map<DropReason, Counter> dropped = new EnumMap<>(DropReason.class);
+    /** Labelled counters created on first use, by "name/label". */
+    private final Map<String, Counter> labelled = new ConcurrentHashMap<>();
     private final DistributionSummary latency;
 
-    public HeraldMetrics(MeterRegistry registry, Supplier<Integer> connections, Supplier<Integer> channels) {
+    public HeraldMetrics(MeterRegistry registry, String podId, Supplier<Integer> connections,
+                         Supplier<Integer> channels) {
         this.registry = registry;
-        registry.getOrCreate(Gauge.builder(CONNECTIONS, connections).description("Open SSE connections"));
-        registry.getOrCreate(Gauge.builder(CHANNELS, channels).description("Channels with a local subscriber"));
-        eventsSent = registry.getOrCreate(Counter.builder(EVENTS_SENT).description("Events written to SSE clients"));
-        slowConsumers = registry.getOrCreate(Counter.builder(SLOW_CONSUMERS)
-                .description("SSE connections closed because their queue was full"));
-        published = registry.getOrCreate(Counter.builder(EVENTS_PUBLISHED).description("Events accepted by the broker"));
-        redisPublishErrors = registry.getOrCreate(Counter.builder(REDIS_PUBLISH_ERRORS)
-                .description("Publishes the broker could not store"));
+        this.pod = Tag.create("pod", podId);
+        register(Gauge.builder(CONNECTIONS, connections).description("Open SSE connections"));
+        register(Gauge.builder(CHANNELS, channels).description("Channels with a local subscriber"));
+        eventsSent = register(Counter.builder(EVENTS_SENT).description("Events written to SSE clients"));
+        slowConsumers = register(Counter.builder(SLOW_CONSUMERS)
+                                         .description("SSE connections closed because their queue was full"));
+        published = register(Counter.builder(EVENTS_PUBLISHED).description("Events accepted by the broker"));
+        redisPublishErrors = register(Counter.builder(REDIS_PUBLISH_ERRORS)
+                                              .description("Publishes the broker could not store"));
         for (DropReason reason : DropReason.values()) {
-            dropped.put(reason, registry.getOrCreate(Counter.builder(EVENTS_DROPPED)
-                    .description("Events not written to a subscriber, by reason")
-                    .tags(List.of(Tag.create("reason", reason.name().toLowerCase())))));
+            dropped.put(reason, register(Counter.builder(EVENTS_DROPPED)
+                                                 .description("Events not written to a subscriber, by reason")
+                                                 .addTag(Tag.create("reason", reason.name().toLowerCase()))));
         }
-        latency = registry.getOrCreate(DistributionSummary.builder(DELIVERY_LATENCY)
-                .description("Seconds from the broker accepting an event to its write to a client")
-                .scale(0.001)
-                .distributionStatisticsConfig(DistributionStatisticsConfig.builder()
-                        .buckets(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)));
+        latency = register(DistributionSummary.builder(DELIVERY_LATENCY)
+                                   .description("Seconds from the broker accepting an event to its write to a client")
+                                   .scale(0.001)
+                                   .distributionStatisticsConfig(DistributionStatisticsConfig.builder()
+                                           .buckets(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+                                                    5, 10)));
+        for (String reason : List.of("pod_full", "user_full", "shutting_down")) {
+            counter(CONNECTIONS_REJECTED, "SSE connections refused, by reason", reason);
+        }
+        for (String reason : List.of("missing", "malformed", "expired", "signature", "claims")) {
+            counter(AUTH_FAILURES, "Requests refused for their token, by reason", reason);
+        }
     }
 
     @Override
@@ -89,12 +107,27 @@ public final class HeraldMetrics implements HubMetrics {
     }
 
     public void connectionRejected(String reason) {
-        registry.getOrCreate(Counter.builder(CONNECTIONS_REJECTED).description("SSE connections refused, by reason")
-                .tags(List.of(Tag.create("reason", reason)))).increment();
+        counter(CONNECTIONS_REJECTED, "SSE connections refused, by reason", reason).increment();
     }
 
     public void authFailure(String reason) {
-        registry.getOrCreate(Counter.builder(AUTH_FAILURES).description("Requests refused for their token, by reason")
-                .tags(List.of(Tag.create("reason", reason)))).increment();
+        counter(AUTH_FAILURES, "Requests refused for their token, by reason", reason).increment();
+    }
+
+    /** Removes this pod's meters from the JVM-wide registry. */
+    public synchronized void close() {
+        meters.forEach(registry::remove);
+        meters.clear();
+    }
+
+    private Counter counter(String name, String description, String reason) {
+        return labelled.computeIfAbsent(name + "/" + reason, k -> register(
+                Counter.builder(name).description(description).addTag(Tag.create("reason", reason))));
+    }
+
+    private synchronized <M extends Meter, B extends Meter.Builder<B, M>> M register(B builder) {
+        M meter = registry.getOrCreate(builder.addTag(pod));
+        meters.add(meter);
+        return meter;
     }
 }

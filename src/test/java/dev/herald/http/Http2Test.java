@@ -1,19 +1,16 @@
 package dev.herald.http;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 import dev.herald.Await;
@@ -22,11 +19,6 @@ import dev.herald.TcpConnections;
 import dev.herald.TestPod;
 import dev.herald.TestTls;
 
-import io.helidon.http.HeaderNames;
-import io.helidon.http.Status;
-import io.helidon.webclient.api.HttpClientResponse;
-import io.helidon.webclient.http2.Http2Client;
-import io.helidon.webclient.http2.Http2ClientProtocolConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,52 +30,50 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class Http2Test {
     private static final Duration WAIT = Duration.ofSeconds(15);
 
+    /** Prior knowledge through curl, a real HTTP/2 client: the JDK's client only upgrades or uses ALPN. */
     @Test
-    void priorKnowledge_servesStreamsAndApi() throws Exception {
+    void priorKnowledge_servesStreamsAndApi(@TempDir Path dir) throws Exception {
         try (TestPod pod = TestPod.start()) {
-            Http2Client client = Http2Client.builder()
-                    .baseUri("http://127.0.0.1:" + pod.port())
-                    .protocolConfig(Http2ClientProtocolConfig.builder().priorKnowledge(true).build())
-                    .build();
+            String base = "http://127.0.0.1:" + pod.port();
             String token = pod.token("ivan");
-            try (HttpClientResponse res = client.post("/dev/token").header(HeaderNames.CONTENT_TYPE, "application/json")
-                    .submit("{\"userId\":\"ivan\",\"name\":\"Ivan\"}")) {
-                assertEquals(Status.OK_200, res.status());
-                assertTrue(res.as(String.class).contains("\"token\""));
+            assertEquals("2 200", curl("-XPOST", base + "/dev/token", "-H", "Content-Type: application/json",
+                                       "-d", "{\"userId\":\"ivan\"}", "-o", "/dev/null"));
+            Path streamed = dir.resolve("stream.txt");
+            Process stream = new ProcessBuilder("curl", "-sN", "--http2-prior-knowledge", "-H",
+                                                "Authorization: Bearer " + token, base + TestPod.eventsPath("channel:pk"))
+                    .redirectOutput(streamed.toFile()).redirectErrorStream(false).start();
+            try {
+                Await.until("the stream to start", WAIT, () -> read(streamed).contains("id: "));
+                assertEquals("2 204", curl("-XPOST", base + "/api/chat/messages", "-H", "Content-Type: application/json",
+                                           "-H", "Authorization: Bearer " + token,
+                                           "-d", "{\"channel\":\"channel:pk\",\"content\":\"over h2c\"}"));
+                Await.until("the chat event", WAIT, () -> read(streamed).contains("\"content\":\"over h2c\""));
+                assertTrue(read(streamed).startsWith("retry: "), read(streamed));
+            } finally {
+                stream.destroy();
             }
-            List<String> lines = new ArrayList<>();
-            HttpClientResponse stream = client.get("/api/events").queryParam("channel", "channel:pk")
-                    .header(HeaderNames.AUTHORIZATION, "Bearer " + token).request();
-            assertEquals(Status.OK_200, stream.status());
-            assertEquals("text/event-stream; charset=utf-8", stream.headers().contentType().orElseThrow().text());
-            CompletableFuture<String> chatLine = CompletableFuture.supplyAsync(() -> {
-                try (BufferedReader reader = new BufferedReader(new InputStreamReader(stream.inputStream(),
-                                                                                      StandardCharsets.UTF_8))) {
-                    String line;
-                    while ((line = reader.readLine()) != null) {
-                        lines.add(line);
-                        if (line.startsWith("data: ") && line.contains("\"chat\"")) {
-                            return line;
-                        }
-                    }
-                    return null;
-                } catch (Exception e) {
-                    return e.toString();
-                }
-            }, Executors.newVirtualThreadPerTaskExecutor());
-            try (HttpClientResponse posted = client.post("/api/chat/messages")
-                    .header(HeaderNames.CONTENT_TYPE, "application/json")
-                    .header(HeaderNames.AUTHORIZATION, "Bearer " + token)
-                    .submit("{\"channel\":\"channel:pk\",\"content\":\"over h2c\"}")) {
-                assertEquals(Status.NO_CONTENT_204, posted.status());
-            }
-            String line = chatLine.get(WAIT.toSeconds(), TimeUnit.SECONDS);
-            assertTrue(line != null && line.contains("\"content\":\"over h2c\""), String.valueOf(line));
-            stream.close();
-            try (HttpClientResponse presence = client.get("/api/channels/channel:pk/presence")
-                    .header(HeaderNames.AUTHORIZATION, "Bearer " + token).request()) {
-                assertEquals(Status.OK_200, presence.status());
-            }
+            assertEquals("2 200", curl(base + "/api/channels/channel:pk/presence", "-H", "Authorization: Bearer " + token,
+                                       "-o", "/dev/null"));
+            assertEquals("2 200", curl(base + "/observe/metrics", "-o", "/dev/null"));
+        }
+    }
+
+    /** Runs curl with prior knowledge and returns "<http version> <status>". */
+    private static String curl(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("curl", "-s", "--http2-prior-knowledge", "-w",
+                                                       "%{http_version} %{http_code}"));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+        return out.substring(Math.max(0, out.length() - 5));
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            return "";
         }
     }
 
