@@ -20,21 +20,24 @@ public final class EventQueue {
         this.capacity = capacity;
     }
 
-    /** Adds the event unless the queue is full; a closed queue swallows events (the writer is ending). */
-    public boolean offer(Event event) {
+    /** What {@link #offer} did with an event. */
+    public enum Offer { QUEUED, FULL, CLOSED }
+
+    /** Adds the event unless the queue is full or closed (its writer is ending); never blocks on the writer. */
+    public Offer offer(Event event) {
         lock.lock();
         try {
             if (closed) {
-                return true;
+                return Offer.CLOSED;
             }
             if (events.size() >= capacity) {
-                return false;
+                return Offer.FULL;
             }
             events.addLast(event);
             if (events.size() == 1) {
                 notEmpty.signal();
             }
-            return true;
+            return Offer.QUEUED;
         } finally {
             lock.unlock();
         }
@@ -71,13 +74,15 @@ public final class EventQueue {
         }
     }
 
-    /** Closes and forgets what was queued (the consumer is too slow: it recovers from history). */
-    public void discard() {
+    /** Closes and forgets what was queued (the consumer is too slow: it recovers from history); returns how many. */
+    public int discard() {
         lock.lock();
         try {
             closed = true;
+            int discarded = events.size();
             events.clear();
             notEmpty.signal();
+            return discarded;
         } finally {
             lock.unlock();
         }

@@ -81,8 +81,12 @@ public final class Hub {
             return;
         }
         for (Subscription subscription : topic.subscribers) {
-            if (!subscription.offer(event)) {
-                slowConsumer(subscription);
+            switch (subscription.offer(event)) {
+                case QUEUED -> { }
+                case FULL -> slowConsumer(subscription);
+                // the subscription is ending; its client resumes from history elsewhere or on reconnect
+                case CLOSED -> metrics.eventsDropped(subscription.end() == Subscription.End.SLOW_CONSUMER
+                        ? HubMetrics.DropReason.SLOW_CONSUMER : HubMetrics.DropReason.SHUTDOWN, 1);
             }
         }
     }
@@ -119,9 +123,11 @@ public final class Hub {
     }
 
     private void slowConsumer(Subscription subscription) {
-        if (subscription.end(Subscription.End.SLOW_CONSUMER)) {
+        int discarded = subscription.end(Subscription.End.SLOW_CONSUMER);
+        if (discarded >= 0) {
             unregister(subscription);
             metrics.slowConsumerDisconnected();
+            metrics.eventsDropped(HubMetrics.DropReason.SLOW_CONSUMER, discarded);
             LOG.warning(() -> "Disconnecting a slow consumer (queue full): " + subscription);
         }
         metrics.eventsDropped(HubMetrics.DropReason.SLOW_CONSUMER, 1);

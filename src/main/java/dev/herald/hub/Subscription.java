@@ -45,7 +45,7 @@ public final class Subscription {
         return end.get();
     }
 
-    boolean offer(Event event) {
+    EventQueue.Offer offer(Event event) {
         return queue.offer(event);
     }
 
@@ -58,21 +58,25 @@ public final class Subscription {
         this.writer = thread;
     }
 
-    /** Returns false when it had already ended. */
-    boolean end(End reason) {
+    /**
+     * Ends the subscription once; later calls do nothing.
+     *
+     * @return how many queued events were discarded (slow consumer), or -1 when it had already ended
+     */
+    int end(End reason) {
         if (!end.compareAndSet(null, reason)) {
-            return false;
+            return -1;
         }
         if (reason == End.SLOW_CONSUMER) {
-            queue.discard();
+            int discarded = queue.discard();
             Thread thread = writer;
             if (thread != null) {
                 thread.interrupt();
             }
-        } else {
-            queue.close();
+            return discarded;
         }
-        return true;
+        queue.close();
+        return 0;
     }
 
     @Override
