@@ -61,7 +61,7 @@ public final class Herald {
         this.metrics = new HeraldMetrics(registry, settings.podId(), limits::open, () -> hubRef[0].channelCount());
         this.hub = new Hub(broker, metrics);
         hubRef[0] = hub;
-        PresenceTracker presence = new PresenceTracker(new LocalPresence(), broker);
+        PresenceTracker presence = new PresenceTracker(new LocalPresence(), broker, metrics);
 
         HttpRouting.Builder routing = HttpRouting.builder();
         Routes.register(routing, new Routes.Parts(hub, presence, limits, metrics, settings,

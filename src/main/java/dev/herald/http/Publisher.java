@@ -56,7 +56,7 @@ final class Publisher {
         }
         try {
             Event published = broker.publish(channel, bytes);
-            metrics.published();
+            metrics.eventPublished();
             return published;
         } catch (BrokerUnavailableException e) {
             metrics.redisPublishError();

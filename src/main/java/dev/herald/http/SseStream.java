@@ -134,8 +134,9 @@ final class SseStream {
      * notices first, then the missed events of all channels in publication order.
      */
     private List<byte[]> replay() {
-        List<byte[]> frames = new ArrayList<>();
+        List<String> resyncs = new ArrayList<>();
         List<Event> missed = new ArrayList<>();
+        // first settle where every channel starts, so that each frame's cursor is valid for every channel
         for (int i = 0; i < channels.size(); i++) {
             String channel = channels.get(i);
             if (positions[i] == -2) {
@@ -144,11 +145,17 @@ final class SseStream {
             }
             Replay replay = broker.replay(channel, positions[i]);
             List<Event> events = replay.events();
-            if (!replay.complete()) {
+            if (replay.complete()) {
+                missed.addAll(events);
+            } else {
                 positions[i] = events.isEmpty() ? replay.head() : events.get(0).id() - 1;
-                frames.add(frame(resync(channel, positions[i])));
+                resyncs.add(channel);
+                missed.addAll(events);
             }
-            missed.addAll(events);
+        }
+        List<byte[]> frames = new ArrayList<>();
+        for (String channel : resyncs) {
+            frames.add(frame(resync(channel, positions[channels.indexOf(channel)])));
         }
         missed.sort(Comparator.comparingLong(Event::publishedAt));
         for (Event event : missed) {

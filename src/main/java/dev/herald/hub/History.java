@@ -34,6 +34,13 @@ final class History {
         }
     }
 
+    /** Forgets every event and releases the ring. */
+    void clear() {
+        ring = new Event[1];
+        start = 0;
+        size = 0;
+    }
+
     /** The id of the oldest retained event, or {@code head + 1} when none is retained. */
     long oldestId(long head) {
         return size == 0 ? head + 1 : ring[start].id();

@@ -7,6 +7,9 @@ public interface HubMetrics {
 
     void eventsSent(int count);
 
+    /** An event was accepted by the broker (stored and published). */
+    void eventPublished();
+
     void eventsDropped(DropReason reason, int count);
 
     void slowConsumerDisconnected();
@@ -17,6 +20,10 @@ public interface HubMetrics {
     HubMetrics NONE = new HubMetrics() {
         @Override
         public void eventsSent(int count) {
+        }
+
+        @Override
+        public void eventPublished() {
         }
 
         @Override

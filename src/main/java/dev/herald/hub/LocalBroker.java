@@ -13,10 +13,12 @@ import java.util.function.Consumer;
 
 /**
  * The in-process broker of embedded mode: ids, history and delivery in one step under a per-channel lock,
- * so the sink sees each channel's events in id order. Idle channels are forgotten after the history TTL.
+ * so the sink sees each channel's events in id order. The history of a channel idle for the TTL is dropped, but
+ * its id counter is kept (about 150 bytes per channel ever used) so that ids never restart under a client's
+ * cursor: a client that comes back after its history expired gets a resync, never a silent gap.
  */
 public final class LocalBroker implements Broker {
-    /** Channel name → its log; entries are created by publishers and removed by the sweeper only. */
+    /** Channel name → its log; entries are created by publishers and never removed (the sweeper empties them). */
     private final Map<String, ChannelLog> channels = new ConcurrentHashMap<>();
     private final int historySize;
     private final long ttlMillis;
@@ -43,23 +45,18 @@ public final class LocalBroker implements Broker {
 
     @Override
     public Event publish(String channel, byte[] body) {
-        while (true) {
-            ChannelLog log = channels.computeIfAbsent(channel, c -> new ChannelLog(historySize));
-            log.lock.lock();
-            try {
-                if (log.removed) {
-                    continue;
-                }
-                long id = ++log.head;
-                long now = System.currentTimeMillis();
-                Event event = new Event(channel, id, EventJson.withId(id, body), now);
-                log.history.append(event);
-                log.touched = now;
-                sink.accept(event);
-                return event;
-            } finally {
-                log.lock.unlock();
-            }
+        ChannelLog log = channels.computeIfAbsent(channel, c -> new ChannelLog(historySize));
+        log.lock.lock();
+        try {
+            long id = ++log.head;
+            long now = System.currentTimeMillis();
+            Event event = new Event(channel, id, EventJson.withId(id, body), now);
+            log.history.append(event);
+            log.touched = now;
+            sink.accept(event);
+            return event;
+        } finally {
+            log.lock.unlock();
         }
     }
 
@@ -106,14 +103,14 @@ public final class LocalBroker implements Broker {
         sweeper.shutdownNow();
     }
 
-    private void sweep() {
+    /** Drops the history of channels idle for the TTL; runs on the sweeper thread (package-private for tests). */
+    void sweep() {
         long cutoff = System.currentTimeMillis() - ttlMillis;
         for (ChannelLog log : channels.values()) {
-            if (log.touched < cutoff && log.lock.tryLock()) {
+            if (log.touched <= cutoff && log.lock.tryLock()) {
                 try {
-                    if (log.touched < cutoff) {
-                        log.removed = true;
-                        channels.values().remove(log);
+                    if (log.touched <= cutoff) {
+                        log.history.clear();
                     }
                 } finally {
                     log.lock.unlock();
@@ -128,7 +125,6 @@ public final class LocalBroker implements Broker {
         final History history;
         long head;
         long touched = System.currentTimeMillis();
-        boolean removed;
 
         ChannelLog(int historySize) {
             this.history = new History(historySize);

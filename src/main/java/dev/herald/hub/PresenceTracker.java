@@ -17,12 +17,14 @@ public final class PresenceTracker {
 
     private final Presence presence;
     private final Broker broker;
+    private final HubMetrics metrics;
     /** Guards count-and-announce for the (channel, user) pairs hashing to each stripe. */
     private final ReentrantLock[] stripes = new ReentrantLock[STRIPES];
 
-    public PresenceTracker(Presence presence, Broker broker) {
+    public PresenceTracker(Presence presence, Broker broker, HubMetrics metrics) {
         this.presence = presence;
         this.broker = broker;
+        this.metrics = metrics;
         for (int i = 0; i < STRIPES; i++) {
             stripes[i] = new ReentrantLock();
         }
@@ -73,6 +75,7 @@ public final class PresenceTracker {
         body.put("status", status);
         try {
             broker.publish(channel, EventJson.bytes(body));
+            metrics.eventPublished();
         } catch (BrokerUnavailableException e) {
             LOG.log(Level.WARNING, "Could not announce presence " + status + " in " + channel, e);
         }

@@ -1,21 +1,22 @@
 package dev.herald.metrics;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import dev.herald.hub.HubMetrics;
 
 import io.helidon.metrics.api.Counter;
-import io.helidon.metrics.api.DistributionStatisticsConfig;
-import io.helidon.metrics.api.DistributionSummary;
 import io.helidon.metrics.api.Gauge;
 import io.helidon.metrics.api.Meter;
 import io.helidon.metrics.api.MeterRegistry;
 import io.helidon.metrics.api.Tag;
+import io.helidon.metrics.api.Timer;
 
 /**
  * Every Herald meter, by the names in {@code docs/metrics.md}. Each carries a {@code pod} tag: Helidon's
@@ -29,10 +30,13 @@ public final class HeraldMetrics implements HubMetrics {
     public static final String EVENTS_DROPPED = "sse_events_dropped";
     public static final String SLOW_CONSUMERS = "sse_slow_consumer_disconnects";
     public static final String CONNECTIONS_REJECTED = "sse_connections_rejected";
-    public static final String DELIVERY_LATENCY = "herald_delivery_latency_seconds";
+    public static final String DELIVERY_LATENCY = "herald_delivery_latency";
     public static final String EVENTS_PUBLISHED = "herald_events_published";
     public static final String REDIS_PUBLISH_ERRORS = "redis_publish_errors";
     public static final String AUTH_FAILURES = "herald_auth_failures";
+
+    private static final List<Long> LATENCY_BUCKETS_MILLIS = List.of(1L, 2L, 5L, 10L, 25L, 50L, 100L, 250L, 500L,
+                                                                     1000L, 2500L, 5000L, 10000L);
 
     private final MeterRegistry registry;
     private final Tag pod;
@@ -45,7 +49,7 @@ public final class HeraldMetrics implements HubMetrics {
     private final Map<DropReason, Counter> dropped = new EnumMap<>(DropReason.class);
     /** Labelled counters created on first use, by "name/label". */
     private final Map<String, Counter> labelled = new ConcurrentHashMap<>();
-    private final DistributionSummary latency;
+    private final Timer latency;
 
     public HeraldMetrics(MeterRegistry registry, String podId, Supplier<Integer> connections,
                          Supplier<Integer> channels) {
@@ -64,12 +68,10 @@ public final class HeraldMetrics implements HubMetrics {
                                                  .description("Events not written to a subscriber, by reason")
                                                  .addTag(Tag.create("reason", reason.name().toLowerCase()))));
         }
-        latency = register(DistributionSummary.builder(DELIVERY_LATENCY)
-                                   .description("Seconds from the broker accepting an event to its write to a client")
-                                   .scale(0.001)
-                                   .distributionStatisticsConfig(DistributionStatisticsConfig.builder()
-                                           .buckets(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
-                                                    5, 10)));
+        latency = register(Timer.builder(DELIVERY_LATENCY)
+                                   .description("Time from the broker accepting an event to its write to a client")
+                                   .buckets(LATENCY_BUCKETS_MILLIS.stream().map(Duration::ofMillis)
+                                                    .toArray(Duration[]::new)));
         for (String reason : List.of("pod_full", "user_full", "shutting_down")) {
             counter(CONNECTIONS_REJECTED, "SSE connections refused, by reason", reason);
         }
@@ -95,10 +97,11 @@ public final class HeraldMetrics implements HubMetrics {
 
     @Override
     public void deliveryLatency(long millis) {
-        latency.record(millis);
+        latency.record(millis, TimeUnit.MILLISECONDS);
     }
 
-    public void published() {
+    @Override
+    public void eventPublished() {
         published.increment();
     }
 

@@ -171,6 +171,29 @@ class ResumeTest {
     }
 
     @Test
+    void cursorFromAnotherLifetime_onSeveralChannels_givesCursorsThatResumeAgain() {
+        List<String> channels = List.of("channel:epoch-a", "channel:epoch-b");
+        String token = pod.token("gina");
+        pod.publish(channels.get(0), "seq", "\"n\":1");
+        pod.publish(channels.get(1), "seq", "\"n\":2");
+        String foreign = "zzzzzz_" + dev.herald.hub.Cursor.fingerprint(channels) + "_5.7";
+        String cursor;
+        try (SseClient sse = SseClient.open(pod.client(HttpClient.Version.HTTP_1_1),
+                                            pod.uri(TestPod.eventsPath(channels.get(0), channels.get(1))),
+                                            Map.of("Authorization", "Bearer " + token, "Last-Event-ID", foreign))) {
+            sse.awaitEvents("seq", 2, WAIT);
+            assertEquals(2, sse.events("resync").size());
+            cursor = sse.messages().get(0).lastEventId();
+        }
+        try (SseClient again = SseClient.open(pod.client(HttpClient.Version.HTTP_1_1),
+                                              pod.uri(TestPod.eventsPath(channels.get(0), channels.get(1))),
+                                              Map.of("Authorization", "Bearer " + token, "Last-Event-ID", cursor))) {
+            again.awaitEvents("seq", 2, WAIT);
+            assertEquals(0, again.events("resync").size(), "the first frame's cursor resumes exactly");
+        }
+    }
+
+    @Test
     void cursorOfOtherChannelsOrGarbage_is400() {
         String token = pod.token("gina");
         String cursor;

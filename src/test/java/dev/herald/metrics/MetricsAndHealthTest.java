@@ -52,6 +52,8 @@ class MetricsAndHealthTest {
                 assertEquals(7.0, pod.metric("herald_events_published_total", null));
                 assertEquals(0.0, pod.metric("redis_publish_errors_total", null));
                 assertTrue(pod.metric("herald_delivery_latency_seconds_count", null) >= 4);
+                assertTrue(pod.metric("herald_delivery_latency_seconds_bucket", "le=\"0.25\"") >= 4,
+                           "loopback deliveries land in the sub-second buckets");
             } finally {
                 clients.forEach(SseClient::close);
             }

@@ -1,0 +1,49 @@
+package dev.herald.hub;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class LocalBrokerTest {
+    private static final byte[] BODY = "{\"type\":\"t\"}".getBytes(StandardCharsets.UTF_8);
+
+    @Test
+    void expiredHistory_keepsIdsGoing_andAnOldCursorGetsResync() {
+        try (LocalBroker broker = new LocalBroker(10, Duration.ZERO)) {
+            List<Event> delivered = new ArrayList<>();
+            broker.start(delivered::add);
+            broker.publish("channel:a", BODY);
+            broker.publish("channel:a", BODY);
+            broker.sweep();
+            Replay expired = broker.replay("channel:a", 1);
+            assertFalse(expired.complete(), "event 2 is gone: the client must resync");
+            assertEquals(2, expired.head());
+            assertEquals(3, broker.publish("channel:a", BODY).id(), "ids never restart under a cursor");
+            assertTrue(broker.replay("channel:a", 2).complete());
+            assertEquals("{\"id\":3,\"type\":\"t\"}", new String(delivered.get(2).data(), StandardCharsets.UTF_8));
+        }
+    }
+
+    @Test
+    void replay_isCompleteOnlyWhenHistoryCoversTheCursor() {
+        try (LocalBroker broker = new LocalBroker(3, Duration.ofHours(1))) {
+            broker.start(e -> { });
+            for (int i = 0; i < 5; i++) {
+                broker.publish("channel:b", BODY);
+            }
+            assertEquals(List.of(4L, 5L), broker.replay("channel:b", 3).events().stream().map(Event::id).toList());
+            assertTrue(broker.replay("channel:b", 2).complete(), "3, 4, 5 are held");
+            assertFalse(broker.replay("channel:b", 1).complete(), "2 was trimmed");
+            assertFalse(broker.replay("channel:b", 9).complete(), "a cursor ahead of the head is from elsewhere");
+            assertFalse(broker.replay("channel:b", -1).complete(), "an unknown position");
+            assertTrue(broker.replay("channel:none", 0).complete());
+        }
+    }
+}
