@@ -16,8 +16,11 @@ import dev.herald.hub.ConnectionLimits;
 import dev.herald.hub.Hub;
 import dev.herald.hub.LocalBroker;
 import dev.herald.hub.LocalPresence;
+import dev.herald.hub.Presence;
 import dev.herald.hub.PresenceTracker;
 import dev.herald.metrics.HeraldMetrics;
+import dev.herald.redis.RedisBroker;
+import dev.herald.redis.RedisPresence;
 
 import io.helidon.common.configurable.Resource;
 import io.helidon.common.pki.Keys;
@@ -46,25 +49,36 @@ public final class Herald {
     private final Broker broker;
     private final Settings settings;
     private final HeraldMetrics metrics;
+    private final PresenceTracker presence;
     private volatile boolean draining;
     private volatile boolean stopped;
 
     private Herald(Config config) {
         this.settings = Settings.from(config.get("herald"));
         byte[] secret = secret(settings.auth());
-        this.broker = broker(settings);
         // one registry per JVM in Helidon: HeraldMetrics tags every meter with this pod's id
         MeterRegistry registry = Metrics.globalRegistry();
         ConnectionLimits limits = new ConnectionLimits(settings.sse().maxConnections(),
                                                        settings.sse().maxConnectionsPerUser());
         Hub[] hubRef = new Hub[1];
         this.metrics = new HeraldMetrics(registry, settings.podId(), limits::open, () -> hubRef[0].channelCount());
+        Presence presenceStore;
+        if (settings.redis().url().isPresent()) {
+            RedisBroker redis = new RedisBroker(settings.redis().url().get(), settings.redis().prefix(),
+                                                settings.redis().timeout(), settings.history().size(),
+                                                settings.history().ttl(), metrics::redisReconnect);
+            this.broker = redis;
+            presenceStore = new RedisPresence(redis, settings.podId(), settings.presence().ttl());
+        } else {
+            this.broker = new LocalBroker(settings.history().size(), settings.history().ttl());
+            presenceStore = new LocalPresence();
+        }
         this.hub = new Hub(broker, metrics);
         hubRef[0] = hub;
-        PresenceTracker presence = new PresenceTracker(new LocalPresence(), broker, metrics);
+        this.presence = new PresenceTracker(presenceStore, broker, metrics);
 
         HttpRouting.Builder routing = HttpRouting.builder();
-        Routes.register(routing, new Routes.Parts(hub, presence, limits, metrics, settings,
+        Routes.register(routing, new Routes.Parts(hub, this.presence, limits, metrics, settings,
                                                   new TokenVerifier(secret, settings.auth().issuer().orElse(null),
                                                                     settings.auth().audience().orElse(null)),
                                                   settings.auth().devMode() ? new TokenIssuer(secret) : null,
@@ -149,6 +163,7 @@ public final class Herald {
         draining = true;
         hub.shutdown();
         server.stop();
+        presence.close();
         broker.close();
         metrics.close();
         LOG.info("Herald stopped");
@@ -165,13 +180,6 @@ public final class Herald {
 
     private String mode() {
         return settings.redis().url().isPresent() ? "clustered" : "embedded";
-    }
-
-    private static Broker broker(Settings settings) {
-        if (settings.redis().url().isPresent()) {
-            throw new StartupException("herald.redis.url is set, but clustered mode is not part of this build yet");
-        }
-        return new LocalBroker(settings.history().size(), settings.history().ttl());
     }
 
     private static byte[] secret(Settings.Auth auth) {

@@ -9,7 +9,8 @@ import io.helidon.config.Config;
  * Every {@code herald.*} setting, read once at start into records with named defaults.
  * The keys are documented in {@code config/application.yaml}.
  */
-public record Settings(String podId, Sse sse, History history, Events events, Auth auth, Tls tls, Redis redis) {
+public record Settings(String podId, Sse sse, History history, Events events, Auth auth, Tls tls, Redis redis,
+                       Presence presence) {
 
     /** {@code herald.sse.*}: the SSE streams. */
     public record Sse(Duration heartbeat, int queueCapacity, int maxConnections, int maxConnectionsPerUser,
@@ -63,9 +64,18 @@ public record Settings(String podId, Sse sse, History history, Events events, Au
     }
 
     /** {@code herald.redis.*}: clustered mode when a URL is set. */
-    public record Redis(Optional<String> url) {
+    public record Redis(Optional<String> url, String prefix, Duration timeout) {
         static Redis from(Config c) {
-            return new Redis(nonBlank(c.get("url")));
+            return new Redis(nonBlank(c.get("url")),
+                             c.get("prefix").asString().filter(s -> !s.isBlank()).orElse("realtime"),
+                             c.get("timeout").as(Duration.class).orElse(Duration.ofSeconds(2)));
+        }
+    }
+
+    /** {@code herald.presence.*}. */
+    public record Presence(Duration ttl) {
+        static Presence from(Config c) {
+            return new Presence(c.get("ttl").as(Duration.class).orElse(Duration.ofSeconds(30)));
         }
     }
 
@@ -76,7 +86,8 @@ public record Settings(String podId, Sse sse, History history, Events events, Au
                             Events.from(herald.get("events")),
                             Auth.from(herald.get("auth")),
                             Tls.from(herald.get("tls")),
-                            Redis.from(herald.get("redis")));
+                            Redis.from(herald.get("redis")),
+                            Presence.from(herald.get("presence")));
     }
 
     /** The default pod id: the host name (a Kubernetes pod's name), else a random one. */

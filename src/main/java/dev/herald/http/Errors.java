@@ -3,6 +3,7 @@ package dev.herald.http;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
+import dev.herald.hub.BrokerUnavailableException;
 import dev.herald.hub.EventJson;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -25,6 +26,11 @@ public final class Errors {
     /** Registers the error handlers of the routing. */
     public static void register(HttpRouting.Builder routing) {
         routing.error(ApiException.class, (req, res, e) -> send(res, e));
+        routing.error(BrokerUnavailableException.class, (req, res, e) -> {
+            LOG.warning("Broker unavailable on " + req.path().path() + ": " + e.getMessage());
+            res.header(HeaderNames.RETRY_AFTER, "1");
+            send(res, Status.SERVICE_UNAVAILABLE_503, "broker_unavailable", "the event broker is unreachable; retry later");
+        });
         routing.error(HttpException.class, (req, res, e) -> send(res, e.status(), code(e.status()), safeMessage(e)));
         routing.error(Exception.class, (req, res, e) -> {
             LOG.log(Level.SEVERE, "Unhandled error on " + req.prologue().method().text() + " " + req.path().path(), e);

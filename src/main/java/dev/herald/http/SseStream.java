@@ -38,7 +38,7 @@ final class SseStream {
     private final Broker broker;
     private final HubMetrics metrics;
     private final List<String> channels;
-    private final String cursorPrefix;
+    private String cursorPrefix;
     /** For each channel of the connection, the id of the last event written (or skipped as already known). */
     private final long[] positions;
     private final StringBuilder cursor = new StringBuilder(64);
@@ -112,6 +112,10 @@ final class SseStream {
             int written = 0;
             long oldest = Long.MAX_VALUE;
             for (Event event : batch) {
+                if (event == Event.HISTORY_LOST) {
+                    written += historyLost(out);
+                    continue;
+                }
                 int index = channels.indexOf(event.channel());
                 if (index < 0 || event.id() <= positions[index]) {
                     continue;
@@ -127,6 +131,16 @@ final class SseStream {
                 metrics.deliveryLatency(Math.max(0, System.currentTimeMillis() - oldest));
             }
         }
+    }
+
+    /** The broker's history started over: every channel resyncs and continues from the new epoch's start. */
+    private int historyLost(OutputStream out) throws IOException {
+        cursorPrefix = Cursor.prefix(broker.epoch(), channels);
+        java.util.Arrays.fill(positions, 0);
+        for (String channel : channels) {
+            out.write(frame(resync(channel, 0)));
+        }
+        return channels.size();
     }
 
     /**

@@ -1,7 +1,5 @@
 package dev.herald.hub;
 
-import java.util.function.Consumer;
-
 /**
  * The transport between publishers and the hubs of every pod. The hub is the same whatever the
  * broker: {@link LocalBroker} in one process, the Redis broker across pods.
@@ -12,8 +10,8 @@ import java.util.function.Consumer;
  */
 public interface Broker extends AutoCloseable {
 
-    /** Starts delivery of events of subscribed channels to {@code sink}. Called once, before anything else. */
-    void start(Consumer<Event> sink);
+    /** Starts delivery of events of subscribed channels to the listener. Called once, before anything else. */
+    void start(BrokerListener listener);
 
     /**
      * Assigns the next id of the channel, stores the event in history and publishes it.
@@ -25,16 +23,24 @@ public interface Broker extends AutoCloseable {
      */
     Event publish(String channel, byte[] body);
 
-    /** Makes sure events of the channel reach the sink; delivery is active when this returns. */
+    /**
+     * Makes sure events of the channel reach the listener; delivery is active when this returns.
+     *
+     * @throws BrokerUnavailableException when the subscription could not be confirmed
+     */
     void subscribe(String channel);
 
     /** The pod no longer needs events of this channel. */
     void unsubscribe(String channel);
 
-    /** Retained events with an id greater than {@code after}; {@code after < 0} means "position unknown". */
+    /**
+     * Retained events with an id greater than {@code after}; {@code after < 0} means "position unknown".
+     *
+     * @throws BrokerUnavailableException when history cannot be read
+     */
     Replay replay(String channel, long after);
 
-    /** Identifies the history's lifetime: cursors from another epoch cannot be resumed exactly. */
+    /** Identifies the history's lifetime: cursors from another epoch cannot be resumed exactly. May change. */
     String epoch();
 
     /** Whether publishing is expected to work right now (readiness). */

@@ -9,4 +9,6 @@ package dev.herald.hub;
  * @param publishedAt wall-clock milliseconds when the broker accepted it (for latency metrics)
  */
 public record Event(String channel, long id, byte[] data, long publishedAt) {
+    /** Not an event: tells a stream that the broker's history started over ({@link BrokerListener#historyLost}). */
+    public static final Event HISTORY_LOST = new Event("", 0, new byte[0], 0);
 }

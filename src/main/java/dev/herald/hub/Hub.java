@@ -18,7 +18,7 @@ import java.util.logging.Logger;
  * <p>Threads: {@link #deliver} is called by the broker (one thread at a time per channel); register and
  * unregister by connection threads. All state is in concurrent maps and per-topic locks.
  */
-public final class Hub {
+public final class Hub implements BrokerListener {
     private static final Logger LOG = Logger.getLogger(Hub.class.getName());
 
     private final Broker broker;
@@ -35,7 +35,7 @@ public final class Hub {
     public Hub(Broker broker, HubMetrics metrics) {
         this.broker = broker;
         this.metrics = metrics;
-        broker.start(this::deliver);
+        broker.start(this);
     }
 
     public Broker broker() {
@@ -48,12 +48,17 @@ public final class Hub {
         if (closed) {
             subscription.end(Subscription.End.SHUTDOWN);
         }
-        for (String channel : subscription.channels()) {
-            // a topic removed meanwhile is already out of the map: the second look-up creates a fresh one
-            boolean added = topic(channel).add(subscription);
-            while (!added) {
-                added = topic(channel).add(subscription);
+        try {
+            for (String channel : subscription.channels()) {
+                // a topic removed meanwhile is already out of the map: the second look-up creates a fresh one
+                boolean added = topic(channel).add(subscription);
+                while (!added) {
+                    added = topic(channel).add(subscription);
+                }
             }
+        } catch (RuntimeException e) {
+            unregister(subscription);
+            throw e;
         }
     }
 
@@ -74,7 +79,19 @@ public final class Hub {
         }
     }
 
+    /** Tells every open stream, in its queue's order, that history started over. */
+    @Override
+    public void historyLost() {
+        LOG.warning("The broker's history started over (new epoch): every stream resyncs");
+        for (Subscription subscription : all) {
+            if (subscription.offer(Event.HISTORY_LOST) == EventQueue.Offer.FULL) {
+                slowConsumer(subscription);
+            }
+        }
+    }
+
     /** Puts the event on the queue of every local subscriber of its channel. */
+    @Override
     public void deliver(Event event) {
         Topic topic = topics.get(event.channel());
         if (topic == null) {
@@ -157,7 +174,13 @@ public final class Hub {
                 }
                 Subscription[] current = subscribers;
                 if (current.length == 0) {
-                    broker.subscribe(channel);
+                    try {
+                        broker.subscribe(channel);
+                    } catch (RuntimeException e) {
+                        removed = true;
+                        topics.remove(channel, this);
+                        throw e;
+                    }
                 }
                 Subscription[] next = Arrays.copyOf(current, current.length + 1);
                 next[current.length] = subscription;

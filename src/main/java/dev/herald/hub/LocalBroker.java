@@ -9,7 +9,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Consumer;
 
 /**
  * The in-process broker of embedded mode: ids, history and delivery in one step under a per-channel lock,
@@ -24,7 +23,7 @@ public final class LocalBroker implements Broker {
     private final long ttlMillis;
     private final String epoch = Long.toString(ThreadLocalRandom.current().nextLong(1L << 40, 1L << 45), 36);
     private final ScheduledExecutorService sweeper;
-    private volatile Consumer<Event> sink = e -> { };
+    private volatile BrokerListener listener;
 
     public LocalBroker(int historySize, Duration ttl) {
         this.historySize = historySize;
@@ -39,8 +38,8 @@ public final class LocalBroker implements Broker {
     }
 
     @Override
-    public void start(Consumer<Event> sink) {
-        this.sink = sink;
+    public void start(BrokerListener listener) {
+        this.listener = listener;
     }
 
     @Override
@@ -53,7 +52,7 @@ public final class LocalBroker implements Broker {
             Event event = new Event(channel, id, EventJson.withId(id, body), now);
             log.history.append(event);
             log.touched = now;
-            sink.accept(event);
+            listener.deliver(event);
             return event;
         } finally {
             log.lock.unlock();

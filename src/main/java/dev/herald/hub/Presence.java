@@ -1,5 +1,6 @@
 package dev.herald.hub;
 
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -18,4 +19,22 @@ public interface Presence {
     boolean leave(String channel, String userId);
 
     List<Member> members(String channel);
+
+    /** A user who went offline because the pods holding their connections stopped refreshing them. */
+    record Gone(String channel, Member member) {
+    }
+
+    /** How often {@link #maintain} must run, or null when this implementation needs no maintenance. */
+    default Duration maintenancePeriod() {
+        return null;
+    }
+
+    /**
+     * Keeps this pod's entries alive and removes those of pods that stopped (crashed without cleanup).
+     *
+     * @return users now offline everywhere; each is returned to exactly one pod, which announces it
+     */
+    default List<Gone> maintain() {
+        return List.of();
+    }
 }

@@ -1,6 +1,10 @@
 package dev.herald.hub;
 
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -11,7 +15,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * Announces {@code presence} events: online on a user's first connection to a shared channel, offline after
  * the last. A striped lock per (channel, user) keeps the count change and its announcement in order.
  */
-public final class PresenceTracker {
+public final class PresenceTracker implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(PresenceTracker.class.getName());
     private static final int STRIPES = 64;
 
@@ -20,6 +24,8 @@ public final class PresenceTracker {
     private final HubMetrics metrics;
     /** Guards count-and-announce for the (channel, user) pairs hashing to each stripe. */
     private final ReentrantLock[] stripes = new ReentrantLock[STRIPES];
+    /** Runs {@link Presence#maintain} for shared implementations; null for in-memory presence. */
+    private final ScheduledExecutorService maintenance;
 
     public PresenceTracker(Presence presence, Broker broker, HubMetrics metrics) {
         this.presence = presence;
@@ -27,6 +33,35 @@ public final class PresenceTracker {
         this.metrics = metrics;
         for (int i = 0; i < STRIPES; i++) {
             stripes[i] = new ReentrantLock();
+        }
+        Duration period = presence.maintenancePeriod();
+        if (period == null) {
+            this.maintenance = null;
+        } else {
+            this.maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "herald-presence");
+                t.setDaemon(true);
+                return t;
+            });
+            maintenance.scheduleWithFixedDelay(this::maintain, period.toMillis(), period.toMillis(),
+                                               TimeUnit.MILLISECONDS);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (maintenance != null) {
+            maintenance.shutdownNow();
+        }
+    }
+
+    private void maintain() {
+        try {
+            for (Presence.Gone gone : presence.maintain()) {
+                announce(gone.channel(), gone.member().userId(), gone.member().userName(), "offline");
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "Presence maintenance failed; retrying next period", e);
         }
     }
 
@@ -41,6 +76,8 @@ public final class PresenceTracker {
                 if (presence.join(channel, userId, userName)) {
                     announce(channel, userId, userName, "online");
                 }
+            } catch (BrokerUnavailableException e) {
+                LOG.warning("Presence of " + channel + " not recorded: " + e.getMessage());
             } finally {
                 lock.unlock();
             }
@@ -58,6 +95,9 @@ public final class PresenceTracker {
                 if (presence.leave(channel, userId)) {
                     announce(channel, userId, userName, "offline");
                 }
+            } catch (BrokerUnavailableException e) {
+                // the entry expires after the presence TTL, and the sweep announces the user offline then
+                LOG.warning("Presence of " + channel + " not removed: " + e.getMessage());
             } finally {
                 lock.unlock();
             }

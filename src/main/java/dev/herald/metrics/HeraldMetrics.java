@@ -34,6 +34,7 @@ public final class HeraldMetrics implements HubMetrics {
     public static final String EVENTS_PUBLISHED = "herald_events_published";
     public static final String REDIS_PUBLISH_ERRORS = "redis_publish_errors";
     public static final String AUTH_FAILURES = "herald_auth_failures";
+    public static final String REDIS_RECONNECTS = "herald_redis_subscriber_reconnects";
 
     private static final List<Long> LATENCY_BUCKETS_MILLIS = List.of(1L, 2L, 5L, 10L, 25L, 50L, 100L, 250L, 500L,
                                                                      1000L, 2500L, 5000L, 10000L);
@@ -46,6 +47,7 @@ public final class HeraldMetrics implements HubMetrics {
     private final Counter slowConsumers;
     private final Counter published;
     private final Counter redisPublishErrors;
+    private final Counter redisReconnects;
     private final Map<DropReason, Counter> dropped = new EnumMap<>(DropReason.class);
     /** Labelled counters created on first use, by "name/label". */
     private final Map<String, Counter> labelled = new ConcurrentHashMap<>();
@@ -63,6 +65,8 @@ public final class HeraldMetrics implements HubMetrics {
         published = register(Counter.builder(EVENTS_PUBLISHED).description("Events accepted by the broker"));
         redisPublishErrors = register(Counter.builder(REDIS_PUBLISH_ERRORS)
                                               .description("Publishes the broker could not store"));
+        redisReconnects = register(Counter.builder(REDIS_RECONNECTS)
+                                           .description("Times the Redis subscriber connection was opened again"));
         for (DropReason reason : DropReason.values()) {
             dropped.put(reason, register(Counter.builder(EVENTS_DROPPED)
                                                  .description("Events not written to a subscriber, by reason")
@@ -107,6 +111,10 @@ public final class HeraldMetrics implements HubMetrics {
 
     public void redisPublishError() {
         redisPublishErrors.increment();
+    }
+
+    public void redisReconnect() {
+        redisReconnects.increment();
     }
 
     public void connectionRejected(String reason) {

@@ -1,0 +1,62 @@
+package dev.herald.redis;
+
+/**
+ * Every Redis name Herald uses, under one prefix (default {@code realtime}); documented in {@code docs/redis.md}.
+ * The channel part of key names sits in braces (a Redis Cluster hash tag), so one channel's keys share a slot.
+ */
+final class RedisKeys {
+    private final String prefix;
+
+    RedisKeys(String prefix) {
+        this.prefix = prefix;
+    }
+
+    /** Pub/sub channel of a Herald channel: {@code realtime:channel:general}, {@code realtime:user:alice}. */
+    String pubsub(String channel) {
+        return prefix + ":" + channel;
+    }
+
+    /** The Herald channel of a pub/sub channel, or null when it is not one of ours. */
+    String channelOf(String pubsub) {
+        return pubsub.startsWith(prefix + ":") ? pubsub.substring(prefix.length() + 1) : null;
+    }
+
+    /** The pod-internal control channel every subscriber connection holds, so it is never without a channel. */
+    String control() {
+        return prefix + ":__herald__";
+    }
+
+    /** Stream of the channel's recent events, entry ids {@code 0-<event id>}. */
+    String history(String channel) {
+        return prefix + ":history:{" + channel + "}";
+    }
+
+    /** The channel's last assigned event id (INCR). Never expires, so ids never start over under a cursor. */
+    String sequence(String channel) {
+        return prefix + ":seq:{" + channel + "}";
+    }
+
+    /** The history's epoch: a new value means Redis lost its data and every cursor must resync. */
+    String epoch() {
+        return prefix + ":epoch";
+    }
+
+    /** Per (channel, user): sorted set of pod ids holding a connection, scored by the entry's expiry (ms). */
+    String presenceUser(String channel, String userId) {
+        return prefix + ":presence:{" + channel + "}:u:" + userId;
+    }
+
+    /** Per channel: hash of online user id → {"userName", "since"}. */
+    String presenceUsers(String channel) {
+        return prefix + ":presence:{" + channel + "}:users";
+    }
+
+    /** Every presence entry of every pod, {@code channel \n user \n pod}, scored by expiry: what the sweep reads. */
+    String presenceAll() {
+        return prefix + ":presence:all";
+    }
+
+    String prefix() {
+        return prefix;
+    }
+}

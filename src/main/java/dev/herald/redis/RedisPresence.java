@@ -1,0 +1,175 @@
+package dev.herald.redis;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import dev.herald.hub.BrokerUnavailableException;
+import dev.herald.hub.EventJson;
+import dev.herald.hub.Presence;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.exceptions.JedisException;
+
+/**
+ * Presence shared by every pod through Redis. Each pod counts its own connections per (channel, user) and holds
+ * one Redis entry per pair, refreshed every third of the TTL; entries of a pod that stops refreshing expire
+ * and the sweep (by whichever pod runs it first) announces those users offline once. Thread-safe: a concurrent
+ * map of local counts; every Redis step is one atomic script.
+ */
+public final class RedisPresence implements Presence {
+    private static final int SWEEP_BATCH = 500;
+
+    private final RedisClient redis;
+    private final RedisKeys keys;
+    private final String podId;
+    private final long ttlMillis;
+    /** "channel \n user" → this pod's connections of that user in that channel. */
+    private final Map<String, Integer> local = new ConcurrentHashMap<>();
+
+    public RedisPresence(RedisBroker broker, String podId, Duration ttl) {
+        this.redis = broker.client();
+        this.keys = new RedisKeys(brokerPrefix(broker));
+        this.podId = podId;
+        this.ttlMillis = ttl.toMillis();
+    }
+
+    @Override
+    public boolean join(String channel, String userId, String userName) {
+        boolean[] firstHere = {false};
+        local.compute(pair(channel, userId), (k, n) -> {
+            firstHere[0] = n == null;
+            return n == null ? 1 : n + 1;
+        });
+        if (!firstHere[0]) {
+            return false;
+        }
+        long now = System.currentTimeMillis();
+        ObjectNode info = EventJson.MAPPER.createObjectNode();
+        info.put("userName", userName);
+        info.put("since", EventJson.timestamp(Instant.ofEpochMilli(now)));
+        try {
+            Object result = eval(RedisScripts.PRESENCE_JOIN,
+                                 List.of(keys.presenceUser(channel, userId), keys.presenceUsers(channel),
+                                         keys.presenceAll()),
+                                 List.of(podId, Long.toString(expiry(now)), Long.toString(now), userId,
+                                         info.toString(), member(channel, userId)));
+            return Long.valueOf(1).equals(result);
+        } catch (BrokerUnavailableException e) {
+            // not counted here either, so that a later leave does not announce what was never announced
+            local.computeIfPresent(pair(channel, userId), (k, n) -> n <= 1 ? null : n - 1);
+            throw e;
+        }
+    }
+
+    @Override
+    public boolean leave(String channel, String userId) {
+        boolean[] lastHere = {false};
+        local.computeIfPresent(pair(channel, userId), (k, n) -> {
+            lastHere[0] = n <= 1;
+            return n <= 1 ? null : n - 1;
+        });
+        if (!lastHere[0]) {
+            return false;
+        }
+        Object result = eval(RedisScripts.PRESENCE_LEAVE,
+                             List.of(keys.presenceUser(channel, userId), keys.presenceUsers(channel), keys.presenceAll()),
+                             List.of(podId, Long.toString(System.currentTimeMillis()), userId, member(channel, userId)));
+        return Long.valueOf(1).equals(result);
+    }
+
+    @Override
+    public List<Member> members(String channel) {
+        Map<String, String> users;
+        try {
+            users = redis.hgetAll(keys.presenceUsers(channel));
+        } catch (JedisException e) {
+            throw new BrokerUnavailableException("Redis presence is unreachable: " + e.getMessage(), e);
+        }
+        List<Member> members = new ArrayList<>();
+        users.forEach((userId, json) -> {
+            JsonNode info = parse(json);
+            members.add(new Member(userId, info.path("userName").asText(userId), info.path("since").asText("")));
+        });
+        members.sort(Comparator.comparing(Member::since).thenComparing(Member::userId));
+        return members;
+    }
+
+    @Override
+    public Duration maintenancePeriod() {
+        return Duration.ofMillis(Math.max(100, ttlMillis / 6));
+    }
+
+    /** Refreshes this pod's entries, then sweeps expired ones of any pod. */
+    @Override
+    public List<Gone> maintain() {
+        long now = System.currentTimeMillis();
+        try {
+            if (!local.isEmpty()) {
+                try (Pipeline pipeline = redis.pipelined()) {
+                    for (String pair : local.keySet()) {
+                        int cut = pair.indexOf('\n');
+                        String channel = pair.substring(0, cut);
+                        String userId = pair.substring(cut + 1);
+                        pipeline.zadd(keys.presenceUser(channel, userId), expiry(now), podId);
+                        pipeline.zadd(keys.presenceAll(), expiry(now), member(channel, userId));
+                    }
+                    pipeline.sync();
+                }
+            }
+            List<?> flat = (List<?>) redis.eval(RedisScripts.PRESENCE_SWEEP, List.of(keys.presenceAll()),
+                                                List.of(Long.toString(now), keys.prefix(), Integer.toString(SWEEP_BATCH)));
+            List<Gone> gone = new ArrayList<>();
+            for (int i = 0; i + 2 < flat.size(); i += 3) {
+                String channel = String.valueOf(flat.get(i));
+                String userId = String.valueOf(flat.get(i + 1));
+                JsonNode info = parse(String.valueOf(flat.get(i + 2)));
+                gone.add(new Gone(channel, new Member(userId, info.path("userName").asText(userId),
+                                                      info.path("since").asText(""))));
+            }
+            return gone;
+        } catch (JedisException e) {
+            throw new BrokerUnavailableException("Redis presence maintenance failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** An entry lives two thirds of the TTL; refreshed every sixth, a dead pod's users are gone within the TTL. */
+    private long expiry(long now) {
+        return now + ttlMillis * 2 / 3;
+    }
+
+    private String member(String channel, String userId) {
+        return channel + "\n" + userId + "\n" + podId;
+    }
+
+    private Object eval(String script, List<String> keyList, List<String> args) {
+        try {
+            return redis.eval(script, keyList, args);
+        } catch (JedisException e) {
+            throw new BrokerUnavailableException("Redis presence is unreachable: " + e.getMessage(), e);
+        }
+    }
+
+    private static String pair(String channel, String userId) {
+        return channel + "\n" + userId;
+    }
+
+    private static JsonNode parse(String json) {
+        try {
+            return EventJson.MAPPER.readTree(json);
+        } catch (Exception e) {
+            return EventJson.MAPPER.createObjectNode();
+        }
+    }
+
+    private static String brokerPrefix(RedisBroker broker) {
+        return broker.prefix();
+    }
+}

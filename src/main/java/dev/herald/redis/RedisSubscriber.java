@@ -1,0 +1,315 @@
+package dev.herald.redis;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import dev.herald.hub.BrokerUnavailableException;
+import dev.herald.hub.Event;
+
+import redis.clients.jedis.Connection;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.JedisClientConfig;
+import redis.clients.jedis.JedisPubSub;
+import redis.clients.jedis.exceptions.JedisException;
+
+/**
+ * The pod's one Redis pub/sub connection and the platform thread that reads it. It is subscribed exactly to the
+ * channels with a local subscriber (plus a control channel), resubscribes after any failure with backoff, and
+ * fills each channel's gap from history before live messages, so the hub sees every event once, in id order.
+ *
+ * <p>Threads: the reader thread runs callbacks and owns delivery; connection threads call {@link #subscribe} and
+ * {@link #unsubscribe}, whose commands are written under {@code commands}; a watchdog thread pings.
+ */
+final class RedisSubscriber {
+    private static final Logger LOG = Logger.getLogger(RedisSubscriber.class.getName());
+    private static final long PING_EVERY_MILLIS = 5_000;
+    private static final long DEAD_AFTER_MILLIS = 15_000;
+    private static final long MAX_BACKOFF_MILLIS = 5_000;
+
+    private final RedisBroker broker;
+    private final HostAndPort address;
+    private final JedisClientConfig config;
+    private final RedisKeys keys;
+    private final Duration timeout;
+    private final Runnable onReconnect;
+    /** Channels the hub wants: the source of truth for (re)subscribing. */
+    private final Set<String> wanted = ConcurrentHashMap.newKeySet();
+    /** Per channel, the last id handed to the hub (or the head when subscribing): dedup and gap-fill mark. */
+    private final Map<String, Long> delivered = new ConcurrentHashMap<>();
+    /** Per channel, completed when Redis confirms the subscription on the current connection. */
+    private final Map<String, CompletableFuture<Void>> confirmed = new ConcurrentHashMap<>();
+    /** Serializes commands written to the pub/sub connection from threads other than the reader. */
+    private final ReentrantLock commands = new ReentrantLock();
+    private final ReentrantLock backoffLock = new ReentrantLock();
+    private final Condition closing = backoffLock.newCondition();
+    private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "herald-redis-watchdog");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile Listener current;
+    private volatile Connection connection;
+    private volatile long lastPong = System.currentTimeMillis();
+    private volatile boolean closed;
+    private Thread reader;
+
+    RedisSubscriber(RedisBroker broker, HostAndPort address, JedisClientConfig config, RedisKeys keys,
+                    Duration timeout, Runnable onReconnect) {
+        this.broker = broker;
+        this.address = address;
+        this.config = config;
+        this.keys = keys;
+        this.timeout = timeout;
+        this.onReconnect = onReconnect;
+    }
+
+    void start() {
+        reader = Thread.ofPlatform().daemon().name("herald-redis-subscriber").start(this::run);
+        watchdog.scheduleWithFixedDelay(this::ping, PING_EVERY_MILLIS, PING_EVERY_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    boolean connected() {
+        return current != null;
+    }
+
+    /** Subscribes and waits for Redis to confirm; events published from then on reach the hub. */
+    void subscribe(String channel) {
+        CompletableFuture<Void> confirmation = new CompletableFuture<>();
+        confirmed.put(channel, confirmation);
+        try {
+            delivered.putIfAbsent(channel, broker.head(channel));
+        } catch (JedisException | NumberFormatException e) {
+            forget(channel);
+            throw new BrokerUnavailableException("Redis is unreachable: " + e.getMessage(), e);
+        }
+        wanted.add(channel);
+        send(channel, true);
+        try {
+            confirmation.get(timeout.toMillis() * 2, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            forget(channel);
+            throw new BrokerUnavailableException("Redis did not confirm the subscription to " + channel, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            forget(channel);
+            throw new BrokerUnavailableException("interrupted while subscribing to " + channel, e);
+        }
+    }
+
+    void unsubscribe(String channel) {
+        forget(channel);
+        send(channel, false);
+    }
+
+    void close() {
+        closed = true;
+        watchdog.shutdownNow();
+        Connection c = connection;
+        if (c != null) {
+            c.disconnect();
+        }
+        backoffLock.lock();
+        try {
+            closing.signalAll();
+        } finally {
+            backoffLock.unlock();
+        }
+        if (reader != null) {
+            try {
+                reader.join(Duration.ofSeconds(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void forget(String channel) {
+        wanted.remove(channel);
+        delivered.remove(channel);
+        confirmed.remove(channel);
+    }
+
+    /** Writes SUBSCRIBE/UNSUBSCRIBE when connected; when not, the reader subscribes everything wanted on connect. */
+    private void send(String channel, boolean subscribe) {
+        commands.lock();
+        try {
+            Listener listener = current;
+            if (listener != null) {
+                if (subscribe) {
+                    listener.subscribe(keys.pubsub(channel));
+                } else {
+                    listener.unsubscribe(keys.pubsub(channel));
+                }
+            }
+        } catch (JedisException e) {
+            LOG.fine(() -> "Pub/sub command failed; the reconnect will resubscribe: " + e.getMessage());
+        } finally {
+            commands.unlock();
+        }
+    }
+
+    private void run() {
+        long backoff = 100;
+        boolean first = true;
+        while (!closed) {
+            if (!first) {
+                onReconnect.run();
+            }
+            first = false;
+            try (Connection c = new Connection(address, config)) {
+                connection = c;
+                if (broker.syncEpoch()) {
+                    historyLost();
+                }
+                lastPong = System.currentTimeMillis();
+                Listener listener = new Listener();
+                listener.proceed(c, keys.control());
+                backoff = 100;
+            } catch (JedisException | NumberFormatException e) {
+                if (!closed) {
+                    LOG.warning("Redis subscriber disconnected (" + e.getMessage() + "); reconnecting in "
+                                + backoff + " ms");
+                }
+            } catch (RuntimeException e) {
+                if (!closed) {
+                    LOG.log(Level.SEVERE, "Redis subscriber failed; reconnecting in " + backoff + " ms", e);
+                }
+            } finally {
+                current = null;
+                connection = null;
+                confirmed.values().forEach(f -> f.completeExceptionally(new IllegalStateException("disconnected")));
+                confirmed.replaceAll((k, v) -> new CompletableFuture<>());
+            }
+            awaitBackoff(backoff);
+            backoff = Math.min(MAX_BACKOFF_MILLIS, backoff * 2);
+        }
+    }
+
+    private void awaitBackoff(long millis) {
+        backoffLock.lock();
+        try {
+            if (!closed) {
+                closing.await(millis, TimeUnit.MILLISECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            closed = true;
+        } finally {
+            backoffLock.unlock();
+        }
+    }
+
+    /** Redis lost the history: ids start over; tell every stream, and fill gaps from the new start. */
+    private void historyLost() {
+        delivered.replaceAll((channel, last) -> 0L);
+        broker.listener().historyLost();
+    }
+
+    private void ping() {
+        Listener listener = current;
+        Connection c = connection;
+        if (listener == null || c == null) {
+            return;
+        }
+        if (System.currentTimeMillis() - lastPong > DEAD_AFTER_MILLIS) {
+            LOG.warning("Redis subscriber connection answers no ping; reconnecting");
+            c.disconnect();
+            return;
+        }
+        commands.lock();
+        try {
+            listener.ping();
+        } catch (JedisException e) {
+            c.disconnect();
+        } finally {
+            commands.unlock();
+        }
+    }
+
+    /** Callbacks, all on the reader thread. */
+    private final class Listener extends JedisPubSub {
+        @Override
+        public void onSubscribe(String pubsub, int count) {
+            if (pubsub.equals(keys.control())) {
+                current = this;
+                commands.lock();
+                try {
+                    for (String channel : wanted) {
+                        subscribe(keys.pubsub(channel));
+                    }
+                } finally {
+                    commands.unlock();
+                }
+                return;
+            }
+            String channel = keys.channelOf(pubsub);
+            if (channel == null || !wanted.contains(channel)) {
+                return;
+            }
+            fillGap(channel);
+            CompletableFuture<Void> confirmation = confirmed.computeIfAbsent(channel, c -> new CompletableFuture<>());
+            confirmation.complete(null);
+        }
+
+        @Override
+        public void onMessage(String pubsub, String message) {
+            String channel = keys.channelOf(pubsub);
+            if (channel == null || !wanted.contains(channel)) {
+                return;
+            }
+            int a = message.indexOf(' ');
+            int b = message.indexOf(' ', a + 1);
+            int c = message.indexOf(' ', b + 1);
+            if (a < 0 || b < 0 || c < 0) {
+                LOG.warning("Ignoring a malformed message on " + pubsub);
+                return;
+            }
+            if (broker.adoptEpoch(message.substring(0, a))) {
+                historyLost();
+            }
+            long id = Long.parseLong(message, a + 1, b, 10);
+            long at = Long.parseLong(message, b + 1, c, 10);
+            deliver(new Event(channel, id, message.substring(c + 1).getBytes(StandardCharsets.UTF_8), at));
+        }
+
+        @Override
+        public void onPong(String pattern) {
+            lastPong = System.currentTimeMillis();
+        }
+
+        /** Hands the hub what it missed on this channel while unsubscribed or disconnected. */
+        private void fillGap(String channel) {
+            Long last = delivered.get(channel);
+            if (last == null) {
+                return;
+            }
+            List<Event> missed = broker.events(channel, "(0-" + last);
+            for (Event event : missed) {
+                deliver(event);
+            }
+        }
+
+        private void deliver(Event event) {
+            Long last = delivered.get(event.channel());
+            if (last != null && event.id() <= last) {
+                return;
+            }
+            delivered.put(event.channel(), event.id());
+            broker.listener().deliver(event);
+        }
+    }
+}
