@@ -1,21 +1,17 @@
 package dev.herald;
 
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import dev.herald.auth.TokenIssuer;
+import dev.herald.redis.RedisProcess;
 
 import org.junit.jupiter.api.Test;
 
@@ -30,8 +26,8 @@ class ProcessTest {
 
     @Test
     void envNamesAndSystemProperties_configure_andSigtermDrainsStreamsAndExits() throws Exception {
-        int port = freePort();
-        Started herald = start(Map.of("SERVER_PORT", String.valueOf(port), "HERALD_JWT_SECRET", SECRET,
+        int port = HeraldProcess.freePort();
+        HeraldProcess herald = HeraldProcess.start(Map.of("SERVER_PORT", String.valueOf(port), "HERALD_JWT_SECRET", SECRET,
                                       "HERALD_DEV_MODE", "false", "HERALD_SSE_RETRY", "PT2S",
                                       "HERALD_SSE_MAX_dash_CHANNELS", "9"),
                                List.of("-Dherald.sse.max-channels=2"));
@@ -70,8 +66,8 @@ class ProcessTest {
 
     @Test
     void devModeWithoutSecret_makesOneAndWarns() throws Exception {
-        int port = freePort();
-        Started herald = start(Map.of("SERVER_PORT", String.valueOf(port), "HERALD_DEV_MODE", "true"), List.of());
+        int port = HeraldProcess.freePort();
+        HeraldProcess herald = HeraldProcess.start(Map.of("SERVER_PORT", String.valueOf(port), "HERALD_DEV_MODE", "true"), List.of());
         try {
             assertTrue(herald.output().contains("DEV MODE"), herald.output());
             HttpResponse<String> token = HttpClient.newHttpClient().send(
@@ -88,7 +84,7 @@ class ProcessTest {
 
     @Test
     void productionWithoutSecret_refusesToStartWithOneLine() throws Exception {
-        Process process = command(Map.of("SERVER_PORT", String.valueOf(freePort()), "HERALD_DEV_MODE", "false"),
+        Process process = HeraldProcess.command(Map.of("SERVER_PORT", String.valueOf(HeraldProcess.freePort()), "HERALD_DEV_MODE", "false"),
                                   List.of("-Dherald.config=config/production.yaml")).start();
         assertTrue(process.waitFor(30, TimeUnit.SECONDS));
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -100,50 +96,17 @@ class ProcessTest {
     }
 
     @Test
-    void redisUrlFromEnvironment_isRead() throws Exception {
-        Process process = command(Map.of("SERVER_PORT", String.valueOf(freePort()),
-                                         "HERALD_REDIS_URL", "redis://127.0.0.1:6379"), List.of()).start();
-        assertTrue(process.waitFor(30, TimeUnit.SECONDS));
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(output.contains("clustered mode") || output.contains("Redis"), output);
-    }
-
-    private record Started(Process process, Path log) {
-        String output() {
+    void redisUrlFromEnvironment_startsClusteredMode() throws Exception {
+        try (RedisProcess redis = RedisProcess.start(false)) {
+            HeraldProcess herald = HeraldProcess.start(Map.of("SERVER_PORT", String.valueOf(HeraldProcess.freePort()),
+                                                              "HERALD_REDIS_URL", redis.url(),
+                                                              "HERALD_DEV_MODE", "true"), List.of());
             try {
-                return Files.readString(log, StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                return e.toString();
+                assertTrue(herald.output().contains("clustered mode"), herald.output());
+            } finally {
+                herald.process().destroy();
+                herald.process().waitFor(20, TimeUnit.SECONDS);
             }
-        }
-    }
-
-    private static Started start(Map<String, String> env, List<String> jvmArgs) throws Exception {
-        Path log = Files.createTempFile("herald-process", ".log");
-        log.toFile().deleteOnExit();
-        Process process = command(env, jvmArgs).redirectOutput(log.toFile()).start();
-        Started started = new Started(process, log);
-        Await.until("Herald to listen", WAIT, () -> started.output().contains("Herald listening") || !process.isAlive());
-        assertTrue(process.isAlive(), started.output());
-        return started;
-    }
-
-    private static ProcessBuilder command(Map<String, String> env, List<String> jvmArgs) {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(jvmArgs);
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add("dev.herald.Main");
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        builder.environment().keySet().removeIf(k -> k.startsWith("HERALD_") || k.equals("SERVER_PORT"));
-        builder.environment().putAll(env);
-        return builder;
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 }

@@ -18,7 +18,17 @@ class LocalBrokerTest {
     void expiredHistory_keepsIdsGoing_andAnOldCursorGetsResync() {
         try (LocalBroker broker = new LocalBroker(10, Duration.ZERO)) {
             List<Event> delivered = new ArrayList<>();
-            broker.start(delivered::add);
+            broker.start(new BrokerListener() {
+                @Override
+                public void deliver(Event event) {
+                    delivered.add(event);
+                }
+
+                @Override
+                public void historyLost() {
+                    throw new AssertionError("the local broker never loses history");
+                }
+            });
             broker.publish("channel:a", BODY);
             broker.publish("channel:a", BODY);
             broker.sweep();
@@ -34,7 +44,15 @@ class LocalBrokerTest {
     @Test
     void replay_isCompleteOnlyWhenHistoryCoversTheCursor() {
         try (LocalBroker broker = new LocalBroker(3, Duration.ofHours(1))) {
-            broker.start(e -> { });
+            broker.start(new BrokerListener() {
+                @Override
+                public void deliver(Event event) {
+                }
+
+                @Override
+                public void historyLost() {
+                }
+            });
             for (int i = 0; i < 5; i++) {
                 broker.publish("channel:b", BODY);
             }

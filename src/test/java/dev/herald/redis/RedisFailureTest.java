@@ -1,0 +1,94 @@
+package dev.herald.redis;
+
+import java.net.http.HttpClient;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import dev.herald.Await;
+import dev.herald.SseClient;
+import dev.herald.TestPod;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The redis-server is killed mid-stream and started again on the same port. */
+class RedisFailureTest {
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    /**
+     * @param persistent true: Redis comes back with its data, streams just continue; false: it comes back empty
+     *                   and every open stream gets a resync, then continues
+     */
+    @ParameterizedTest(name = "redis comes back with its data: {0}")
+    @ValueSource(booleans = {true, false})
+    void killAndRestart_streamsStayOpen_postsDuringOutage503_everyAcceptedEventDelivered(boolean persistent)
+            throws Exception {
+        try (RedisProcess redis = RedisProcess.start(persistent)) {
+            Map<String, String> config = Map.of("herald.redis.url", redis.url(), "herald.sse.heartbeat", "PT0.3S",
+                                                "herald.redis.timeout", "PT0.5S");
+            try (TestPod a = TestPod.start(config); TestPod b = TestPod.start(config)) {
+                String room = "channel:outage";
+                List<SseClient> streams = List.of(a.subscribe(HttpClient.Version.HTTP_1_1, a.serviceToken(), room),
+                                                  a.subscribe(HttpClient.Version.HTTP_2, a.serviceToken(), room),
+                                                  b.subscribe(HttpClient.Version.HTTP_1_1, b.serviceToken(), room));
+                try {
+                    List<Integer> accepted = new ArrayList<>();
+                    for (int i = 1; i <= 10; i++) {
+                        (i % 2 == 0 ? a : b).publish(room, "seq", "\"n\":" + i);
+                        accepted.add(i);
+                    }
+                    for (SseClient sse : streams) {
+                        sse.awaitEvents("seq", 10, WAIT);
+                    }
+
+                    redis.kill();
+                    for (TestPod pod : List.of(a, b)) {
+                        Await.until("readiness to go down", WAIT, () -> pod.get(HttpClient.Version.HTTP_1_1,
+                                "/observe/health/ready", null).statusCode() == 503);
+                    }
+                    for (int i = 0; i < 3; i++) {
+                        HttpResponse<String> refused = (i % 2 == 0 ? a : b).post(HttpClient.Version.HTTP_1_1,
+                                "/api/publish", a.serviceToken(), "{\"channel\":\"" + room + "\",\"type\":\"seq\",\"n\":-1}");
+                        assertEquals(503, refused.statusCode(), refused.body());
+                        assertEquals("broker_unavailable", TestPod.json(refused.body()).get("error").asText());
+                    }
+                    assertTrue(a.metric("redis_publish_errors_total", null) >= 1);
+                    for (SseClient sse : streams) {
+                        int pings = sse.comments().size();
+                        sse.await("heartbeats during the outage", WAIT, c -> c.comments().size() >= pings + 2);
+                        assertFalse(sse.ended(), "streams stay open while Redis is down");
+                    }
+
+                    redis.restart();
+                    for (TestPod pod : List.of(a, b)) {
+                        Await.until("readiness to come back", WAIT, () -> pod.get(HttpClient.Version.HTTP_1_1,
+                                "/observe/health/ready", null).statusCode() == 200);
+                    }
+                    for (int i = 11; i <= 20; i++) {
+                        (i % 2 == 0 ? a : b).publish(room, "seq", "\"n\":" + i);
+                        accepted.add(i);
+                    }
+                    for (SseClient sse : streams) {
+                        List<JsonNode> seq = sse.awaitEvents("seq", 20, WAIT);
+                        assertEquals(accepted, seq.stream().map(e -> e.get("n").asInt()).toList(),
+                                     "every accepted event, once, in order, none of the refused");
+                        assertFalse(sse.ended());
+                        assertEquals(persistent ? 0 : 1, sse.events("resync").size(),
+                                     persistent ? "history survived: no resync" : "history was lost: one resync");
+                    }
+                    assertTrue(a.metric("herald_redis_subscriber_reconnects_total", null) >= 1);
+                } finally {
+                    streams.forEach(SseClient::close);
+                }
+            }
+        }
+    }
+}
