@@ -5,7 +5,6 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BooleanSupplier;
@@ -149,7 +148,7 @@ final class SseStream {
      */
     private List<byte[]> replay() {
         List<String> resyncs = new ArrayList<>();
-        List<Event> missed = new ArrayList<>();
+        List<List<Event>> missed = new ArrayList<>();
         // first settle where every channel starts, so that each frame's cursor is valid for every channel
         for (int i = 0; i < channels.size(); i++) {
             String channel = channels.get(i);
@@ -158,21 +157,17 @@ final class SseStream {
                 continue;
             }
             Replay replay = broker.replay(channel, positions[i]);
-            List<Event> events = replay.events();
-            if (replay.complete()) {
-                missed.addAll(events);
-            } else {
-                positions[i] = events.isEmpty() ? replay.head() : events.get(0).id() - 1;
+            if (!replay.complete()) {
+                positions[i] = replay.events().isEmpty() ? replay.head() : replay.events().get(0).id() - 1;
                 resyncs.add(channel);
-                missed.addAll(events);
             }
+            missed.add(replay.events());
         }
         List<byte[]> frames = new ArrayList<>();
         for (String channel : resyncs) {
             frames.add(frame(resync(channel, positions[channels.indexOf(channel)])));
         }
-        missed.sort(Comparator.comparingLong(Event::publishedAt));
-        for (Event event : missed) {
+        for (Event event : mergeByPublication(missed)) {
             int index = channels.indexOf(event.channel());
             if (event.id() > positions[index]) {
                 positions[index] = event.id();
@@ -180,6 +175,29 @@ final class SseStream {
             }
         }
         return frames;
+    }
+
+    /**
+     * Interleaves the channels' replays by publication time while keeping each channel in id order (a channel's
+     * clock readings can go backwards; its ids never do).
+     */
+    private static List<Event> mergeByPublication(List<List<Event>> perChannel) {
+        List<Event> merged = new ArrayList<>();
+        int[] next = new int[perChannel.size()];
+        while (true) {
+            int pick = -1;
+            for (int c = 0; c < perChannel.size(); c++) {
+                List<Event> events = perChannel.get(c);
+                if (next[c] < events.size() && (pick < 0
+                        || events.get(next[c]).publishedAt() < perChannel.get(pick).get(next[pick]).publishedAt())) {
+                    pick = c;
+                }
+            }
+            if (pick < 0) {
+                return merged;
+            }
+            merged.add(perChannel.get(pick).get(next[pick]++));
+        }
     }
 
     private static byte[] resync(String channel, long id) {

@@ -48,7 +48,8 @@ public final class LocalBroker implements Broker {
         log.lock.lock();
         try {
             long id = ++log.head;
-            long now = System.currentTimeMillis();
+            // never earlier than the channel's previous event, even if the wall clock steps back
+            long now = Math.max(System.currentTimeMillis(), log.touched);
             Event event = new Event(channel, id, EventJson.withId(id, body), now);
             log.history.append(event);
             log.touched = now;

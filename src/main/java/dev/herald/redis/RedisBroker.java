@@ -14,6 +14,8 @@ import dev.herald.hub.BrokerUnavailableException;
 import dev.herald.hub.Event;
 import dev.herald.hub.Replay;
 
+import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
+import redis.clients.jedis.Connection;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisClientConfig;
@@ -31,6 +33,7 @@ import redis.clients.jedis.util.JedisURIHelper;
  */
 public final class RedisBroker implements Broker {
     private static final Logger LOG = Logger.getLogger(RedisBroker.class.getName());
+    private static final int POOL_SIZE = 64;
 
     private final RedisClient redis;
     private final RedisKeys keys;
@@ -57,7 +60,8 @@ public final class RedisBroker implements Broker {
                 .ssl(JedisURIHelper.isRedisSSLScheme(uri));
         JedisClientConfig clientConfig = config.build();
         HostAndPort address = JedisURIHelper.getHostAndPort(uri);
-        this.redis = RedisClient.builder().hostAndPort(address).clientConfig(clientConfig).build();
+        this.redis = RedisClient.builder().hostAndPort(address).clientConfig(clientConfig).poolConfig(pool(timeout))
+                .build();
         this.keys = new RedisKeys(prefix);
         this.historySize = historySize;
         this.historyTtlMillis = historyTtl.toMillis();
@@ -195,6 +199,21 @@ public final class RedisBroker implements Broker {
             publishSha = redis.scriptLoad(RedisScripts.PUBLISH);
             return redis.evalsha(publishSha, keyList, args);
         }
+    }
+
+    /**
+     * Connections for commands: enough for many virtual threads at once, and a bounded wait when all are busy.
+     * (Jedis' default, 8 connections and an unbounded wait, makes commons-pool spin under load.)
+     */
+    private static GenericObjectPoolConfig<Connection> pool(Duration timeout) {
+        GenericObjectPoolConfig<Connection> config = new GenericObjectPoolConfig<>();
+        config.setMaxTotal(POOL_SIZE);
+        config.setMaxIdle(POOL_SIZE);
+        config.setMinIdle(0);
+        config.setBlockWhenExhausted(true);
+        config.setMaxWait(timeout);
+        config.setJmxEnabled(false);
+        return config;
     }
 
     private static String newEpoch() {
