@@ -43,6 +43,7 @@ import io.helidon.webserver.observe.metrics.MetricsObserver;
  */
 public final class Herald {
     private static final Logger LOG = Logger.getLogger(Herald.class.getName());
+    private static final Duration LINGER = Duration.ofMillis(300);
 
     private final WebServer server;
     private final Hub hub;
@@ -141,6 +142,11 @@ public final class Herald {
         while (hub.subscriptionCount() > 0 && System.nanoTime() < deadline) {
             hub.awaitNoSubscriptions(Duration.ofMillis(50));
         }
+        // the streams' last bytes (the retry hint, the end of the response) are written; give clients a moment to
+        // read them before the sockets close, since a close with unread client frames (HTTP/2 window updates)
+        // resets the connection and the client may drop what it had not read yet
+        java.util.concurrent.locks.LockSupport.parkNanos(Math.max(0, Math.min(LINGER.toNanos(),
+                                                                              deadline - System.nanoTime())));
         stop();
     }
 

@@ -27,15 +27,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class ResumeTest {
     private static final Duration WAIT = Duration.ofSeconds(15);
     private static TestPod pod;
+    /** A pod whose history holds only 20 events per channel, for the resync cases. */
+    private static TestPod shortHistory;
 
     @BeforeAll
     static void start() {
-        pod = TestPod.start(Map.of("herald.history.size", "20"));
+        pod = TestPod.start(Map.of());
+        shortHistory = TestPod.start(Map.of("herald.history.size", "20"));
     }
 
     @AfterAll
     static void stop() {
         pod.close();
+        shortHistory.close();
     }
 
     @ParameterizedTest
@@ -112,6 +116,7 @@ class ResumeTest {
                         || c.events("seq").stream().anyMatch(n -> n.get("n").asInt() == total));
                 // the cursor of the last event read: what a browser sends when it reconnects
                 List<SseClient.Message> messages = sse.messages();
+                assertEquals(0, sse.events("resync").size(), "history covers every reconnect");
                 for (SseClient.Message m : messages) {
                     if (m.data().contains("\"seq\"")) {
                         int n = m.json().get("n").asInt();
@@ -135,17 +140,17 @@ class ResumeTest {
     @Test
     void cursorOlderThanHistory_sendsResyncThenWhatRemains() {
         String room = "channel:resync";
-        String token = pod.token("gina");
+        String token = shortHistory.token("gina");
         String cursor;
-        try (SseClient first = pod.subscribe(HttpClient.Version.HTTP_1_1, token, room)) {
-            pod.publish(room, "seq", "\"n\":1");
+        try (SseClient first = shortHistory.subscribe(HttpClient.Version.HTTP_1_1, token, room)) {
+            shortHistory.publish(room, "seq", "\"n\":1");
             first.awaitEvents("seq", 1, WAIT);
             cursor = first.messages().get(0).lastEventId();
         }
         for (int i = 2; i <= 31; i++) {
-            pod.publish(room, "seq", "\"n\":" + i);
+            shortHistory.publish(room, "seq", "\"n\":" + i);
         }
-        try (SseClient second = SseClient.open(pod.client(HttpClient.Version.HTTP_1_1), pod.uri(TestPod.eventsPath(room)),
+        try (SseClient second = SseClient.open(shortHistory.client(HttpClient.Version.HTTP_1_1), shortHistory.uri(TestPod.eventsPath(room)),
                                                Map.of("Authorization", "Bearer " + token, "Last-Event-ID", cursor))) {
             List<JsonNode> seq = second.awaitEvents("seq", 20, WAIT);
             List<JsonNode> resync = second.events("resync");
