@@ -11,6 +11,9 @@ import dev.herald.Await;
 import dev.herald.SseClient;
 import dev.herald.TestPod;
 
+import redis.clients.jedis.Protocol;
+import redis.clients.jedis.RedisClient;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -22,6 +25,39 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The redis-server is killed mid-stream and started again on the same port. */
 class RedisFailureTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
+
+    /** Redis drops every pod's pub/sub connection while events keep coming: each pod fills the gap from history. */
+    @org.junit.jupiter.api.Test
+    void subscriberConnectionsKilled_eventsPublishedMeanwhileAreFilledFromHistory() throws Exception {
+        try (RedisProcess redis = RedisProcess.start(false)) {
+            Map<String, String> config = Map.of("herald.redis.url", redis.url(), "herald.sse.heartbeat", "PT0.3S");
+            try (TestPod a = TestPod.start(config); TestPod b = TestPod.start(config);
+                 RedisClient admin = RedisClient.create(java.net.URI.create(redis.url()))) {
+                String room = "channel:gap";
+                List<SseClient> streams = List.of(a.subscribe(HttpClient.Version.HTTP_1_1, a.serviceToken(), room),
+                                                  b.subscribe(HttpClient.Version.HTTP_2, b.serviceToken(), room));
+                try {
+                    streams.forEach(sse -> sse.awaitCursor(WAIT));
+                    double reconnectsBefore = a.metric("herald_redis_subscriber_reconnects_total", null);
+                    admin.sendCommand(Protocol.Command.CLIENT, "KILL", "TYPE", "pubsub");
+                    for (int i = 1; i <= 30; i++) {
+                        (i % 2 == 0 ? a : b).publish(room, "seq", "\"n\":" + i);
+                    }
+                    for (SseClient sse : streams) {
+                        List<JsonNode> seq = sse.awaitEvents("seq", 30, WAIT);
+                        for (int i = 0; i < 30; i++) {
+                            assertEquals(i + 1, seq.get(i).get("n").asInt(), "every event once, in order");
+                        }
+                        assertEquals(0, sse.events("resync").size());
+                    }
+                    Await.until("pod A to count its reconnect", WAIT,
+                                () -> a.metric("herald_redis_subscriber_reconnects_total", null) > reconnectsBefore);
+                } finally {
+                    streams.forEach(SseClient::close);
+                }
+            }
+        }
+    }
 
     /**
      * @param persistent true: Redis comes back with its data, streams just continue; false: it comes back empty
