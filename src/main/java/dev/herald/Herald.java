@@ -6,6 +6,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.logging.Logger;
 
+import dev.herald.auth.Jwks;
 import dev.herald.auth.TokenIssuer;
 import dev.herald.auth.TokenVerifier;
 import dev.herald.http.Routes;
@@ -16,12 +17,20 @@ import dev.herald.hub.ConnectionLimits;
 import dev.herald.hub.Hub;
 import dev.herald.hub.LocalBroker;
 import dev.herald.hub.LocalPresence;
+import dev.herald.hub.LocalRateLimiter;
+import dev.herald.hub.LocalUserLeases;
+import dev.herald.hub.RateLimiter;
+import dev.herald.hub.UserLeases;
 import dev.herald.hub.Presence;
 import dev.herald.hub.PresenceTracker;
 import dev.herald.metrics.HeraldMetrics;
 import dev.herald.redis.RedisBroker;
 import dev.herald.redis.RedisPresence;
+import dev.herald.redis.RedisRateLimiter;
+import dev.herald.redis.RedisUserLeases;
 
+import com.nimbusds.jose.jwk.source.JWKSource;
+import com.nimbusds.jose.proc.SecurityContext;
 import io.helidon.common.configurable.Resource;
 import io.helidon.common.pki.Keys;
 import io.helidon.common.tls.Tls;
@@ -51,36 +60,51 @@ public final class Herald {
     private final Settings settings;
     private final HeraldMetrics metrics;
     private final PresenceTracker presence;
+    private final ConnectionLimits limits;
     private volatile boolean draining;
     private volatile boolean stopped;
 
     private Herald(Config config) {
         this.settings = Settings.from(config.get("herald"));
-        byte[] secret = secret(settings.auth());
+        if (settings.production() && settings.auth().devMode()) {
+            throw new StartupException("dev mode is on in a production configuration (herald.production=true): "
+                                       + "unset HERALD_DEV_MODE / herald.auth.dev-mode");
+        }
+        JWKSource<SecurityContext> jwks = jwks(settings.auth());
+        byte[] secret = secret(settings.auth(), jwks != null);
         // one registry per JVM in Helidon: HeraldMetrics tags every meter with this pod's id
         MeterRegistry registry = Metrics.globalRegistry();
-        ConnectionLimits limits = new ConnectionLimits(settings.sse().maxConnections(),
-                                                       settings.sse().maxConnectionsPerUser());
         Hub[] hubRef = new Hub[1];
-        this.metrics = new HeraldMetrics(registry, settings.podId(), limits::open, () -> hubRef[0].channelCount());
+        ConnectionLimits[] limitsRef = new ConnectionLimits[1];
+        this.metrics = new HeraldMetrics(registry, settings.podId(), () -> limitsRef[0].open(),
+                                         () -> hubRef[0].channelCount());
         Presence presenceStore;
+        UserLeases leases;
+        RateLimiter rateLimiter;
         if (settings.redis().url().isPresent()) {
             RedisBroker redis = new RedisBroker(settings.redis().url().get(), settings.redis().prefix(),
                                                 settings.redis().timeout(), settings.history().size(),
                                                 settings.history().ttl(), metrics::redisReconnect);
             this.broker = redis;
             presenceStore = new RedisPresence(redis, settings.podId(), settings.presence().ttl());
+            leases = new RedisUserLeases(redis, settings.presence().ttl());
+            rateLimiter = new RedisRateLimiter(redis);
         } else {
             this.broker = new LocalBroker(settings.history().size(), settings.history().ttl());
             presenceStore = new LocalPresence();
+            leases = new LocalUserLeases();
+            rateLimiter = new LocalRateLimiter();
         }
+        this.limits = new ConnectionLimits(settings.sse().maxConnections(), settings.sse().maxConnectionsPerUser(),
+                                           leases, settings.podId());
+        limitsRef[0] = limits;
         this.hub = new Hub(broker, metrics);
         hubRef[0] = hub;
         this.presence = new PresenceTracker(presenceStore, broker, metrics);
 
         HttpRouting.Builder routing = HttpRouting.builder();
-        Routes.register(routing, new Routes.Parts(hub, this.presence, limits, metrics, settings,
-                                                  new TokenVerifier(secret, settings.auth().issuer().orElse(null),
+        Routes.register(routing, new Routes.Parts(hub, this.presence, limits, rateLimiter, metrics, settings,
+                                                  new TokenVerifier(secret, jwks, settings.auth().issuer().orElse(null),
                                                                     settings.auth().audience().orElse(null)),
                                                   settings.auth().devMode() ? new TokenIssuer(secret) : null,
                                                   () -> draining));
@@ -170,6 +194,7 @@ public final class Herald {
         hub.shutdown();
         server.stop();
         presence.close();
+        limits.close();
         broker.close();
         metrics.close();
         LOG.info("Herald stopped");
@@ -188,7 +213,8 @@ public final class Herald {
         return settings.redis().url().isPresent() ? "clustered" : "embedded";
     }
 
-    private static byte[] secret(Settings.Auth auth) {
+    /** The HMAC secret: configured, or random in dev mode; null when only a JWKS is used. */
+    private static byte[] secret(Settings.Auth auth, boolean haveJwks) {
         if (auth.secret().isPresent()) {
             byte[] secret = auth.secret().get().getBytes(StandardCharsets.UTF_8);
             if (secret.length < 32) {
@@ -198,7 +224,11 @@ public final class Herald {
             return secret;
         }
         if (!auth.devMode()) {
-            throw new StartupException("no JWT secret: set HERALD_JWT_SECRET (or herald.auth.jwt.secret), "
+            if (haveJwks) {
+                return null;
+            }
+            throw new StartupException("no JWT secret or JWKS: set HERALD_JWT_SECRET (or herald.auth.jwt.secret, "
+                                       + "herald.auth.jwt.jwks-file, herald.auth.jwt.jwks-url), "
                                        + "or turn on dev mode for a laptop (HERALD_DEV_MODE=true)");
         }
         LOG.warning("DEV MODE: tokens are signed with a random secret and anyone can get one at POST /dev/token. "
@@ -206,6 +236,17 @@ public final class Herald {
         byte[] random = new byte[32];
         new SecureRandom().nextBytes(random);
         return random;
+    }
+
+    private static JWKSource<SecurityContext> jwks(Settings.Auth auth) {
+        try {
+            if (auth.jwksFile().isPresent()) {
+                return Jwks.file(auth.jwksFile().get());
+            }
+            return auth.jwksUrl().map(url -> Jwks.url(url, auth.jwksRefetch())).orElse(null);
+        } catch (IllegalArgumentException e) {
+            throw new StartupException(e.getMessage());
+        }
     }
 
     private static Tls tls(Settings.Tls tls, String path) {

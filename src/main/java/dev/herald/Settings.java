@@ -9,8 +9,8 @@ import io.helidon.config.Config;
  * Every {@code herald.*} setting, read once at start into records with named defaults.
  * The keys are documented in {@code config/application.yaml}.
  */
-public record Settings(String podId, Sse sse, History history, Events events, Auth auth, Tls tls, Redis redis,
-                       Presence presence) {
+public record Settings(String podId, boolean production, Sse sse, History history, Events events, Auth auth,
+                       Tls tls, Redis redis, Presence presence, Rate rate, Cors cors, boolean accessLog) {
 
     /** {@code herald.sse.*}: the SSE streams. */
     public record Sse(Duration heartbeat, int queueCapacity, int maxConnections, int maxConnectionsPerUser,
@@ -42,14 +42,38 @@ public record Settings(String podId, Sse sse, History history, Events events, Au
     }
 
     /** {@code herald.auth.*}: tokens. */
-    public record Auth(boolean devMode, Optional<String> secret, Optional<String> issuer, Optional<String> audience,
+    public record Auth(boolean devMode, Optional<String> secret, Optional<String> jwksFile, Optional<String> jwksUrl,
+                       Duration jwksRefetch, Optional<String> issuer, Optional<String> audience,
                        Optional<String> cookie) {
         static Auth from(Config c) {
             return new Auth(c.get("dev-mode").asBoolean().orElse(false),
                             nonBlank(c.get("jwt.secret")),
+                            nonBlank(c.get("jwt.jwks-file")),
+                            nonBlank(c.get("jwt.jwks-url")),
+                            c.get("jwt.jwks-refetch").as(Duration.class).orElse(Duration.ofMinutes(1)),
                             nonBlank(c.get("jwt.issuer")),
                             nonBlank(c.get("jwt.audience")),
                             nonBlank(c.get("cookie")));
+        }
+    }
+
+    /** {@code herald.rate.*}: token buckets (per second, burst). */
+    public record Rate(double chatPerSecond, int chatBurst, double channelPerSecond, int channelBurst) {
+        static Rate from(Config c) {
+            return new Rate(c.get("chat.per-second").asDouble().orElse(5.0),
+                            c.get("chat.burst").asInt().orElse(20),
+                            c.get("channel.per-second").asDouble().orElse(200.0),
+                            c.get("channel.burst").asInt().orElse(200));
+        }
+    }
+
+    /** {@code herald.cors.*}: browser apps on other origins; nothing is allowed unless listed. */
+    public record Cors(java.util.List<String> allowedOrigins, boolean allowCredentials, Duration maxAge) {
+        static Cors from(Config c) {
+            return new Cors(c.get("allowed-origins").asList(String.class).orElse(java.util.List.of()).stream()
+                                    .map(String::trim).filter(s -> !s.isEmpty()).toList(),
+                            c.get("allow-credentials").asBoolean().orElse(true),
+                            c.get("max-age").as(Duration.class).orElse(Duration.ofMinutes(10)));
         }
     }
 
@@ -81,13 +105,17 @@ public record Settings(String podId, Sse sse, History history, Events events, Au
 
     public static Settings from(Config herald) {
         return new Settings(herald.get("pod-id").asString().filter(s -> !s.isBlank()).orElseGet(Settings::hostName),
+                            herald.get("production").asBoolean().orElse(false),
                             Sse.from(herald.get("sse")),
                             History.from(herald.get("history")),
                             Events.from(herald.get("events")),
                             Auth.from(herald.get("auth")),
                             Tls.from(herald.get("tls")),
                             Redis.from(herald.get("redis")),
-                            Presence.from(herald.get("presence")));
+                            Presence.from(herald.get("presence")),
+                            Rate.from(herald.get("rate")),
+                            Cors.from(herald.get("cors")),
+                            herald.get("access-log").asBoolean().orElse(true));
     }
 
     /** The default pod id: the host name (a Kubernetes pod's name), else a random one. */

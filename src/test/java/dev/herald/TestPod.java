@@ -57,6 +57,11 @@ public final class TestPod implements AutoCloseable {
         config.put("herald.auth.dev-mode", "true");
         config.put("herald.auth.jwt.secret", SECRET);
         config.put("herald.pod-id", "pod-" + POD_IDS.incrementAndGet());
+        // load-shaped tests publish fast; the rate-limit tests set the real budgets themselves
+        config.put("herald.rate.channel.per-second", "100000");
+        config.put("herald.rate.channel.burst", "100000");
+        config.put("herald.rate.chat.per-second", "100000");
+        config.put("herald.rate.chat.burst", "100000");
         config.putAll(overrides);
         SSLContext tls = null;
         if (config.containsKey("herald.tls.keystore")) {

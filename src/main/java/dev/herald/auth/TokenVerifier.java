@@ -10,6 +10,8 @@ import java.util.Set;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.jwk.source.ImmutableSecret;
+import com.nimbusds.jose.jwk.source.JWKSource;
+import com.nimbusds.jose.proc.JWSKeySelector;
 import com.nimbusds.jose.proc.BadJOSEException;
 import com.nimbusds.jose.proc.JWSVerificationKeySelector;
 import com.nimbusds.jose.proc.SecurityContext;
@@ -20,8 +22,11 @@ import com.nimbusds.jwt.proc.DefaultJWTProcessor;
 import com.nimbusds.jwt.proc.ExpiredJWTException;
 
 /**
- * Verifies HS256/384/512 JWTs against the shared secret: signature, {@code exp} (required), {@code nbf},
- * {@code iss}/{@code aud} when configured, with 30 s of clock skew. Thread-safe after construction.
+ * Verifies JWTs: HS256/384/512 against the shared secret, RS/PS/ES against a JWKS (file, or URL cached and
+ * refetched on an unknown {@code kid} at most once a minute); {@code exp} (required), {@code nbf},
+ * {@code iss}/{@code aud} when configured, with 30 s of clock skew. A token's {@code alg} only ever selects keys
+ * of its own family, so an HMAC token can never be checked against a public key (algorithm confusion) and
+ * {@code alg: none} is refused. Thread-safe after construction.
  */
 public final class TokenVerifier {
     static final int MAX_SKEW_SECONDS = 30;
@@ -29,17 +34,38 @@ public final class TokenVerifier {
 
     private final DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
 
+    private static final Set<JWSAlgorithm> HMAC = Set.of(JWSAlgorithm.HS256, JWSAlgorithm.HS384, JWSAlgorithm.HS512);
+    private static final Set<JWSAlgorithm> PUBLIC_KEY = Set.of(JWSAlgorithm.RS256, JWSAlgorithm.RS384,
+                                                               JWSAlgorithm.RS512, JWSAlgorithm.PS256,
+                                                               JWSAlgorithm.PS384, JWSAlgorithm.PS512,
+                                                               JWSAlgorithm.ES256, JWSAlgorithm.ES384);
+
     /**
-     * @param secret   the HMAC secret, at least 32 bytes
+     * @param secret   the HMAC secret, at least 32 bytes, or null
+     * @param jwks     the public keys, or null
      * @param issuer   required {@code iss}, or null
      * @param audience required {@code aud}, or null
      */
-    public TokenVerifier(byte[] secret, String issuer, String audience) {
-        if (secret.length < 32) {
+    public TokenVerifier(byte[] secret, JWKSource<SecurityContext> jwks, String issuer, String audience) {
+        if (secret != null && secret.length < 32) {
             throw new IllegalArgumentException("the JWT secret must be at least 32 bytes (256 bits)");
         }
-        processor.setJWSKeySelector(new JWSVerificationKeySelector<>(
-                Set.of(JWSAlgorithm.HS256, JWSAlgorithm.HS384, JWSAlgorithm.HS512), new ImmutableSecret<>(secret)));
+        if (secret == null && jwks == null) {
+            throw new IllegalArgumentException("a JWT secret or a JWKS is required");
+        }
+        JWSKeySelector<SecurityContext> hmac = secret == null ? null
+                : new JWSVerificationKeySelector<>(HMAC, new ImmutableSecret<>(secret));
+        JWSKeySelector<SecurityContext> publicKeys = jwks == null ? null
+                : new JWSVerificationKeySelector<>(PUBLIC_KEY, jwks);
+        processor.setJWSKeySelector((header, context) -> {
+            if (HMAC.contains(header.getAlgorithm())) {
+                return hmac == null ? List.of() : hmac.selectJWSKeys(header, context);
+            }
+            if (PUBLIC_KEY.contains(header.getAlgorithm())) {
+                return publicKeys == null ? List.of() : publicKeys.selectJWSKeys(header, context);
+            }
+            return List.of();
+        });
         JWTClaimsSet.Builder exact = new JWTClaimsSet.Builder();
         if (issuer != null) {
             exact.issuer(issuer);
@@ -66,7 +92,7 @@ public final class TokenVerifier {
             throw new AuthException("expired", "the token has expired");
         } catch (BadJWTException e) {
             throw new AuthException("claims", "the token's claims are not acceptable");
-        } catch (BadJOSEException | JOSEException e) {
+        } catch (BadJOSEException | JOSEException | RuntimeException e) {
             throw new AuthException("signature", "the token's signature or algorithm is not accepted");
         }
         try {

@@ -25,6 +25,7 @@ public final class ChatService implements HttpService {
 
     private void post(ServerRequest req, ServerResponse res) {
         Principal principal = AuthFilter.principal(req);
+        publisher.rateLimits().chat(principal.userId());
         ObjectNode body = JsonBody.read(req, publisher.maxBytes());
         String channel = Publisher.channel(body, principal);
         String content = JsonBody.text(body, "content");

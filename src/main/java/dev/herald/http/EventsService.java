@@ -60,7 +60,8 @@ public final class EventsService implements HttpService {
             metrics.connectionRejected("shutting_down");
             throw unavailable("this pod is shutting down; connect to another");
         }
-        ConnectionLimits.Outcome outcome = limits.acquire(principal.userId());
+        ConnectionLimits.Slot slot = limits.acquire(principal.userId());
+        ConnectionLimits.Outcome outcome = slot.outcome();
         if (outcome == ConnectionLimits.Outcome.POD_FULL) {
             metrics.connectionRejected("pod_full");
             throw unavailable("this pod is at its connection limit");
@@ -68,7 +69,7 @@ public final class EventsService implements HttpService {
         if (outcome == ConnectionLimits.Outcome.USER_FULL) {
             metrics.connectionRejected("user_full");
             throw new ApiException(Status.TOO_MANY_REQUESTS_429, "too_many_connections",
-                                   "at most " + settings.maxConnectionsPerUser() + " open streams per user",
+                                   "at most " + settings.maxConnectionsPerUser() + " open streams per user, on all pods",
                                    Map.of("Retry-After", RETRY_AFTER_SECONDS));
         }
         try {
@@ -99,7 +100,7 @@ public final class EventsService implements HttpService {
                 }
             }
         } finally {
-            limits.release(principal.userId());
+            limits.release(slot);
         }
     }
 

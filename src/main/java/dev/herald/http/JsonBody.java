@@ -20,6 +20,8 @@ import io.helidon.webserver.http.ServerRequest;
 /** Reads a request body as one JSON object within the size, depth and type limits, or fails with a 4xx. */
 final class JsonBody {
     static final int MAX_DEPTH = 16;
+    /** Values of every kind, all levels together: an event is small; thousands of fields are an attack. */
+    static final int MAX_NODES = 256;
     /** Thread-safe once built; strict: no duplicate keys, no trailing tokens. */
     private static final ObjectMapper STRICT = JsonMapper.builder()
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
@@ -53,6 +55,9 @@ final class JsonBody {
         if (node == null || !node.isObject()) {
             throw ApiException.badRequest("the body must be a JSON object");
         }
+        if (count(node, 0) > MAX_NODES) {
+            throw ApiException.badRequest("the body has more than " + MAX_NODES + " values");
+        }
         return (ObjectNode) node;
     }
 
@@ -66,6 +71,18 @@ final class JsonBody {
             throw ApiException.badRequest("'" + field + "' must be a string");
         }
         return value.textValue();
+    }
+
+    /** Counts values up to a little past the limit. */
+    private static int count(JsonNode node, int sofar) {
+        int total = sofar + 1;
+        for (JsonNode child : node) {
+            if (total > MAX_NODES) {
+                return total;
+            }
+            total = count(child, total);
+        }
+        return total;
     }
 
     static ApiException tooLarge(int maxBytes) {

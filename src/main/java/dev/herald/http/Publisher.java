@@ -25,11 +25,17 @@ final class Publisher {
     private final Broker broker;
     private final HeraldMetrics metrics;
     private final int maxBytes;
+    private final RateLimits rateLimits;
 
-    Publisher(Broker broker, HeraldMetrics metrics, int maxBytes) {
+    Publisher(Broker broker, HeraldMetrics metrics, int maxBytes, RateLimits rateLimits) {
         this.broker = broker;
         this.metrics = metrics;
         this.maxBytes = maxBytes;
+        this.rateLimits = rateLimits;
+    }
+
+    RateLimits rateLimits() {
+        return rateLimits;
     }
 
     int maxBytes() {
@@ -55,6 +61,7 @@ final class Publisher {
             throw JsonBody.tooLarge(maxBytes);
         }
         try {
+            rateLimits.channel(channel);
             Event published = broker.publish(channel, bytes);
             metrics.eventPublished();
             return published;

@@ -8,6 +8,7 @@ import dev.herald.auth.TokenVerifier;
 import dev.herald.hub.ConnectionLimits;
 import dev.herald.hub.Hub;
 import dev.herald.hub.PresenceTracker;
+import dev.herald.hub.RateLimiter;
 import dev.herald.metrics.HeraldMetrics;
 
 import io.helidon.webserver.http.HttpRouting;
@@ -24,12 +25,18 @@ public final class Routes {
      * @param devTokens the dev-mode token issuer, or null when dev mode is off (then {@code /dev/token} is a 404)
      * @param draining  true once the pod is shutting down
      */
-    public record Parts(Hub hub, PresenceTracker presence, ConnectionLimits limits, HeraldMetrics metrics,
+    public record Parts(Hub hub, PresenceTracker presence, ConnectionLimits limits, RateLimiter rateLimiter,
+                        HeraldMetrics metrics,
                         Settings settings, TokenVerifier verifier, TokenIssuer devTokens, BooleanSupplier draining) {
     }
 
     public static void register(HttpRouting.Builder routing, Parts parts) {
-        Publisher publisher = new Publisher(parts.hub().broker(), parts.metrics(), parts.settings().events().maxBytes());
+        Publisher publisher = new Publisher(parts.hub().broker(), parts.metrics(), parts.settings().events().maxBytes(),
+                                            new RateLimits(parts.rateLimiter(), parts.settings().rate(), parts.metrics()));
+        if (parts.settings().accessLog()) {
+            routing.addFilter(new AccessLog());
+        }
+        routing.addFilter(new CorsFilter(parts.settings().cors()));
         routing.addFilter(new AuthFilter(parts.verifier(), parts.settings().auth().cookie(), parts.metrics()))
                 .register("/api/events", new EventsService(parts.hub(), parts.presence(), parts.limits(),
                                                            parts.metrics(), parts.settings().sse(), parts.draining()))

@@ -1,55 +1,103 @@
 package dev.herald.hub;
 
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
- * The pod's SSE connection caps: in total and per user. Thread-safe: an atomic total and a concurrent map
- * of per-user counts whose entries disappear at zero.
+ * The SSE connection caps: this pod's total, and per user through {@link UserLeases} (this pod's count, or every
+ * pod's in clustered mode). Thread-safe: an atomic total; the leases are thread-safe.
  */
-public final class ConnectionLimits {
+public final class ConnectionLimits implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(ConnectionLimits.class.getName());
+
     /** The outcome of {@link #acquire}. */
     public enum Outcome { ACQUIRED, POD_FULL, USER_FULL }
 
+    /** A granted slot; give it back with {@link #release}. */
+    public record Slot(Outcome outcome, String userId, String leaseId) {
+    }
+
     private final int maxTotal;
     private final int maxPerUser;
+    private final UserLeases leases;
+    private final String podId;
     private final AtomicInteger total = new AtomicInteger();
-    private final Map<String, Integer> perUser = new ConcurrentHashMap<>();
+    private final AtomicLong sequence = new AtomicLong();
+    private final ScheduledExecutorService maintenance;
 
-    public ConnectionLimits(int maxTotal, int maxPerUser) {
+    public ConnectionLimits(int maxTotal, int maxPerUser, UserLeases leases, String podId) {
         this.maxTotal = maxTotal;
         this.maxPerUser = maxPerUser;
+        this.leases = leases;
+        this.podId = podId;
+        Duration period = leases.maintenancePeriod();
+        if (period == null) {
+            maintenance = null;
+        } else {
+            maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "herald-leases");
+                t.setDaemon(true);
+                return t;
+            });
+            maintenance.scheduleWithFixedDelay(this::maintain, period.toMillis(), period.toMillis(),
+                                               TimeUnit.MILLISECONDS);
+        }
     }
 
-    /** Takes one connection slot for the user; on success the caller must {@link #release} it. */
-    public Outcome acquire(String userId) {
+    /** Takes one connection slot for the user; on {@link Outcome#ACQUIRED} the caller must release it. */
+    public Slot acquire(String userId) {
         if (total.incrementAndGet() > maxTotal) {
             total.decrementAndGet();
-            return Outcome.POD_FULL;
+            return new Slot(Outcome.POD_FULL, userId, null);
         }
-        boolean[] granted = {false};
-        perUser.compute(userId, (k, count) -> {
-            int current = count == null ? 0 : count;
-            if (current >= maxPerUser) {
-                return count;
-            }
-            granted[0] = true;
-            return current + 1;
-        });
-        if (!granted[0]) {
+        String leaseId = podId + ":" + sequence.incrementAndGet();
+        boolean granted;
+        try {
+            granted = leases.acquire(userId, leaseId, maxPerUser);
+        } catch (RuntimeException e) {
             total.decrementAndGet();
-            return Outcome.USER_FULL;
+            throw e;
         }
-        return Outcome.ACQUIRED;
+        if (!granted) {
+            total.decrementAndGet();
+            return new Slot(Outcome.USER_FULL, userId, null);
+        }
+        return new Slot(Outcome.ACQUIRED, userId, leaseId);
     }
 
-    public void release(String userId) {
-        perUser.computeIfPresent(userId, (k, count) -> count <= 1 ? null : count - 1);
-        total.decrementAndGet();
+    public void release(Slot slot) {
+        try {
+            leases.release(slot.userId(), slot.leaseId());
+        } catch (RuntimeException e) {
+            // a shared lease expires on its own when no longer refreshed
+            LOG.warning("Could not release a connection lease: " + e.getMessage());
+        } finally {
+            total.decrementAndGet();
+        }
     }
 
     public int open() {
         return total.get();
+    }
+
+    @Override
+    public void close() {
+        if (maintenance != null) {
+            maintenance.shutdownNow();
+        }
+    }
+
+    private void maintain() {
+        try {
+            leases.maintain();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "Refreshing connection leases failed; retrying next period", e);
+        }
     }
 }

@@ -35,6 +35,7 @@ public final class HeraldMetrics implements HubMetrics {
     public static final String REDIS_PUBLISH_ERRORS = "redis_publish_errors";
     public static final String AUTH_FAILURES = "herald_auth_failures";
     public static final String REDIS_RECONNECTS = "herald_redis_subscriber_reconnects";
+    public static final String RATE_LIMITED = "herald_rate_limited";
 
     private static final List<Long> LATENCY_BUCKETS_MILLIS = List.of(1L, 2L, 5L, 10L, 25L, 50L, 100L, 250L, 500L,
                                                                      1000L, 2500L, 5000L, 10000L);
@@ -79,6 +80,9 @@ public final class HeraldMetrics implements HubMetrics {
         for (String reason : List.of("pod_full", "user_full", "shutting_down")) {
             counter(CONNECTIONS_REJECTED, "SSE connections refused, by reason", reason);
         }
+        for (String limit : List.of("chat", "channel")) {
+            counter(RATE_LIMITED, "Requests refused with 429 for a rate limit, by limit", limit);
+        }
         for (String reason : List.of("missing", "malformed", "expired", "signature", "claims")) {
             counter(AUTH_FAILURES, "Requests refused for their token, by reason", reason);
         }
@@ -119,6 +123,10 @@ public final class HeraldMetrics implements HubMetrics {
 
     public void connectionRejected(String reason) {
         counter(CONNECTIONS_REJECTED, "SSE connections refused, by reason", reason).increment();
+    }
+
+    public void rateLimited(String limit) {
+        counter(RATE_LIMITED, "Requests refused with 429 for a rate limit, by limit", limit).increment();
     }
 
     public void authFailure(String reason) {

@@ -56,6 +56,16 @@ final class RedisKeys {
         return prefix + ":presence:all";
     }
 
+    /** Token bucket of a rate limit, e.g. {@code chat} of {@code user:alice}, {@code channel} of a channel. */
+    String rate(String limit, String subject) {
+        return prefix + ":rate:" + limit + ":{" + subject + "}";
+    }
+
+    /** A user's open SSE connections on every pod: sorted set of lease ids scored by expiry (ms). */
+    String leases(String userId) {
+        return prefix + ":conn:{user:" + userId + "}";
+    }
+
     String prefix() {
         return prefix;
     }

@@ -87,4 +87,42 @@ final class RedisScripts {
             end
             return gone
             """;
+
+    /**
+     * A token bucket. KEYS: the bucket hash. ARGV: tokens per second, burst.
+     * Returns 0 when a token was taken, else the milliseconds until one will be there.
+     */
+    static final String RATE = """
+            local t = redis.call('TIME')
+            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            local rate = tonumber(ARGV[1])
+            local burst = tonumber(ARGV[2])
+            local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+            local tokens = tonumber(b[1]) or burst
+            local ts = tonumber(b[2]) or now
+            tokens = math.min(burst, tokens + math.max(0, now - ts) * rate / 1000)
+            local wait = 0
+            if tokens >= 1 then
+              tokens = tokens - 1
+            else
+              wait = math.ceil((1 - tokens) * 1000 / rate)
+            end
+            redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', string.format('%d', now))
+            redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
+            return wait
+            """;
+
+    /**
+     * A connection slot of a user, across pods. KEYS: the user's lease zset. ARGV: lease id, expiry ms, now ms, max.
+     * Returns 1 when granted.
+     */
+    static final String LEASE = """
+            redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+            if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then
+              return 0
+            end
+            redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+            redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) - tonumber(ARGV[3]))
+            return 1
+            """;
 }

@@ -1,0 +1,124 @@
+package dev.herald.redis;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import dev.herald.Await;
+import dev.herald.HeraldProcess;
+import dev.herald.SseClient;
+import dev.herald.TestPod;
+import dev.herald.auth.TokenIssuer;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Budgets and caps hold across pods, kept in Redis; a crashed pod does not lock its users out. */
+class ClusterLimitsTest {
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    @Test
+    void chatBudget_isSharedByThreePods() throws Exception {
+        try (RedisProcess redis = RedisProcess.start(false)) {
+            Map<String, String> config = Map.of("herald.redis.url", redis.url(),
+                                                "herald.rate.chat.per-second", "1", "herald.rate.chat.burst", "20");
+            List<TestPod> pods = new ArrayList<>();
+            try {
+                for (int i = 0; i < 3; i++) {
+                    pods.add(TestPod.start(config));
+                }
+                String token = pods.get(0).token("spray");
+                for (int i = 0; i < 20; i++) {
+                    assertEquals(204, chat(pods.get(i % 3), token).statusCode(), "message " + i);
+                }
+                for (TestPod pod : pods) {
+                    HttpResponse<String> limited = chat(pod, token);
+                    assertEquals(429, limited.statusCode(), "one budget for all pods");
+                    assertEquals("rate_limited", TestPod.json(limited.body()).get("error").asText());
+                    assertEquals("1", limited.headers().firstValue("retry-after").orElseThrow());
+                }
+            } finally {
+                pods.forEach(TestPod::close);
+            }
+        }
+    }
+
+    @Test
+    void perUserConnectionCap_holdsAcrossPods_andACrashedPodsLeasesExpire() throws Exception {
+        try (RedisProcess redis = RedisProcess.start(false)) {
+            Map<String, String> config = Map.of("herald.redis.url", redis.url(),
+                                                "herald.sse.max-connections-per-user", "2",
+                                                "herald.sse.heartbeat", "PT0.2S", "herald.presence.ttl", "PT3S");
+            try (TestPod a = TestPod.start(config); TestPod b = TestPod.start(config)) {
+                String token = a.token("capped");
+                SseClient one = a.subscribe(HttpClient.Version.HTTP_1_1, token, "channel:cap");
+                SseClient two = b.subscribe(HttpClient.Version.HTTP_2, token, "channel:cap");
+                HttpResponse<String> third = a.get(HttpClient.Version.HTTP_1_1, TestPod.eventsPath("channel:cap"), token);
+                assertEquals(429, third.statusCode(), "two streams on two pods fill the cap");
+                assertEquals("too_many_connections", TestPod.json(third.body()).get("error").asText());
+                one.close();
+                Await.until("the closed stream's lease to be released", WAIT,
+                            () -> b.get(HttpClient.Version.HTTP_1_1, "/observe/health", null).statusCode() == 200
+                                  && a.metric("sse_connections_total", null) == 0);
+                try (SseClient again = b.subscribe(HttpClient.Version.HTTP_1_1, token, "channel:cap")) {
+                    again.awaitCursor(WAIT);
+                }
+                two.close();
+
+                // a pod that dies holding a lease: the user is locked out only until the lease expires
+                Map<String, String> env = new HashMap<>(Map.of("HERALD_REDIS_URL", redis.url(),
+                                                               "HERALD_JWT_SECRET", TestPod.SECRET,
+                                                               "HERALD_DEV_MODE", "false"));
+                int port = HeraldProcess.freePort();
+                env.put("SERVER_PORT", String.valueOf(port));
+                HeraldProcess doomed = HeraldProcess.start(env, List.of("-Dherald.presence.ttl=PT3S",
+                                                                         "-Dherald.sse.max-connections-per-user=1"));
+                String solo = new TokenIssuer(TestPod.SECRET.getBytes(StandardCharsets.UTF_8))
+                        .issue("solo", "Solo", List.of(), Duration.ofMinutes(5));
+                SseClient held = SseClient.open(HttpClient.newHttpClient(),
+                                                URI.create("http://127.0.0.1:" + port + TestPod.eventsPath("channel:cap")),
+                                                Map.of("Authorization", "Bearer " + solo));
+                held.awaitCursor(WAIT);
+                try (TestPod strict = TestPod.start(Map.of("herald.redis.url", redis.url(),
+                                                           "herald.sse.max-connections-per-user", "1",
+                                                           "herald.presence.ttl", "PT3S"))) {
+                    assertEquals(429, strict.get(HttpClient.Version.HTTP_1_1, TestPod.eventsPath("channel:cap"), solo)
+                            .statusCode(), "the live pod's lease counts");
+                    long killedAt = System.nanoTime();
+                    doomed.process().destroyForcibly();
+                    assertTrue(doomed.process().waitFor(10, TimeUnit.SECONDS));
+                    held.close();
+                    Await.until("the dead pod's lease to expire", WAIT, () -> strict.get(HttpClient.Version.HTTP_1_1,
+                            "/api/channels/channel:cap/presence", solo).statusCode() == 200
+                            && opens(strict, solo));
+                    Duration took = Duration.ofNanos(System.nanoTime() - killedAt);
+                    assertTrue(took.compareTo(Duration.ofSeconds(4)) <= 0, "locked out for " + took);
+                }
+            }
+        }
+    }
+
+    private static boolean opens(TestPod pod, String token) {
+        HttpResponse<java.io.InputStream> res = SseClient.openRaw(pod.client(HttpClient.Version.HTTP_1_1),
+                pod.uri(TestPod.eventsPath("channel:cap")), Map.of("Authorization", "Bearer " + token));
+        try (java.io.InputStream ignored = res.body()) {
+            return res.statusCode() == 200;
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
+    private static HttpResponse<String> chat(TestPod pod, String token) {
+        return pod.post(HttpClient.Version.HTTP_1_1, "/api/chat/messages", token,
+                        "{\"channel\":\"channel:spray\",\"content\":\"hi\"}");
+    }
+}
