@@ -45,8 +45,12 @@ class ProcessTest {
                     "/api/events?channel=channel:a&channel=channel:b&channel=channel:c"))
                     .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(400, three.statusCode(), "-Dherald.sse.max-channels=2 applies, over the environment's 9");
-            try (SseClient sse = SseClient.open(client, base.resolve("/api/events?channel=channel:a"),
-                                                Map.of("Authorization", "Bearer " + token))) {
+            HttpResponse<String> badQuery = client.send(HttpRequest.newBuilder(base.resolve(
+                    "/api/events?channel=channel:a&access_token=" + token.substring(0, token.length() - 3) + "xyz"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(401, badQuery.statusCode(), "a tampered query-string token");
+            try (SseClient sse = SseClient.open(client, base.resolve("/api/events?channel=channel:a&access_token="
+                                                                      + token), Map.of())) {
                 sse.awaitCursor(WAIT);
                 assertEquals("2000", sse.retries().get(0), "HERALD_SSE_RETRY maps to herald.sse.retry");
                 long start = System.nanoTime();
@@ -58,7 +62,11 @@ class ProcessTest {
             }
             Await.until("the last lines of the log", WAIT, () -> herald.output().contains("herald: stopped"));
             assertTrue(herald.output().contains("herald: stopping: draining 1 streams"), herald.output());
-            assertFalse(herald.output().contains(token), "the token never appears in the logs");
+            String log = herald.output();
+            assertTrue(log.contains("GET /api/events "), "the access log has the request, without its query: " + log);
+            assertFalse(log.contains(token), "the token never appears in the logs");
+            assertFalse(log.contains(token.substring(0, token.length() - 3)), "nor the tampered one");
+            assertFalse(log.contains(token.split("\\.")[2]), "nor a token's signature");
         } finally {
             herald.process().destroyForcibly();
         }
@@ -93,6 +101,17 @@ class ProcessTest {
         assertEquals(1, reasons.size(), output);
         assertTrue(reasons.get(0).contains("HERALD_JWT_SECRET"), reasons.get(0));
         assertFalse(output.contains("\tat "), "no stack trace: " + output);
+    }
+
+    @Test
+    void productionConfigWithDevMode_refusesToStart() throws Exception {
+        Process process = HeraldProcess.command(Map.of("SERVER_PORT", String.valueOf(HeraldProcess.freePort()),
+                                                       "HERALD_JWT_SECRET", SECRET, "HERALD_DEV_MODE", "true"),
+                                                List.of("-Dherald.config=config/production.yaml")).start();
+        assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(2, process.exitValue(), output);
+        assertTrue(output.contains("herald: cannot start: dev mode is on in a production configuration"), output);
     }
 
     @Test

@@ -95,8 +95,12 @@ public final class TokenVerifier {
         } catch (BadJOSEException | JOSEException | RuntimeException e) {
             throw new AuthException("signature", "the token's signature or algorithm is not accepted");
         }
+        if (!(claims.getClaim("sub") instanceof String subject) || subject.isBlank() || subject.length() > 256
+            || subject.chars().anyMatch(Character::isISOControl)) {
+            throw new AuthException("claims", "the token's sub must be a non-empty string without control characters");
+        }
         try {
-            String sub = claims.getSubject();
+            String sub = subject;
             String name = claims.getStringClaim("name");
             return new Principal(sub, name == null || name.isBlank() ? sub : name, hasServiceRole(claims), patterns(claims));
         } catch (ParseException e) {
