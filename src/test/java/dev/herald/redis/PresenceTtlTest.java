@@ -43,7 +43,11 @@ class PresenceTtlTest {
                     SseClient onDoomed = SseClient.open(HttpClient.newHttpClient(),
                                                         URI.create("http://127.0.0.1:" + port + TestPod.eventsPath(room)),
                                                         Map.of("Authorization", "Bearer " + zed));
-                    observer.await("zed online", WAIT, c -> !zed(c, "online").isEmpty());
+                    try {
+                        observer.await("zed online", WAIT, c -> !zed(c, "online").isEmpty());
+                    } catch (AssertionError e) {
+                        throw new AssertionError(e.getMessage() + "\nthe doomed pod's log:\n" + doomed.output(), e);
+                    }
                     long killedAt = System.nanoTime();
                     doomed.process().destroyForcibly();
                     assertTrue(doomed.process().waitFor(10, TimeUnit.SECONDS));
