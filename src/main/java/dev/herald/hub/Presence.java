@@ -20,8 +20,11 @@ public interface Presence {
 
     List<Member> members(String channel);
 
-    /** A user who went offline because the pods holding their connections stopped refreshing them. */
-    record Gone(String channel, Member member) {
+    /**
+     * A change found by {@link #maintain}: a user offline because the pods holding their connections stopped
+     * refreshing them, or online again because this pod re-registered an entry that had expired meanwhile.
+     */
+    record Change(String channel, Member member, String status) {
     }
 
     /** How often {@link #maintain} must run, or null when this implementation needs no maintenance. */
@@ -32,9 +35,9 @@ public interface Presence {
     /**
      * Keeps this pod's entries alive and removes those of pods that stopped (crashed without cleanup).
      *
-     * @return users now offline everywhere; each is returned to exactly one pod, which announces it
+     * @return changes to announce; each is returned to exactly one pod
      */
-    default List<Gone> maintain() {
+    default List<Change> maintain() {
         return List.of();
     }
 }

@@ -57,8 +57,8 @@ public final class PresenceTracker implements AutoCloseable {
 
     private void maintain() {
         try {
-            for (Presence.Gone gone : presence.maintain()) {
-                announce(gone.channel(), gone.member().userId(), gone.member().userName(), "offline");
+            for (Presence.Change change : presence.maintain()) {
+                announce(change.channel(), change.member().userId(), change.member().userName(), change.status());
             }
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "Presence maintenance failed; retrying next period", e);

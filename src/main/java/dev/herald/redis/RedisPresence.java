@@ -16,6 +16,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.Response;
+import redis.clients.jedis.params.ZAddParams;
 import redis.clients.jedis.exceptions.JedisException;
 
 /**
@@ -33,6 +35,11 @@ public final class RedisPresence implements Presence {
     private final long ttlMillis;
     /** "channel \n user" → this pod's connections of that user in that channel. */
     private final Map<String, Integer> local = new ConcurrentHashMap<>();
+    /**
+     * "channel \n user" → user name, for the pairs whose Redis entry this pod created: only these are refreshed,
+     * so a refresh can never create an entry ahead of the join script (which decides who announces).
+     */
+    private final Map<String, String> registered = new ConcurrentHashMap<>();
 
     public RedisPresence(RedisBroker broker, String podId, Duration ttl) {
         this.redis = broker.client();
@@ -51,22 +58,29 @@ public final class RedisPresence implements Presence {
         if (!firstHere[0]) {
             return false;
         }
-        long now = System.currentTimeMillis();
-        ObjectNode info = EventJson.MAPPER.createObjectNode();
-        info.put("userName", userName);
-        info.put("since", EventJson.timestamp(Instant.ofEpochMilli(now)));
         try {
-            Object result = eval(RedisScripts.PRESENCE_JOIN,
-                                 List.of(keys.presenceUser(channel, userId), keys.presenceUsers(channel),
-                                         keys.presenceAll()),
-                                 List.of(podId, Long.toString(expiry(now)), Long.toString(now), userId,
-                                         info.toString(), member(channel, userId)));
-            return Long.valueOf(1).equals(result);
+            boolean first = register(channel, userId, userName);
+            registered.put(pair(channel, userId), userName);
+            return first;
         } catch (BrokerUnavailableException e) {
             // not counted here either, so that a later leave does not announce what was never announced
             local.computeIfPresent(pair(channel, userId), (k, n) -> n <= 1 ? null : n - 1);
             throw e;
         }
+    }
+
+    /** Runs the join script: this pod's entry for the pair; true when no pod held the user (announce online). */
+    private boolean register(String channel, String userId, String userName) {
+        long now = System.currentTimeMillis();
+        ObjectNode info = EventJson.MAPPER.createObjectNode();
+        info.put("userName", userName);
+        info.put("since", EventJson.timestamp(Instant.ofEpochMilli(now)));
+        Object result = eval(RedisScripts.PRESENCE_JOIN,
+                             List.of(keys.presenceUser(channel, userId), keys.presenceUsers(channel),
+                                     keys.presenceAll()),
+                             List.of(podId, Long.toString(expiry(now)), Long.toString(now), userId,
+                                     info.toString(), member(channel, userId)));
+        return Long.valueOf(1).equals(result);
     }
 
     @Override
@@ -79,6 +93,7 @@ public final class RedisPresence implements Presence {
         if (!lastHere[0]) {
             return false;
         }
+        registered.remove(pair(channel, userId));
         Object result = eval(RedisScripts.PRESENCE_LEAVE,
                              List.of(keys.presenceUser(channel, userId), keys.presenceUsers(channel), keys.presenceAll()),
                              List.of(podId, Long.toString(System.currentTimeMillis()), userId, member(channel, userId)));
@@ -107,34 +122,53 @@ public final class RedisPresence implements Presence {
         return Duration.ofMillis(Math.max(100, ttlMillis / 6));
     }
 
-    /** Refreshes this pod's entries, then sweeps expired ones of any pod. */
+    /**
+     * Refreshes this pod's entries (only existing ones: {@code ZADD XX}, so a refresh racing a leave never revives
+     * an entry), re-registers entries that expired while this pod still holds the connection, then sweeps the
+     * expired entries of any pod.
+     */
     @Override
-    public List<Gone> maintain() {
+    public List<Change> maintain() {
         long now = System.currentTimeMillis();
+        List<Change> changes = new ArrayList<>();
         try {
-            if (!local.isEmpty()) {
+            if (!registered.isEmpty()) {
+                List<String> pairs = new ArrayList<>(registered.keySet());
+                List<Response<Long>> refreshed = new ArrayList<>();
                 try (Pipeline pipeline = redis.pipelined()) {
-                    for (String pair : local.keySet()) {
+                    for (String pair : pairs) {
                         int cut = pair.indexOf('\n');
                         String channel = pair.substring(0, cut);
                         String userId = pair.substring(cut + 1);
-                        pipeline.zadd(keys.presenceUser(channel, userId), expiry(now), podId);
-                        pipeline.zadd(keys.presenceAll(), expiry(now), member(channel, userId));
+                        ZAddParams existing = ZAddParams.zAddParams().xx().ch();
+                        refreshed.add(pipeline.zadd(keys.presenceUser(channel, userId), expiry(now), podId, existing));
+                        pipeline.zadd(keys.presenceAll(), expiry(now), member(channel, userId), existing);
                     }
                     pipeline.sync();
+                }
+                for (int i = 0; i < pairs.size(); i++) {
+                    String pair = pairs.get(i);
+                    String userName = registered.get(pair);
+                    if (refreshed.get(i).get() == 0 && userName != null) {
+                        int cut = pair.indexOf('\n');
+                        String channel = pair.substring(0, cut);
+                        String userId = pair.substring(cut + 1);
+                        if (register(channel, userId, userName)) {
+                            changes.add(new Change(channel, new Member(userId, userName, ""), "online"));
+                        }
+                    }
                 }
             }
             List<?> flat = (List<?>) redis.eval(RedisScripts.PRESENCE_SWEEP, List.of(keys.presenceAll()),
                                                 List.of(Long.toString(now), keys.prefix(), Integer.toString(SWEEP_BATCH)));
-            List<Gone> gone = new ArrayList<>();
             for (int i = 0; i + 2 < flat.size(); i += 3) {
                 String channel = String.valueOf(flat.get(i));
                 String userId = String.valueOf(flat.get(i + 1));
                 JsonNode info = parse(String.valueOf(flat.get(i + 2)));
-                gone.add(new Gone(channel, new Member(userId, info.path("userName").asText(userId),
-                                                      info.path("since").asText(""))));
+                changes.add(new Change(channel, new Member(userId, info.path("userName").asText(userId),
+                                                           info.path("since").asText("")), "offline"));
             }
-            return gone;
+            return changes;
         } catch (JedisException e) {
             throw new BrokerUnavailableException("Redis presence maintenance failed: " + e.getMessage(), e);
         }

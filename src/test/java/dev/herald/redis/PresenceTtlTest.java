@@ -15,6 +15,8 @@ import dev.herald.auth.TokenIssuer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
+import redis.clients.jedis.Protocol;
+import redis.clients.jedis.RedisClient;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -46,7 +48,20 @@ class PresenceTtlTest {
                     try {
                         observer.await("zed online", WAIT, c -> !zed(c, "online").isEmpty());
                     } catch (AssertionError e) {
-                        throw new AssertionError(e.getMessage() + "\nthe doomed pod's log:\n" + doomed.output(), e);
+                        String state;
+                        try (RedisClient client = RedisClient.create(
+                                java.net.URI.create(redis.url()))) {
+                            state = "history: " + client.xrange("realtime:history:{" + room + "}", "-", "+")
+                                    + "\nusers: " + client.hgetAll("realtime:presence:{" + room + "}:users")
+                                    + "\nzed: " + client.zrangeWithScores("realtime:presence:{" + room + "}:u:zed", 0, -1)
+                                    + "\nall: " + client.zrangeWithScores("realtime:presence:all", 0, -1)
+                                    + "\nnow: " + System.currentTimeMillis()
+                                    + "\nnumsub: " + client.sendCommand(Protocol.Command.PUBSUB,
+                                                                           "NUMSUB", "realtime:" + room);
+                        }
+                        throw new AssertionError(e.getMessage() + "\n" + state + "\nopen on doomed: "
+                                                 + onDoomed.lastEventId() + " " + onDoomed.messages()
+                                                 + "\nthe doomed pod's log:\n" + doomed.output(), e);
                     }
                     long killedAt = System.nanoTime();
                     doomed.process().destroyForcibly();
