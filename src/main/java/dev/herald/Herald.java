@@ -23,6 +23,7 @@ import dev.herald.hub.RateLimiter;
 import dev.herald.hub.UserLeases;
 import dev.herald.hub.Presence;
 import dev.herald.hub.PresenceTracker;
+import dev.herald.jobs.Jobs;
 import dev.herald.metrics.HeraldMetrics;
 import dev.herald.redis.RedisBroker;
 import dev.herald.redis.RedisPresence;
@@ -61,6 +62,7 @@ public final class Herald {
     private final HeraldMetrics metrics;
     private final PresenceTracker presence;
     private final ConnectionLimits limits;
+    private final Jobs jobs;
     private volatile boolean draining;
     private volatile boolean stopped;
 
@@ -101,13 +103,14 @@ public final class Herald {
         this.hub = new Hub(broker, metrics);
         hubRef[0] = hub;
         this.presence = new PresenceTracker(presenceStore, broker, metrics);
+        this.jobs = new Jobs(broker, 3);
 
         HttpRouting.Builder routing = HttpRouting.builder();
         Routes.register(routing, new Routes.Parts(hub, this.presence, limits, rateLimiter, metrics, settings,
                                                   new TokenVerifier(secret, jwks, settings.auth().issuer().orElse(null),
                                                                     settings.auth().audience().orElse(null)),
                                                   settings.auth().devMode() ? new TokenIssuer(secret) : null,
-                                                  () -> draining));
+                                                  () -> draining, jobs));
 
         WebServerConfig.Builder builder = WebServer.builder()
                 .config(config.get("server"))
@@ -195,6 +198,7 @@ public final class Herald {
         server.stop();
         presence.close();
         limits.close();
+        jobs.close();
         broker.close();
         metrics.close();
         LOG.info("Herald stopped");

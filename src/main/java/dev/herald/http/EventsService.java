@@ -88,7 +88,7 @@ public final class EventsService implements HttpService {
                 res.header(HeaderValues.create(HeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8"));
                 res.header(HeaderNames.CACHE_CONTROL, "no-cache");
                 res.header("X-Accel-Buffering", "no");
-                stream.run(res.outputStream(), ClosedStreamProbe.of(res), settings.retry().toMillis(), settings.heartbeat().toMillis(),
+                stream.run(res.outputStream(), ClosedStreamProbe.of(res), req.query().contains("ready"), settings.retry().toMillis(), settings.heartbeat().toMillis(),
                              settings.retry().toMillis());
             } finally {
                 // a slow-consumer interrupt must not leak into the server's handling of this connection
@@ -135,6 +135,12 @@ public final class EventsService implements HttpService {
                 .orElse(null);
         if (text == null) {
             return null;
+        }
+        if (text.trim().equals("earliest")) {
+            // everything history still holds, for each channel (as Mercure's "earliest")
+            long[] earliest = new long[channels.size()];
+            java.util.Arrays.fill(earliest, SseStream.EARLIEST);
+            return earliest;
         }
         try {
             return Cursor.parse(text.trim(), hub.broker().epoch(), channels);

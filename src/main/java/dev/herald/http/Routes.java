@@ -9,6 +9,7 @@ import dev.herald.hub.ConnectionLimits;
 import dev.herald.hub.Hub;
 import dev.herald.hub.PresenceTracker;
 import dev.herald.hub.RateLimiter;
+import dev.herald.jobs.Jobs;
 import dev.herald.metrics.HeraldMetrics;
 
 import io.helidon.webserver.http.HttpRouting;
@@ -27,7 +28,8 @@ public final class Routes {
      */
     public record Parts(Hub hub, PresenceTracker presence, ConnectionLimits limits, RateLimiter rateLimiter,
                         HeraldMetrics metrics,
-                        Settings settings, TokenVerifier verifier, TokenIssuer devTokens, BooleanSupplier draining) {
+                        Settings settings, TokenVerifier verifier, TokenIssuer devTokens, BooleanSupplier draining,
+                        Jobs jobs) {
     }
 
     public static void register(HttpRouting.Builder routing, Parts parts) {
@@ -42,7 +44,8 @@ public final class Routes {
                                                            parts.metrics(), parts.settings().sse(), parts.draining()))
                 .register("/api/chat", new ChatService(publisher))
                 .register("/api/publish", new PublishService(publisher))
-                .register("/api/channels", new PresenceService(parts.presence()));
+                .register("/api/channels", new PresenceService(parts.presence()))
+                .register("/api/jobs", new JobsService(parts.jobs(), parts.hub().broker()));
         if (parts.devTokens() != null) {
             routing.register("/dev", new DevTokenService(parts.devTokens()));
         }

@@ -33,6 +33,9 @@ final class SseStream {
     private static final byte[] DATA = "\ndata: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] END = "\n\n".getBytes(StandardCharsets.US_ASCII);
 
+    /** A start position meaning "the oldest event history still holds" (no resync). */
+    static final long EARLIEST = -3;
+
     private final Subscription subscription;
     private final Broker broker;
     private final HubMetrics metrics;
@@ -67,15 +70,20 @@ final class SseStream {
     }
 
     /** Streams until the client goes away or the subscription ends; {@link #prepare} first. */
-    void run(OutputStream out, BooleanSupplier clientGone, long retryMillis, long heartbeatMillis,
+    void run(OutputStream out, BooleanSupplier clientGone, boolean ready, long retryMillis, long heartbeatMillis,
              long shutdownRetryMillis) {
         try {
             write(out, ("retry: " + retryMillis + "\n\n").getBytes(StandardCharsets.US_ASCII));
             for (byte[] frame : replayed) {
                 out.write(frame);
             }
-            // after the replay: the client's last event id now covers every channel, even those without events
-            writeCursorOnly(out);
+            // after the replay: the client's last event id now covers every channel, even those without events;
+            // clients that cannot see an id without data (herald.js reconnecting by itself) ask for a ready event
+            if (ready) {
+                out.write(frame(readyEvent()));
+            } else {
+                writeCursorOnly(out);
+            }
             out.flush();
             metrics.eventsSent(replayed.size());
             loop(out, clientGone, heartbeatMillis * 1_000_000L);
@@ -156,6 +164,12 @@ final class SseStream {
                 positions[i] = broker.replay(channel, Long.MAX_VALUE).head();
                 continue;
             }
+            if (positions[i] == EARLIEST) {
+                Replay all = broker.replay(channel, -1);
+                positions[i] = all.events().isEmpty() ? all.head() : all.events().get(0).id() - 1;
+                missed.add(all.events());
+                continue;
+            }
             Replay replay = broker.replay(channel, positions[i]);
             if (!replay.complete()) {
                 positions[i] = replay.events().isEmpty() ? replay.head() : replay.events().get(0).id() - 1;
@@ -198,6 +212,15 @@ final class SseStream {
             }
             merged.add(perChannel.get(pick).get(next[pick]++));
         }
+    }
+
+    /** {@code {"type":"ready","channels":[…]}}: the stream is live; its id line is the cursor to resume from. */
+    private byte[] readyEvent() {
+        ObjectNode body = EventJson.MAPPER.createObjectNode();
+        body.put("type", "ready");
+        body.put("timestamp", EventJson.timestamp(java.time.Instant.now()));
+        body.putPOJO("channels", channels);
+        return EventJson.bytes(body);
     }
 
     private static byte[] resync(String channel, long id) {

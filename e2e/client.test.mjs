@@ -1,0 +1,89 @@
+// Unit tests of the browser client's reconnect and resume logic, under Node's test runner (no browser).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { backoffDelay, streamUrl, subscribe } from '../src/main/resources/web/js/herald.js';
+
+/** A stand-in for the browser's EventSource that the test drives by hand. */
+class FakeSource {
+  static instances = [];
+  constructor(url) {
+    this.url = url;
+    this.closed = false;
+    FakeSource.instances.push(this);
+  }
+  close() { this.closed = true; }
+  message(data, lastEventId = '') { this.onmessage({ data: JSON.stringify(data), lastEventId }); }
+  fail() { this.onerror(new Error('network')); }
+}
+
+function harness(random = () => 1) {
+  FakeSource.instances = [];
+  const timers = [];
+  const options = {
+    EventSource: FakeSource,
+    setTimeout: (fn, ms) => { timers.push({ fn, ms }); return timers.length; },
+    clearTimeout: (id) => { timers[id - 1].cancelled = true; },
+    random,
+  };
+  const fire = () => { const t = timers.shift(); if (!t.cancelled) t.fn(); return t.ms; };
+  return { options, timers, fire, last: () => FakeSource.instances.at(-1) };
+}
+
+test('backoff doubles from 1 s to a 30 s cap, with full jitter', () => {
+  assert.deepEqual([0, 1, 2, 3, 4, 5, 6, 10].map((n) => backoffDelay(n, { random: () => 0.999999 })),
+    [999, 1999, 3999, 7999, 15999, 29999, 29999, 29999]);
+  assert.equal(backoffDelay(3, { random: () => 0 }), 0, 'full jitter reaches down to zero');
+  assert.equal(backoffDelay(3, { random: () => 0.5 }), 4000);
+});
+
+test('one EventSource carries every channel, asks for a ready event and sends the token', () => {
+  const url = new URL(streamUrl('http://h', ['channel:a', 'user:b'], { cursor: 'e_f_1.2', token: 't' }));
+  assert.deepEqual(url.searchParams.getAll('channel'), ['channel:a', 'user:b']);
+  assert.equal(url.searchParams.get('lastEventId'), 'e_f_1.2');
+  assert.equal(url.searchParams.get('access_token'), 't');
+  assert.equal(url.searchParams.get('ready'), '1');
+});
+
+test('errors reconnect with growing delays, resume from the last cursor, and reset after a successful open', () => {
+  const h = harness();
+  const events = [];
+  const statuses = [];
+  subscribe(['channel:a'], { ...h.options, onEvent: (e) => events.push(e), onStatus: (s) => statuses.push(s) });
+  assert.equal(new URL(h.last().url, 'http://x').searchParams.get('lastEventId'), null);
+  h.last().message({ type: 'ready' }, 'ep_fp_0');
+  h.last().message({ type: 'chat', id: 1, content: 'hi' }, 'ep_fp_1');
+  h.last().fail();
+  assert.equal(FakeSource.instances[0].closed, true, 'the failed source is closed, not left to retry alone');
+  assert.equal(h.fire(), 1000);
+  assert.equal(new URL(h.last().url, 'http://x').searchParams.get('lastEventId'), 'ep_fp_1', 'resumes after the last event');
+  h.last().fail();
+  assert.equal(h.fire(), 2000);
+  h.last().fail();
+  assert.equal(h.fire(), 4000);
+  h.last().message({ type: 'ready' }, 'ep_fp_1');
+  h.last().fail();
+  assert.equal(h.fire(), 1000, 'a successful open resets the backoff');
+  assert.deepEqual(events.map((e) => e.content), ['hi'], 'ready events are not passed on');
+  assert.deepEqual(statuses.slice(0, 3), ['connecting', 'open', 'reconnecting']);
+});
+
+test('resync events reach onEvent and onResync; close stops reconnecting', () => {
+  const h = harness();
+  const resyncs = [];
+  const sub = subscribe(['channel:a'], { ...h.options, onResync: (channel) => resyncs.push(channel) });
+  h.last().message({ type: 'resync', channel: 'channel:a', id: 0 }, 'ep_fp_0');
+  assert.deepEqual(resyncs, ['channel:a']);
+  h.last().fail();
+  sub.close();
+  assert.equal(h.timers[0].cancelled, true, 'the pending reconnect is cancelled');
+  assert.equal(FakeSource.instances.length, 1);
+});
+
+test('a token function is asked again at each reconnect', () => {
+  const h = harness();
+  let n = 0;
+  subscribe(['channel:a'], { ...h.options, token: () => `token-${++n}` });
+  h.last().fail();
+  h.fire();
+  assert.equal(new URL(h.last().url, 'http://x').searchParams.get('access_token'), 'token-2');
+});

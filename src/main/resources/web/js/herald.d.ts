@@ -1,0 +1,67 @@
+// Types of /js/herald.js.
+
+/** Every Herald event has these; each type adds its own fields (docs/channels.md). */
+export interface HeraldEvent {
+  id: number;
+  type: string;
+  channel: string;
+  timestamp: string;
+  userId?: string;
+  userName?: string;
+  [field: string]: unknown;
+}
+
+export type Status = 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+export interface SubscribeOptions {
+  baseUrl?: string;
+  /** The JWT, or a function returning the current one (called at each reconnect). */
+  token?: string | (() => string);
+  /** Resume from this cursor, or 'earliest' for everything history holds. */
+  lastEventId?: string;
+  withCredentials?: boolean;
+  onEvent?: (event: HeraldEvent) => void;
+  onOpen?: () => void;
+  onError?: (error: Event) => void;
+  onStatus?: (status: Status) => void;
+  onResync?: (channel: string, event: HeraldEvent) => void;
+  minDelay?: number;
+  maxDelay?: number;
+  /** For tests: replacements for the browser's globals. */
+  EventSource?: typeof EventSource;
+  setTimeout?: (callback: () => void, ms: number) => unknown;
+  clearTimeout?: (handle: unknown) => void;
+  random?: () => number;
+}
+
+export interface Subscription {
+  readonly cursor: string | null;
+  readonly channels: string[];
+  close(): void;
+}
+
+export declare const BACKOFF: { readonly minDelay: number; readonly maxDelay: number };
+export declare function backoffDelay(attempt: number, options?: { minDelay?: number; maxDelay?: number; random?: () => number }): number;
+export declare function streamUrl(baseUrl: string, channels: string[], options?: { cursor?: string; token?: string }): string;
+export declare function subscribe(channels: string | string[], options?: SubscribeOptions): Subscription;
+
+export interface ApiError extends Error {
+  status: number;
+  code?: string;
+  retryAfter?: number;
+}
+
+export declare function api<T = unknown>(path: string, options?: { baseUrl?: string; token?: string | (() => string); method?: string; body?: unknown; fetch?: typeof fetch }): Promise<T>;
+export declare function devToken(userId: string, name: string, options?: { baseUrl?: string; fetch?: typeof fetch }): Promise<string>;
+
+export interface Client {
+  subscribe(channels: string | string[], options?: SubscribeOptions): Subscription;
+  chat(channel: string, content: string): Promise<null>;
+  publish(event: { channel: string; type: string; [field: string]: unknown }): Promise<{ id: number }>;
+  presence(channel: string): Promise<{ channel: string; users: { userId: string; userName: string; since: string }[] }>;
+  startExport(channel: string): Promise<{ jobId: string }>;
+  resultUrl(result: string): string;
+  api<T = unknown>(path: string, options?: { method?: string; body?: unknown }): Promise<T>;
+}
+
+export declare function createClient(options?: { baseUrl?: string; token?: string | (() => string) } & Partial<SubscribeOptions>): Client;

@@ -1,0 +1,150 @@
+// Herald's browser client: one EventSource for many channels, reconnecting with backoff and resuming from the
+// last cursor. An ES module without dependencies; types in herald.d.ts. See docs/client.md.
+
+/** Reconnect delays: 1 s doubling up to 30 s, with full jitter (a random delay between 0 and the cap). */
+export const BACKOFF = Object.freeze({ minDelay: 1000, maxDelay: 30000 });
+
+/** The delay before reconnect attempt number `attempt` (0 for the first reconnect). */
+export function backoffDelay(attempt, { minDelay = BACKOFF.minDelay, maxDelay = BACKOFF.maxDelay, random = Math.random } = {}) {
+  const cap = Math.min(maxDelay, minDelay * 2 ** Math.min(attempt, 30));
+  return Math.floor(random() * cap);
+}
+
+/** The URL of a stream of `channels`, resuming after `cursor` when given. */
+export function streamUrl(baseUrl, channels, { cursor, token } = {}) {
+  const params = new URLSearchParams();
+  for (const channel of channels) params.append('channel', channel);
+  params.set('ready', '1');
+  if (cursor) params.set('lastEventId', cursor);
+  if (token) params.set('access_token', token);
+  return `${baseUrl}/api/events?${params}`;
+}
+
+/**
+ * Subscribes to channels. Events reach `onEvent` (JSON objects, `resync` included); `onOpen` runs each time the
+ * stream is live; `onError` on each failure; `onStatus` with 'connecting', 'open', 'reconnecting', 'closed'.
+ * A native EventSource stops for good after a 429 or 503; this one closes and reconnects by itself.
+ */
+export function subscribe(channels, options = {}) {
+  const {
+    baseUrl = '',
+    token,
+    lastEventId,
+    withCredentials = false,
+    onEvent = () => {},
+    onOpen = () => {},
+    onError = () => {},
+    onStatus = () => {},
+    onResync = () => {},
+    EventSource: Source = globalThis.EventSource,
+    setTimeout: schedule = globalThis.setTimeout.bind(globalThis),
+    clearTimeout: cancel = globalThis.clearTimeout.bind(globalThis),
+    random = Math.random,
+    minDelay = BACKOFF.minDelay,
+    maxDelay = BACKOFF.maxDelay,
+  } = options;
+  const list = Array.isArray(channels) ? [...channels] : [channels];
+  let cursor = lastEventId || null;
+  let attempt = 0;
+  let source = null;
+  let timer = null;
+  let closed = false;
+
+  const currentToken = () => (typeof token === 'function' ? token() : token);
+
+  function connect() {
+    timer = null;
+    onStatus(attempt === 0 ? 'connecting' : 'reconnecting');
+    const es = new Source(streamUrl(baseUrl, list, { cursor, token: currentToken() }), { withCredentials });
+    source = es;
+    es.onmessage = (message) => {
+      if (source !== es) return;
+      if (message.lastEventId) cursor = message.lastEventId;
+      let event;
+      try {
+        event = JSON.parse(message.data);
+      } catch {
+        return;
+      }
+      if (event.type === 'ready') {
+        attempt = 0;
+        onStatus('open');
+        onOpen();
+        return;
+      }
+      if (event.type === 'resync') onResync(event.channel, event);
+      onEvent(event);
+    };
+    es.onerror = (error) => {
+      if (source !== es || closed) return;
+      es.close();
+      source = null;
+      onError(error);
+      const delay = backoffDelay(attempt, { minDelay, maxDelay, random });
+      attempt += 1;
+      onStatus('reconnecting');
+      timer = schedule(connect, delay);
+    };
+  }
+
+  connect();
+  return {
+    /** The cursor a new subscription of the same channels can resume from. */
+    get cursor() {
+      return cursor;
+    },
+    get channels() {
+      return [...list];
+    },
+    close() {
+      closed = true;
+      if (timer !== null) cancel(timer);
+      if (source) source.close();
+      source = null;
+      onStatus('closed');
+    },
+  };
+}
+
+/** Calls Herald's HTTP API with the token; resolves to the parsed JSON (or null), rejects with the error body. */
+export async function api(path, { baseUrl = '', token, method = 'GET', body, fetch: doFetch = globalThis.fetch } = {}) {
+  const headers = {};
+  if (token) headers.Authorization = `Bearer ${typeof token === 'function' ? token() : token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const response = await doFetch(`${baseUrl}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  const json = text ? JSON.parse(text) : null;
+  if (!response.ok) {
+    const error = new Error(json?.message || `HTTP ${response.status}`);
+    error.status = response.status;
+    error.code = json?.error;
+    error.retryAfter = Number(response.headers.get('Retry-After')) || undefined;
+    throw error;
+  }
+  return json;
+}
+
+/** A dev-mode token for a name (POST /dev/token). */
+export async function devToken(userId, name, { baseUrl = '', fetch: doFetch = globalThis.fetch } = {}) {
+  const { token } = await api('/dev/token', { baseUrl, method: 'POST', body: { userId, name }, fetch: doFetch });
+  return token;
+}
+
+/** Helpers bound to one base URL and token. */
+export function createClient({ baseUrl = '', token, ...defaults } = {}) {
+  const call = (path, options = {}) => api(path, { baseUrl, token, ...options });
+  return {
+    subscribe: (channels, options = {}) => subscribe(channels, { baseUrl, token, ...defaults, ...options }),
+    chat: (channel, content) => call('/api/chat/messages', { method: 'POST', body: { channel, content } }),
+    publish: (event) => call('/api/publish', { method: 'POST', body: event }),
+    presence: (channel) => call(`/api/channels/${encodeURIComponent(channel)}/presence`),
+    startExport: (channel) => call('/api/jobs/export', { method: 'POST', body: { channel } }),
+    /** A URL that downloads a job's result (the token travels as access_token: keep such links private). */
+    resultUrl: (result) => `${baseUrl}${result}?access_token=${encodeURIComponent(typeof token === 'function' ? token() : token)}`,
+    api: call,
+  };
+}
