@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 PORT=${1:-8090}
 SERVER_PORT=$PORT HERALD_JWT_SECRET=${BENCH_SECRET:-bench-secret-bench-secret-bench-secret-0123} HERALD_DEV_MODE=false \
-  nohup "$JAVA_HOME/bin/java" ${HERALD_JAVA_OPTS:-} -Dherald.pod-id=bench-$PORT -Dherald.access-log=false \
+  nohup "$JAVA_HOME/bin/java" ${HERALD_JAVA_OPTS:-} -Dherald.pod-id=bench-$PORT -Dherald.access-log=false -Dherald.sse.heartbeat=PT2S \
   -Dherald.sse.max-connections=100000 -Dherald.sse.max-connections-per-user=1000000 \
   -Dherald.rate.channel.per-second=100000000 -Dherald.rate.channel.burst=100000000 \
   -jar target/herald.jar > "target/bench-herald-$PORT.log" 2>&1 &

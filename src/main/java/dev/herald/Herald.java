@@ -101,6 +101,7 @@ public final class Herald {
                                            leases, settings.podId());
         limitsRef[0] = limits;
         this.hub = new Hub(broker, metrics);
+        hub.heartbeats(settings.sse().heartbeat());
         hubRef[0] = hub;
         this.presence = new PresenceTracker(presenceStore, broker, metrics);
         this.jobs = new Jobs(broker, 3);

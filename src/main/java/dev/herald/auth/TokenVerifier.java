@@ -32,7 +32,18 @@ public final class TokenVerifier {
     static final int MAX_SKEW_SECONDS = 30;
     private static final int MAX_TOKEN_LENGTH = 8192;
 
+    private static final int CACHE_SIZE = 10_000;
+
+    /** A token verified once, trusted until its {@code exp} (or a minute, whichever is sooner). */
+    private record Verified(Principal principal, long until) {
+    }
+
     private final DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
+    /**
+     * Tokens already verified: publishers and reconnecting clients present the same token many times, and
+     * verifying a signature costs more than the rest of a publish. Concurrent map, cleared when full.
+     */
+    private final java.util.Map<String, Verified> verified = new java.util.concurrent.ConcurrentHashMap<>();
 
     private static final Set<JWSAlgorithm> HMAC = Set.of(JWSAlgorithm.HS256, JWSAlgorithm.HS384, JWSAlgorithm.HS512);
     private static final Set<JWSAlgorithm> PUBLIC_KEY = Set.of(JWSAlgorithm.RS256, JWSAlgorithm.RS384,
@@ -83,6 +94,19 @@ public final class TokenVerifier {
         if (token.length() > MAX_TOKEN_LENGTH) {
             throw new AuthException("malformed", "the token is too long");
         }
+        Verified cached = verified.get(token);
+        if (cached != null && System.currentTimeMillis() < cached.until()) {
+            return cached.principal();
+        }
+        Verified fresh = verifyUncached(token);
+        if (verified.size() >= CACHE_SIZE) {
+            verified.clear();
+        }
+        verified.put(token, fresh);
+        return fresh.principal();
+    }
+
+    private Verified verifyUncached(String token) {
         JWTClaimsSet claims;
         try {
             claims = processor.process(token, null);
@@ -102,7 +126,9 @@ public final class TokenVerifier {
         try {
             String sub = subject;
             String name = claims.getStringClaim("name");
-            return new Principal(sub, name == null || name.isBlank() ? sub : name, hasServiceRole(claims), patterns(claims));
+            long until = Math.min(claims.getExpirationTime().getTime(), System.currentTimeMillis() + 60_000);
+            return new Verified(new Principal(sub, name == null || name.isBlank() ? sub : name, hasServiceRole(claims),
+                                              patterns(claims)), until);
         } catch (ParseException e) {
             throw new AuthException("claims", "the token's claims have the wrong types");
         }

@@ -88,8 +88,8 @@ public final class EventsService implements HttpService {
                 res.header(HeaderValues.create(HeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8"));
                 res.header(HeaderNames.CACHE_CONTROL, "no-cache");
                 res.header("X-Accel-Buffering", "no");
-                stream.run(res.outputStream(), ClosedStreamProbe.of(res), req.query().contains("ready"), settings.retry().toMillis(), settings.heartbeat().toMillis(),
-                             settings.retry().toMillis());
+                stream.run(res.outputStream(), ClosedStreamProbe.of(res), req.query().contains("ready"),
+                           settings.retry().toMillis(), settings.retry().toMillis());
             } finally {
                 // a slow-consumer interrupt must not leak into the server's handling of this connection
                 subscription.abortWritesOnEnd(null);

@@ -73,8 +73,7 @@ final class SseStream {
     }
 
     /** Streams until the client goes away or the subscription ends; {@link #prepare} first. */
-    void run(OutputStream out, BooleanSupplier clientGone, boolean ready, long retryMillis, long heartbeatMillis,
-             long shutdownRetryMillis) {
+    void run(OutputStream out, BooleanSupplier clientGone, boolean ready, long retryMillis, long shutdownRetryMillis) {
         try {
             write(out, ("retry: " + retryMillis + "\n\n").getBytes(StandardCharsets.US_ASCII));
             for (byte[] frame : replayed) {
@@ -89,7 +88,7 @@ final class SseStream {
             }
             out.flush();
             metrics.eventsSent(replayed.size());
-            loop(out, clientGone, heartbeatMillis * 1_000_000L);
+            loop(out, clientGone);
             if (subscription.end() == Subscription.End.SHUTDOWN) {
                 long jittered = shutdownRetryMillis / 2 + ThreadLocalRandom.current().nextLong(shutdownRetryMillis + 1);
                 write(out, ("retry: " + jittered + "\n\n").getBytes(StandardCharsets.US_ASCII));
@@ -105,18 +104,19 @@ final class SseStream {
         }
     }
 
-    private void loop(OutputStream out, BooleanSupplier clientGone, long heartbeatNanos)
+    private void loop(OutputStream out, BooleanSupplier clientGone)
             throws IOException, InterruptedException {
         List<Event> batch = new ArrayList<>();
         while (true) {
             batch.clear();
-            boolean open = subscription.queue().drainTo(batch, heartbeatNanos);
+            boolean open = subscription.queue().drainTo(batch);
             if (subscription.end() == Subscription.End.SLOW_CONSUMER || !open || clientGone.getAsBoolean()) {
                 return;
             }
             if (batch.isEmpty()) {
                 out.write(PING);
                 out.flush();
+                subscription.wrote();
                 continue;
             }
             int written = 0;
@@ -145,6 +145,7 @@ final class SseStream {
             if (written > 0) {
                 frames.writeTo(out);
                 out.flush();
+                subscription.wrote();
                 metrics.eventsSent(written);
                 metrics.deliveryLatency(Math.max(0, System.currentTimeMillis() - oldest));
             }

@@ -15,6 +15,7 @@ public final class EventQueue {
     private final int capacity;
     private final ArrayDeque<Event> events = new ArrayDeque<>(8);
     private boolean closed;
+    private boolean ping;
 
     public EventQueue(int capacity) {
         this.capacity = capacity;
@@ -44,20 +45,32 @@ public final class EventQueue {
     }
 
     /**
-     * Moves every queued event to {@code out}, waiting up to {@code timeoutNanos} for the first one.
+     * Moves every queued event to {@code out}, waiting (without a timer: timed parks cost every wake-up a timer
+     * registration) until there is one, a heartbeat is due ({@link #ping}) or the queue is closed.
      *
      * @return false when the queue is closed and empty: nothing more will come
      */
-    public boolean drainTo(List<Event> out, long timeoutNanos) throws InterruptedException {
+    public boolean drainTo(List<Event> out) throws InterruptedException {
         lock.lock();
         try {
-            long remaining = timeoutNanos;
-            while (events.isEmpty() && !closed && remaining > 0) {
-                remaining = notEmpty.awaitNanos(remaining);
+            while (events.isEmpty() && !closed && !ping) {
+                notEmpty.await();
             }
+            ping = false;
             out.addAll(events);
             events.clear();
             return !closed || !out.isEmpty();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Wakes the writer with nothing to write: it sends a heartbeat comment. */
+    public void ping() {
+        lock.lock();
+        try {
+            ping = true;
+            notEmpty.signal();
         } finally {
             lock.unlock();
         }

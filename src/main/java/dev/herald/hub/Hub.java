@@ -5,6 +5,8 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -32,10 +34,36 @@ public final class Hub implements BrokerListener {
     private final ReentrantLock idleLock = new ReentrantLock();
     private final Condition idle = idleLock.newCondition();
 
+    /** Wakes idle writers to send their heartbeat; null until {@link #heartbeats} starts it. */
+    private volatile ScheduledExecutorService heartbeats;
+
     public Hub(Broker broker, HubMetrics metrics) {
         this.broker = broker;
         this.metrics = metrics;
         broker.start(this);
+    }
+
+    /**
+     * Every half {@code interval}, wakes each stream that wrote nothing for {@code interval}, so it sends a
+     * heartbeat: one timer for the pod instead of a timed wait per stream and wake-up.
+     */
+    public void heartbeats(Duration interval) {
+        long idleNanos = interval.toNanos();
+        ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "herald-heartbeat");
+            t.setDaemon(true);
+            return t;
+        });
+        long period = Math.max(1, interval.toMillis() / 2);
+        ticker.scheduleAtFixedRate(() -> {
+            long now = System.nanoTime();
+            for (Subscription subscription : all) {
+                if (now - subscription.lastWrite() >= idleNanos) {
+                    subscription.queue().ping();
+                }
+            }
+        }, period, period, TimeUnit.MILLISECONDS);
+        heartbeats = ticker;
     }
 
     public Broker broker() {
@@ -120,6 +148,10 @@ public final class Hub implements BrokerListener {
     /** Ends every open subscription: each writer drains what it has, sends a retry hint and closes. */
     public void shutdown() {
         closed = true;
+        ScheduledExecutorService ticker = heartbeats;
+        if (ticker != null) {
+            ticker.shutdownNow();
+        }
         for (Subscription subscription : all) {
             subscription.end(Subscription.End.SHUTDOWN);
         }

@@ -17,6 +17,8 @@ public final class Subscription {
     private final AtomicReference<End> end = new AtomicReference<>();
     /** The thread writing to an HTTP/1.1 client, interrupted when it is too slow (see {@link #abortWritesOnEnd}). */
     private volatile Thread writer;
+    /** When the writer last wrote to the client (System.nanoTime), for heartbeats. */
+    private volatile long lastWrite = System.nanoTime();
 
     /**
      * @param channels sorted, distinct channel names
@@ -38,6 +40,15 @@ public final class Subscription {
 
     public EventQueue queue() {
         return queue;
+    }
+
+    /** The writer wrote to its client just now. */
+    public void wrote() {
+        lastWrite = System.nanoTime();
+    }
+
+    long lastWrite() {
+        return lastWrite;
     }
 
     /** Null while the subscription is open. */
