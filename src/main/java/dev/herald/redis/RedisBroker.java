@@ -33,7 +33,7 @@ import redis.clients.jedis.util.JedisURIHelper;
  */
 public final class RedisBroker implements Broker {
     private static final Logger LOG = Logger.getLogger(RedisBroker.class.getName());
-    private static final int POOL_SIZE = 64;
+    private static final int POOL_SIZE = 128;
 
     private final RedisClient redis;
     private final RedisKeys keys;
@@ -211,7 +211,7 @@ public final class RedisBroker implements Broker {
         config.setMaxIdle(POOL_SIZE);
         config.setMinIdle(0);
         config.setBlockWhenExhausted(true);
-        config.setMaxWait(timeout);
+        config.setMaxWait(timeout.multipliedBy(2));
         config.setJmxEnabled(false);
         return config;
     }

@@ -8,8 +8,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.Condition;
@@ -32,12 +30,12 @@ import redis.clients.jedis.exceptions.JedisException;
  * fills each channel's gap from history before live messages, so the hub sees every event once, in id order.
  *
  * <p>Threads: the reader thread runs callbacks and owns delivery; connection threads call {@link #subscribe} and
- * {@link #unsubscribe}, whose commands are written under {@code commands}; a watchdog thread pings.
+ * {@link #unsubscribe}, whose commands are written under {@code commands}. A connection that dies without a
+ * FIN or RST (a network partition) is noticed by TCP keepalive only: Jedis 8 answers a PING on a subscribed
+ * connection inconsistently (seen under load as "Unexpected message : PONG"), so there is no application ping.
  */
 final class RedisSubscriber {
     private static final Logger LOG = Logger.getLogger(RedisSubscriber.class.getName());
-    private static final long PING_EVERY_MILLIS = 5_000;
-    private static final long DEAD_AFTER_MILLIS = 15_000;
     private static final long MAX_BACKOFF_MILLIS = 5_000;
 
     private final RedisBroker broker;
@@ -56,14 +54,8 @@ final class RedisSubscriber {
     private final ReentrantLock commands = new ReentrantLock();
     private final ReentrantLock backoffLock = new ReentrantLock();
     private final Condition closing = backoffLock.newCondition();
-    private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "herald-redis-watchdog");
-        t.setDaemon(true);
-        return t;
-    });
     private volatile Listener current;
     private volatile Connection connection;
-    private volatile long lastPong = System.currentTimeMillis();
     private volatile boolean closed;
     private Thread reader;
 
@@ -79,7 +71,6 @@ final class RedisSubscriber {
 
     void start() {
         reader = Thread.ofPlatform().daemon().name("herald-redis-subscriber").start(this::run);
-        watchdog.scheduleWithFixedDelay(this::ping, PING_EVERY_MILLIS, PING_EVERY_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     boolean connected() {
@@ -117,7 +108,6 @@ final class RedisSubscriber {
 
     void close() {
         closed = true;
-        watchdog.shutdownNow();
         Connection c = connection;
         if (c != null) {
             c.disconnect();
@@ -175,7 +165,6 @@ final class RedisSubscriber {
                 if (broker.syncEpoch()) {
                     historyLost();
                 }
-                lastPong = System.currentTimeMillis();
                 Listener listener = new Listener();
                 listener.proceed(c, keys.control());
                 backoff = 100;
@@ -217,27 +206,6 @@ final class RedisSubscriber {
     private void historyLost() {
         delivered.replaceAll((channel, last) -> 0L);
         broker.listener().historyLost();
-    }
-
-    private void ping() {
-        Listener listener = current;
-        Connection c = connection;
-        if (listener == null || c == null) {
-            return;
-        }
-        if (System.currentTimeMillis() - lastPong > DEAD_AFTER_MILLIS) {
-            LOG.warning("Redis subscriber connection answers no ping; reconnecting");
-            c.disconnect();
-            return;
-        }
-        commands.lock();
-        try {
-            listener.ping();
-        } catch (JedisException e) {
-            c.disconnect();
-        } finally {
-            commands.unlock();
-        }
     }
 
     /** Callbacks, all on the reader thread. */
@@ -284,11 +252,6 @@ final class RedisSubscriber {
             long id = Long.parseLong(message, a + 1, b, 10);
             long at = Long.parseLong(message, b + 1, c, 10);
             deliver(new Event(channel, id, message.substring(c + 1).getBytes(StandardCharsets.UTF_8), at));
-        }
-
-        @Override
-        public void onPong(String pattern) {
-            lastPong = System.currentTimeMillis();
         }
 
         /** Hands the hub what it missed on this channel while unsubscribed or disconnected. */
