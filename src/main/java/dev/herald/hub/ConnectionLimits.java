@@ -1,7 +1,6 @@
 package dev.herald.hub;
 
 import java.time.Duration;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -40,11 +39,7 @@ public final class ConnectionLimits implements AutoCloseable {
         if (period == null) {
             maintenance = null;
         } else {
-            maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "herald-leases");
-                t.setDaemon(true);
-                return t;
-            });
+            maintenance = Daemons.scheduler("herald-leases");
             maintenance.scheduleWithFixedDelay(this::maintain, period.toMillis(), period.toMillis(),
                                                TimeUnit.MILLISECONDS);
         }

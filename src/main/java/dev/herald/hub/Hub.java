@@ -5,7 +5,6 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -49,11 +48,7 @@ public final class Hub implements BrokerListener {
      */
     public void heartbeats(Duration interval) {
         long idleNanos = interval.toNanos();
-        ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "herald-heartbeat");
-            t.setDaemon(true);
-            return t;
-        });
+        ScheduledExecutorService ticker = Daemons.scheduler("herald-heartbeat");
         long period = Math.max(1, interval.toMillis() / 2);
         ticker.scheduleAtFixedRate(() -> {
             long now = System.nanoTime();

@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -28,11 +27,7 @@ public final class LocalBroker implements Broker {
     public LocalBroker(int historySize, Duration ttl) {
         this.historySize = historySize;
         this.ttlMillis = ttl.toMillis();
-        this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "herald-history-sweeper");
-            t.setDaemon(true);
-            return t;
-        });
+        this.sweeper = Daemons.scheduler("herald-history-sweeper");
         long period = Math.max(1000, ttlMillis / 4);
         sweeper.scheduleWithFixedDelay(this::sweep, period, period, TimeUnit.MILLISECONDS);
     }

@@ -2,7 +2,6 @@ package dev.herald.hub;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
@@ -38,11 +37,7 @@ public final class PresenceTracker implements AutoCloseable {
         if (period == null) {
             this.maintenance = null;
         } else {
-            this.maintenance = Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "herald-presence");
-                t.setDaemon(true);
-                return t;
-            });
+            this.maintenance = Daemons.scheduler("herald-presence");
             maintenance.scheduleWithFixedDelay(this::maintain, period.toMillis(), period.toMillis(),
                                                TimeUnit.MILLISECONDS);
         }
