@@ -114,6 +114,10 @@ public final class Herald {
                                                   () -> draining, jobs));
 
         WebServerConfig.Builder builder = WebServer.builder()
+                // per-connection memory: a blocking socket keeps one 8 KB read buffer where the NIO one keeps two,
+                // and SSE frames are written in whole batches, so a small write buffer only skips a copy
+                .useNio(false)
+                .writeBufferSize(512)
                 .config(config.get("server"))
                 .featuresDiscoverServices(false)
                 .shutdownHook(false)

@@ -105,6 +105,8 @@ public final class Load {
         waitFor("the event at every connection", 120, () -> sum(reported, 1) >= n);
         double fanoutSeconds = (System.nanoTime() - tPublish) / 1e9;
         Stats.Result used = cpu.stop();
+        // --hold-seconds keeps the connections open, for looking inside the server (jcmd, /proc) meanwhile
+        LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(integer("hold-seconds", 0)));
         for (Process worker : workers) {
             worker.getOutputStream().close();
             worker.waitFor(10, TimeUnit.SECONDS);
