@@ -70,7 +70,7 @@ public final class Load {
             int share = n / processes + (p < n % processes ? 1 : 0);
             List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-Xss256k", "-cp", System.getProperty("java.class.path"), Load.class.getName(), "worker",
-                    "--count", Integer.toString(share), "--source-offset", Integer.toString(p * 1000)));
+                    "--count", Integer.toString(share), "--source-offset", Integer.toString(p)));
             for (String url : all("subscribe")) {
                 command.addAll(List.of("--subscribe", url));
             }
@@ -122,8 +122,9 @@ public final class Load {
     private void worker() throws Exception {
         Latency latency = new Latency();
         try (SseLoad load = new SseLoad(latency)) {
+            // each worker process takes its own source addresses (127.0.0.2+10p …), 10,000 connections per address
             int offset = integer("source-offset", 0);
-            load.open(all("subscribe"), integer("count", 1000), headers("subscribe-header"), 20_000 + offset);
+            load.open(all("subscribe"), integer("count", 1000), headers("subscribe-header"), 10_000, 2 + 10 * offset);
             Thread reporter = Thread.ofPlatform().daemon().start(() -> {
                 while (true) {
                     System.out.println("STATE " + load.open.sum() + " " + load.received());

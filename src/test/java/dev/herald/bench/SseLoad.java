@@ -62,13 +62,19 @@ final class SseLoad implements AutoCloseable {
 
     /** Opens {@code count} subscriptions to the URLs (round robin), from source addresses 127.0.0.2 and up. */
     void open(List<String> urls, int count, Map<String, String> headers, int perSourceAddress) throws IOException {
+        open(urls, count, headers, perSourceAddress, 2);
+    }
+
+    /** As {@link #open(List, int, Map, int)}, from 127.0.0.{@code firstSource} and up. */
+    void open(List<String> urls, int count, Map<String, String> headers, int perSourceAddress, int firstSource)
+            throws IOException {
         for (int i = 0; i < count; i++) {
             URI uri = URI.create(urls.get(i % urls.size()).replace("{i}", Integer.toString(i)).replace("{room}", "0"));
             SocketChannel channel = SocketChannel.open();
             channel.configureBlocking(false);
             channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             channel.setOption(StandardSocketOptions.SO_RCVBUF, 16 * 1024);
-            int source = 2 + i / perSourceAddress;
+            int source = firstSource + i / perSourceAddress;
             channel.bind(new InetSocketAddress("127.0.0." + source, 0));
             StringBuilder request = new StringBuilder("GET ").append(uri.getRawPath());
             if (uri.getRawQuery() != null) {
