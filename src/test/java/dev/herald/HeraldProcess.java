@@ -19,6 +19,8 @@ public record HeraldProcess(Process process, Path log) {
         Path log = Files.createTempFile("herald-process", ".log");
         log.toFile().deleteOnExit();
         Process process = command(env, jvmArgs).redirectOutput(log.toFile()).start();
+        // a test that fails half way must not leave its pods running after the test JVM ends
+        Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly));
         HeraldProcess started = new HeraldProcess(process, log);
         Await.until("Herald to listen", WAIT, () -> started.output().contains("Herald listening") || !process.isAlive());
         if (!process.isAlive()) {

@@ -79,6 +79,7 @@ public final class RedisProcess implements AutoCloseable {
                                   : List.of("--appendonly", "no"));
         process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(dir.resolve("redis.log").toFile()).start();
+        Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly));
         Await.until("redis-server on port " + port + " to answer", Duration.ofSeconds(15), this::answers);
     }
 
