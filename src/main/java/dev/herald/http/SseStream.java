@@ -29,7 +29,6 @@ import io.helidon.webserver.ServerConnectionException;
 final class SseStream {
     private static final Logger LOG = Logger.getLogger(SseStream.class.getName());
     private static final byte[] PING = ": ping\n\n".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] ID = "id: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] DATA = "\ndata: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] END = "\n\n".getBytes(StandardCharsets.US_ASCII);
 
@@ -40,13 +39,13 @@ final class SseStream {
     private final Broker broker;
     private final HubMetrics metrics;
     private final List<String> channels;
-    private String cursorPrefix;
-    /** {@code id: <epoch>_<fingerprint>_}: the constant head of every id line of this stream. */
+    /** {@code id: <epoch>_<fingerprint>_}: the head of every id line (a new epoch changes it). */
     private byte[] idPrefix;
     /** For each channel of the connection, the id of the last event written (or skipped as already known). */
     private final long[] positions;
-    private final StringBuilder cursor = new StringBuilder(64);
-    private List<byte[]> replayed = List.of();
+    /** The replay, framed during {@link #prepare}, written first by {@link #run}. */
+    private FrameBuffer replayed = new FrameBuffer(0);
+    private int replayedEvents;
 
     /**
      * @param resumeFrom positions parsed from the client's cursor, or null to start from the present
@@ -56,8 +55,7 @@ final class SseStream {
         this.broker = broker;
         this.metrics = metrics;
         this.channels = subscription.channels();
-        this.cursorPrefix = Cursor.prefix(broker.epoch(), channels);
-        this.idPrefix = ("id: " + cursorPrefix).getBytes(StandardCharsets.US_ASCII);
+        this.idPrefix = ("id: " + Cursor.prefix(broker.epoch(), channels)).getBytes(StandardCharsets.US_ASCII);
         this.positions = new long[channels.size()];
         for (int i = 0; i < positions.length; i++) {
             positions[i] = resumeFrom == null ? -2 : resumeFrom[i];
@@ -75,23 +73,26 @@ final class SseStream {
     /** Streams until the client goes away or the subscription ends; {@link #prepare} first. */
     void run(OutputStream out, BooleanSupplier clientGone, boolean ready, long retryMillis, long shutdownRetryMillis) {
         try {
-            write(out, ("retry: " + retryMillis + "\n\n").getBytes(StandardCharsets.US_ASCII));
-            for (byte[] frame : replayed) {
-                out.write(frame);
-            }
+            out.write(("retry: " + retryMillis + "\n\n").getBytes(StandardCharsets.US_ASCII));
+            replayed.writeTo(out);
+            replayed = null;
             // after the replay: the client's last event id now covers every channel, even those without events;
             // clients that cannot see an id without data (herald.js reconnecting by itself) ask for a ready event
+            FrameBuffer live = new FrameBuffer(idPrefix.length + 16 * positions.length + 96);
             if (ready) {
-                out.write(frame(readyEvent()));
+                putFrame(live, readyEvent());
             } else {
-                writeCursorOnly(out);
+                live.put(idPrefix);
+                putPositions(live);
+                live.put(END);
             }
+            live.writeTo(out);
             out.flush();
-            metrics.eventsSent(replayed.size());
+            metrics.eventsSent(replayedEvents);
             loop(out, clientGone);
             if (subscription.end() == Subscription.End.SHUTDOWN) {
                 long jittered = shutdownRetryMillis / 2 + ThreadLocalRandom.current().nextLong(shutdownRetryMillis + 1);
-                write(out, ("retry: " + jittered + "\n\n").getBytes(StandardCharsets.US_ASCII));
+                out.write(("retry: " + jittered + "\n\n").getBytes(StandardCharsets.US_ASCII));
                 out.flush();
             }
         } catch (IOException | UncheckedIOException | ServerConnectionException e) {
@@ -124,9 +125,7 @@ final class SseStream {
             FrameBuffer frames = new FrameBuffer(estimate(batch));
             for (Event event : batch) {
                 if (event == Event.HISTORY_LOST) {
-                    frames.writeTo(out);
-                    frames = new FrameBuffer(estimate(batch));
-                    written += historyLost(out);
+                    written += historyLost(frames);
                     continue;
                 }
                 int index = channels.indexOf(event.channel());
@@ -134,11 +133,7 @@ final class SseStream {
                     continue;
                 }
                 positions[index] = event.id();
-                frames.put(idPrefix);
-                putPositions(frames);
-                frames.put(DATA);
-                frames.put(event.data());
-                frames.put(END);
+                putFrame(frames, event.data());
                 written++;
                 oldest = Math.min(oldest, event.publishedAt());
             }
@@ -153,12 +148,11 @@ final class SseStream {
     }
 
     /** The broker's history started over: every channel resyncs and continues from the new epoch's start. */
-    private int historyLost(OutputStream out) throws IOException {
-        cursorPrefix = Cursor.prefix(broker.epoch(), channels);
-        idPrefix = ("id: " + cursorPrefix).getBytes(StandardCharsets.US_ASCII);
+    private int historyLost(FrameBuffer frames) {
+        idPrefix = ("id: " + Cursor.prefix(broker.epoch(), channels)).getBytes(StandardCharsets.US_ASCII);
         java.util.Arrays.fill(positions, 0);
         for (String channel : channels) {
-            out.write(frame(resync(channel, 0)));
+            putFrame(frames, resync(channel, 0));
         }
         return channels.size();
     }
@@ -167,7 +161,7 @@ final class SseStream {
      * Reads history for every channel and settles the starting positions; returns the frames to write: resync
      * notices first, then the missed events of all channels in publication order.
      */
-    private List<byte[]> replay() {
+    private FrameBuffer replay() {
         List<String> resyncs = new ArrayList<>();
         List<List<Event>> missed = new ArrayList<>();
         // first settle where every channel starts, so that each frame's cursor is valid for every channel
@@ -190,15 +184,17 @@ final class SseStream {
             }
             missed.add(replay.events());
         }
-        List<byte[]> frames = new ArrayList<>();
+        FrameBuffer frames = new FrameBuffer(256);
         for (String channel : resyncs) {
-            frames.add(frame(resync(channel, positions[channels.indexOf(channel)])));
+            putFrame(frames, resync(channel, positions[channels.indexOf(channel)]));
+            replayedEvents++;
         }
         for (Event event : mergeByPublication(missed)) {
             int index = channels.indexOf(event.channel());
             if (event.id() > positions[index]) {
                 positions[index] = event.id();
-                frames.add(frame(event.data()));
+                putFrame(frames, event.data());
+                replayedEvents++;
             }
         }
         return frames;
@@ -241,19 +237,13 @@ final class SseStream {
         return EventJson.withId(id, EventJson.bytes(body));
     }
 
-    /** A frame captured during replay carries the cursor as of that point. */
-    private byte[] frame(byte[] data) {
-        cursor.setLength(0);
-        cursor.append("id: ").append(cursorPrefix);
-        Cursor.appendPositions(cursor, positions);
-        cursor.append("\ndata: ");
-        byte[] head = cursor.toString().getBytes(StandardCharsets.US_ASCII);
-        byte[] frame = new byte[head.length + data.length + 2];
-        System.arraycopy(head, 0, frame, 0, head.length);
-        System.arraycopy(data, 0, frame, head.length, data.length);
-        frame[frame.length - 2] = '\n';
-        frame[frame.length - 1] = '\n';
-        return frame;
+    /** One event: its id line (the cursor as of this event), its data line, the blank line. */
+    private void putFrame(FrameBuffer frames, byte[] data) {
+        frames.put(idPrefix);
+        putPositions(frames);
+        frames.put(DATA);
+        frames.put(data);
+        frames.put(END);
     }
 
     /** Room for a batch: the events' bytes plus their id lines. */
@@ -272,23 +262,5 @@ final class SseStream {
             }
             frames.putBase36(positions[i]);
         }
-    }
-
-    /** An id-only frame: it sets the client's last event id without dispatching a message. */
-    private void writeCursorOnly(OutputStream out) throws IOException {
-        out.write(ID);
-        writeCursor(out);
-        out.write(END);
-    }
-
-    private void writeCursor(OutputStream out) throws IOException {
-        cursor.setLength(0);
-        cursor.append(cursorPrefix);
-        Cursor.appendPositions(cursor, positions);
-        out.write(cursor.toString().getBytes(StandardCharsets.US_ASCII));
-    }
-
-    private static void write(OutputStream out, byte[] bytes) throws IOException {
-        out.write(bytes);
     }
 }

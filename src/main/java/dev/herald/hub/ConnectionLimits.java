@@ -2,10 +2,8 @@ package dev.herald.hub;
 
 import java.time.Duration;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -39,9 +37,7 @@ public final class ConnectionLimits implements AutoCloseable {
         if (period == null) {
             maintenance = null;
         } else {
-            maintenance = Daemons.scheduler("herald-leases");
-            maintenance.scheduleWithFixedDelay(this::maintain, period.toMillis(), period.toMillis(),
-                                               TimeUnit.MILLISECONDS);
+            maintenance = Daemons.every("herald-leases", period, leases::maintain);
         }
     }
 
@@ -85,14 +81,6 @@ public final class ConnectionLimits implements AutoCloseable {
     public void close() {
         if (maintenance != null) {
             maintenance.shutdownNow();
-        }
-    }
-
-    private void maintain() {
-        try {
-            leases.maintain();
-        } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "Refreshing connection leases failed; retrying next period", e);
         }
     }
 }

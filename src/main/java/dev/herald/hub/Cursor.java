@@ -32,15 +32,6 @@ public final class Cursor {
         return epoch + "_" + fingerprint(channels) + "_";
     }
 
-    public static void appendPositions(StringBuilder out, long[] positions) {
-        for (int i = 0; i < positions.length; i++) {
-            if (i > 0) {
-                out.append('.');
-            }
-            out.append(Long.toString(positions[i], 36));
-        }
-    }
-
     /**
      * Parses a cursor given by a client for the sorted {@code channels}.
      *

@@ -1,18 +1,38 @@
 package dev.herald.hub;
 
+import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /** The pod's few background timers: each one daemon platform thread with a name that says what it does. */
 public final class Daemons {
+    private static final Logger LOG = Logger.getLogger(Daemons.class.getName());
+
     private Daemons() {
     }
 
-    public static ScheduledExecutorService scheduler(String name) {
-        return Executors.newSingleThreadScheduledExecutor(r -> {
+    /**
+     * Runs {@code task} every {@code period} on its own daemon thread named {@code name}. A failure is logged and
+     * the task runs again next period (a bare scheduled executor would silently stop after the first exception).
+     * Shut the returned executor down to stop it.
+     */
+    public static ScheduledExecutorService every(String name, Duration period, Runnable task) {
+        ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, name);
             t.setDaemon(true);
             return t;
         });
+        long millis = Math.max(1, period.toMillis());
+        executor.scheduleWithFixedDelay(() -> {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, name + " failed; retrying in " + millis + " ms", e);
+            }
+        }, millis, millis, TimeUnit.MILLISECONDS);
+        return executor;
     }
 }

@@ -48,17 +48,14 @@ public final class Hub implements BrokerListener {
      */
     public void heartbeats(Duration interval) {
         long idleNanos = interval.toNanos();
-        ScheduledExecutorService ticker = Daemons.scheduler("herald-heartbeat");
-        long period = Math.max(1, interval.toMillis() / 2);
-        ticker.scheduleAtFixedRate(() -> {
+        heartbeats = Daemons.every("herald-heartbeat", interval.dividedBy(2), () -> {
             long now = System.nanoTime();
             for (Subscription subscription : all) {
                 if (now - subscription.lastWrite() >= idleNanos) {
                     subscription.queue().ping();
                 }
             }
-        }, period, period, TimeUnit.MILLISECONDS);
-        heartbeats = ticker;
+        });
     }
 
     public Broker broker() {

@@ -6,7 +6,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -27,9 +26,8 @@ public final class LocalBroker implements Broker {
     public LocalBroker(int historySize, Duration ttl) {
         this.historySize = historySize;
         this.ttlMillis = ttl.toMillis();
-        this.sweeper = Daemons.scheduler("herald-history-sweeper");
-        long period = Math.max(1000, ttlMillis / 4);
-        sweeper.scheduleWithFixedDelay(this::sweep, period, period, TimeUnit.MILLISECONDS);
+        this.sweeper = Daemons.every("herald-history-sweeper", Duration.ofMillis(Math.max(1000, ttlMillis / 4)),
+                                     this::sweep);
     }
 
     @Override

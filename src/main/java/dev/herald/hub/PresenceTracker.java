@@ -3,7 +3,6 @@ package dev.herald.hub;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -37,9 +36,7 @@ public final class PresenceTracker implements AutoCloseable {
         if (period == null) {
             this.maintenance = null;
         } else {
-            this.maintenance = Daemons.scheduler("herald-presence");
-            maintenance.scheduleWithFixedDelay(this::maintain, period.toMillis(), period.toMillis(),
-                                               TimeUnit.MILLISECONDS);
+            this.maintenance = Daemons.every("herald-presence", period, this::maintain);
         }
     }
 
@@ -51,12 +48,8 @@ public final class PresenceTracker implements AutoCloseable {
     }
 
     private void maintain() {
-        try {
-            for (Presence.Change change : presence.maintain()) {
-                announce(change.channel(), change.member().userId(), change.member().userName(), change.status());
-            }
-        } catch (RuntimeException e) {
-            LOG.log(Level.WARNING, "Presence maintenance failed; retrying next period", e);
+        for (Presence.Change change : presence.maintain()) {
+            announce(change.channel(), change.member().userId(), change.member().userName(), change.status());
         }
     }
 
