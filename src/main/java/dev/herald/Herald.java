@@ -89,7 +89,7 @@ public final class Herald {
                                                 settings.history().ttl(), metrics::redisReconnect);
             this.broker = redis;
             presenceStore = new RedisPresence(redis, settings.podId(), settings.presence().ttl());
-            leases = new RedisUserLeases(redis, settings.presence().ttl());
+            leases = new RedisUserLeases(redis, settings.presence().ttl(), settings.redis().timeout());
             rateLimiter = new RedisRateLimiter(redis);
         } else {
             this.broker = new LocalBroker(settings.history().size(), settings.history().ttl());

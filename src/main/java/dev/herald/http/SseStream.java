@@ -168,7 +168,7 @@ final class SseStream {
         for (int i = 0; i < channels.size(); i++) {
             String channel = channels.get(i);
             if (positions[i] == -2) {
-                positions[i] = broker.replay(channel, Long.MAX_VALUE).head();
+                positions[i] = broker.head(channel);
                 continue;
             }
             if (positions[i] == EARLIEST) {

@@ -34,6 +34,14 @@ public interface Broker extends AutoCloseable {
     void unsubscribe(String channel);
 
     /**
+     * Where a subscription that the hub registered before this call starts when it wants no history: every event
+     * of the channel with a greater id reaches its queue.
+     *
+     * @throws BrokerUnavailableException when the position cannot be read
+     */
+    long head(String channel);
+
+    /**
      * Retained events with an id greater than {@code after}; {@code after < 0} means "position unknown".
      *
      * @throws BrokerUnavailableException when history cannot be read

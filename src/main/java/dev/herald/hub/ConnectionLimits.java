@@ -82,5 +82,6 @@ public final class ConnectionLimits implements AutoCloseable {
         if (maintenance != null) {
             maintenance.shutdownNow();
         }
+        leases.close();
     }
 }

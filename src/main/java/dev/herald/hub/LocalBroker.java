@@ -63,6 +63,20 @@ public final class LocalBroker implements Broker {
     }
 
     @Override
+    public long head(String channel) {
+        ChannelLog log = channels.get(channel);
+        if (log == null) {
+            return 0;
+        }
+        log.lock.lock();
+        try {
+            return log.head;
+        } finally {
+            log.lock.unlock();
+        }
+    }
+
+    @Override
     public Replay replay(String channel, long after) {
         ChannelLog log = channels.get(channel);
         if (log == null) {

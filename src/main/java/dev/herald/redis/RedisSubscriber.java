@@ -82,7 +82,7 @@ final class RedisSubscriber {
         CompletableFuture<Void> confirmation = new CompletableFuture<>();
         confirmed.put(channel, confirmation);
         try {
-            delivered.putIfAbsent(channel, broker.head(channel));
+            delivered.putIfAbsent(channel, broker.storedHead(channel));
         } catch (JedisException | NumberFormatException e) {
             forget(channel);
             throw new BrokerUnavailableException("Redis is unreachable: " + e.getMessage(), e);
@@ -99,6 +99,14 @@ final class RedisSubscriber {
             forget(channel);
             throw new BrokerUnavailableException("interrupted while subscribing to " + channel, e);
         }
+    }
+
+    /**
+     * The last id handed to the hub for a channel this pod is subscribed to, else null. Written before the hub
+     * delivers the event, so a subscription registered before this read misses nothing after the value.
+     */
+    Long delivered(String channel) {
+        return delivered.get(channel);
     }
 
     void unsubscribe(String channel) {

@@ -1,61 +1,99 @@
 package dev.herald.redis;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.logging.Logger;
 
 import dev.herald.hub.BrokerUnavailableException;
 import dev.herald.hub.UserLeases;
 
 import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.Response;
 import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.params.ZAddParams;
 
 /**
  * The per-user connection cap across pods: each open stream holds a lease in Redis that its pod refreshes; the
- * leases of a pod that dies expire, so a crash never locks its users out. Thread-safe: a concurrent map of this
- * pod's leases; every acquisition is one atomic script.
+ * leases of a pod that dies expire, so a crash never locks its users out.
+ *
+ * <p>Acquisitions and releases go through one bounded queue to one writer thread that sends whatever is waiting
+ * as a single pipeline (each acquisition is still one atomic script): when thousands of clients reconnect at once,
+ * Redis sees a few dozen round trips instead of one per connection and one pooled connection per waiting thread.
+ * Thread-safe: the queue is the hand-off, the writer thread owns the pipeline, {@code mine} is a concurrent map.
  */
 public final class RedisUserLeases implements UserLeases {
+    private static final Logger LOG = Logger.getLogger(RedisUserLeases.class.getName());
+    private static final int MAX_BATCH = 512;
+    private static final int MAX_WAITING = 20_000;
+
     private final RedisClient redis;
     private final RedisKeys keys;
     private final long ttlMillis;
+    private final long waitMillis;
     /** Lease id → user id, for the leases this pod holds. */
     private final Map<String, String> mine = new ConcurrentHashMap<>();
+    /** Operations for the writer thread, in arrival order; bounded: a full queue answers 503. */
+    private final BlockingQueue<Op> pending = new ArrayBlockingQueue<>(MAX_WAITING);
+    private final Thread writer;
 
-    public RedisUserLeases(RedisBroker broker, Duration ttl) {
+    private sealed interface Op permits Acquire, Release {
+    }
+
+    private record Acquire(String userId, String leaseId, int max, CompletableFuture<Boolean> granted) implements Op {
+    }
+
+    private record Release(String userId, String leaseId) implements Op {
+    }
+
+    /**
+     * @param ttl     how long a lease lives without its pod's refresh
+     * @param timeout Redis' command timeout: an acquisition waits at most twice that
+     */
+    public RedisUserLeases(RedisBroker broker, Duration ttl, Duration timeout) {
         this.redis = broker.client();
         this.keys = new RedisKeys(broker.prefix());
         this.ttlMillis = ttl.toMillis();
+        this.waitMillis = timeout.toMillis() * 2;
+        this.writer = Thread.ofPlatform().daemon().name("herald-redis-leases").start(this::run);
     }
 
     @Override
     public boolean acquire(String userId, String leaseId, int max) {
-        long now = System.currentTimeMillis();
+        Acquire op = new Acquire(userId, leaseId, max, new CompletableFuture<>());
+        if (!pending.offer(op)) {
+            throw new BrokerUnavailableException("too many connections are waiting for a lease", null);
+        }
         try {
-            Object granted = redis.eval(RedisScripts.LEASE, List.of(keys.leases(userId)),
-                                        List.of(leaseId, Long.toString(now + ttlMillis), Long.toString(now),
-                                                Integer.toString(max)));
-            if (Long.valueOf(1).equals(granted)) {
-                mine.put(leaseId, userId);
-                return true;
-            }
-            return false;
-        } catch (JedisException e) {
-            throw new BrokerUnavailableException("Redis connection leases are unreachable: " + e.getMessage(), e);
+            return op.granted().get(waitMillis, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            // if the writer grants it later, it sees the cancelled future and gives the lease back
+            op.granted().cancel(false);
+            throw new BrokerUnavailableException("Redis connection leases did not answer in time", e);
+        } catch (ExecutionException e) {
+            throw new BrokerUnavailableException("Redis connection leases are unreachable: "
+                                                 + e.getCause().getMessage(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            op.granted().cancel(false);
+            throw new BrokerUnavailableException("interrupted while waiting for a connection lease", e);
         }
     }
 
     @Override
     public void release(String userId, String leaseId) {
         mine.remove(leaseId);
-        try {
-            redis.zrem(keys.leases(userId), leaseId);
-        } catch (JedisException e) {
-            throw new BrokerUnavailableException("Redis connection leases are unreachable: " + e.getMessage(), e);
-        }
+        // not waited for; when the queue is full the lease, no longer refreshed, expires on its own
+        pending.offer(new Release(userId, leaseId));
     }
 
     @Override
@@ -77,6 +115,71 @@ public final class RedisUserLeases implements UserLeases {
             pipeline.sync();
         } catch (JedisException e) {
             throw new BrokerUnavailableException("Redis connection leases are unreachable: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        writer.interrupt();
+    }
+
+    /** The writer thread: everything waiting, as one pipeline, until interrupted. */
+    private void run() {
+        List<Op> batch = new ArrayList<>(MAX_BATCH);
+        while (true) {
+            try {
+                batch.add(pending.take());
+            } catch (InterruptedException e) {
+                return;
+            }
+            pending.drainTo(batch, MAX_BATCH - 1);
+            send(batch);
+            batch.clear();
+        }
+    }
+
+    private void send(List<Op> batch) {
+        long now = System.currentTimeMillis();
+        List<Response<Object>> answers = new ArrayList<>(batch.size());
+        try (Pipeline pipeline = redis.pipelined()) {
+            for (Op op : batch) {
+                switch (op) {
+                    case Acquire a -> answers.add(pipeline.eval(RedisScripts.LEASE, List.of(keys.leases(a.userId())),
+                            List.of(a.leaseId(), Long.toString(now + ttlMillis), Long.toString(now),
+                                    Integer.toString(a.max()))));
+                    case Release r -> pipeline.zrem(keys.leases(r.userId()), r.leaseId());
+                }
+            }
+            pipeline.sync();
+        } catch (JedisException | IllegalStateException e) {
+            LOG.fine(() -> "Lease batch failed: " + e.getMessage());
+            for (Op op : batch) {
+                if (op instanceof Acquire a) {
+                    a.granted().completeExceptionally(e);
+                }
+            }
+            return;
+        }
+        int answer = 0;
+        for (Op op : batch) {
+            if (op instanceof Acquire a) {
+                Object granted;
+                try {
+                    granted = answers.get(answer++).get();
+                } catch (JedisException e) {
+                    a.granted().completeExceptionally(e);
+                    continue;
+                }
+                if (!Long.valueOf(1).equals(granted)) {
+                    a.granted().complete(false);
+                    continue;
+                }
+                mine.put(a.leaseId(), a.userId());
+                if (!a.granted().complete(true)) {
+                    // its connection stopped waiting: give the lease back
+                    release(a.userId(), a.leaseId());
+                }
+            }
         }
     }
 }

@@ -79,16 +79,17 @@ public final class Load {
             }
             Process worker = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
             workers.add(worker);
-            long[] state = new long[2];
+            long[] state = new long[3];
             reported.add(state);
             Thread.ofVirtual().start(() -> {
                 try (BufferedReader in = new BufferedReader(new InputStreamReader(worker.getInputStream()))) {
                     String line;
                     while ((line = in.readLine()) != null) {
                         String[] f = line.split(" ");
-                        if (f.length == 3 && f[0].equals("STATE")) {
+                        if (f.length == 4 && f[0].equals("STATE")) {
                             state[0] = Long.parseLong(f[1]);
                             state[1] = Long.parseLong(f[2]);
+                            state[2] = Long.parseLong(f[3]);
                         }
                     }
                 } catch (IOException ignored) {
@@ -113,6 +114,7 @@ public final class Load {
             worker.destroy();
         }
         report(Map.of("scenario", "hold", "connections", n, "connect_s", round(connectSeconds),
+                      "rejected", sum(reported, 2),
                       "one_event_to_all_s", round(fanoutSeconds), "server_rss_mb", rssHeld / 1024,
                       "server_rss_per_conn_kb", round((rssHeld - rssBefore) / (double) n),
                       "server_cpu_s", round(used.serverSeconds()), "client_cpu_s", round(used.clientSeconds())));
@@ -127,7 +129,7 @@ public final class Load {
             load.open(all("subscribe"), integer("count", 1000), headers("subscribe-header"), 10_000, 2 + 10 * offset);
             Thread reporter = Thread.ofPlatform().daemon().start(() -> {
                 while (true) {
-                    System.out.println("STATE " + load.open.sum() + " " + load.received());
+                    System.out.println("STATE " + load.open.sum() + " " + load.received() + " " + load.rejected.sum());
                     System.out.flush();
                     LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
                 }
@@ -190,6 +192,7 @@ public final class Load {
             result.put("events", events);
             result.put("rate", rate > 0 ? rate : "max");
             result.put("connect_s", round(connectSeconds));
+            result.put("rejected", load.rejected.sum());
             result.put("publish_s", round(publishSeconds));
             result.put("deliveries", received);
             result.put("lost", expected - received);

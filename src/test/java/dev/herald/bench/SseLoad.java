@@ -25,8 +25,12 @@ import java.util.concurrent.atomic.LongAdder;
 final class SseLoad implements AutoCloseable {
     /** What each connection has seen. */
     static final class Conn {
-        final SocketChannel channel;
+        SocketChannel channel;
         final byte[] request;
+        final InetSocketAddress source;
+        final InetSocketAddress target;
+        /** When a rejected connection tries again (ns), while it waits. */
+        long retryAt;
         final ByteBuffer in = ByteBuffer.allocate(16 * 1024);
         boolean headersDone;
         boolean chunked;
@@ -39,9 +43,22 @@ final class SseLoad implements AutoCloseable {
         long outOfOrder;
         StringBuilder line = new StringBuilder(256);
 
-        Conn(SocketChannel channel, byte[] request) {
+        Conn(SocketChannel channel, byte[] request, InetSocketAddress source, InetSocketAddress target) {
             this.channel = channel;
             this.request = request;
+            this.source = source;
+            this.target = target;
+        }
+
+        /** Back to a fresh connection's state, for a retry. */
+        void reset(SocketChannel fresh) {
+            channel = fresh;
+            headersDone = false;
+            chunked = false;
+            chunkLeft = -1;
+            sizeLine.setLength(0);
+            status = 0;
+            line.setLength(0);
         }
     }
 
@@ -51,6 +68,11 @@ final class SseLoad implements AutoCloseable {
     final LongAdder deliveries = new LongAdder();
     final LongAdder open = new LongAdder();
     final LongAdder failed = new LongAdder();
+    /** Responses other than 200 (a server shedding a connect storm answers 503): each retried after ~1 s. */
+    final LongAdder rejected = new LongAdder();
+    /** Rejected connections waiting for their retry; selector thread only. */
+    private final java.util.PriorityQueue<Conn> retries =
+            new java.util.PriorityQueue<>(java.util.Comparator.comparingLong((Conn c) -> c.retryAt));
     final AtomicLong firstOpenMicros = new AtomicLong();
     private volatile boolean running = true;
     private Thread thread;
@@ -70,12 +92,8 @@ final class SseLoad implements AutoCloseable {
             throws IOException {
         for (int i = 0; i < count; i++) {
             URI uri = URI.create(urls.get(i % urls.size()).replace("{i}", Integer.toString(i)).replace("{room}", "0"));
-            SocketChannel channel = SocketChannel.open();
-            channel.configureBlocking(false);
-            channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            channel.setOption(StandardSocketOptions.SO_RCVBUF, 16 * 1024);
-            int source = firstSource + i / perSourceAddress;
-            channel.bind(new InetSocketAddress("127.0.0." + source, 0));
+            InetSocketAddress source = new InetSocketAddress("127.0.0." + (firstSource + i / perSourceAddress), 0);
+            SocketChannel channel = socket(source);
             StringBuilder request = new StringBuilder("GET ").append(uri.getRawPath());
             if (uri.getRawQuery() != null) {
                 request.append('?').append(uri.getRawQuery());
@@ -84,14 +102,39 @@ final class SseLoad implements AutoCloseable {
                     .append("\r\nAccept: text/event-stream\r\n");
             headers.forEach((k, v) -> request.append(k).append(": ").append(v.replace("{i}", "" + 0)).append("\r\n"));
             request.append("\r\n");
-            Conn conn = new Conn(channel, request.toString().getBytes(StandardCharsets.US_ASCII));
+            InetSocketAddress target = new InetSocketAddress(uri.getHost(), uri.getPort());
+            Conn conn = new Conn(channel, request.toString().getBytes(StandardCharsets.US_ASCII), source, target);
             conns.add(conn);
-            channel.connect(new InetSocketAddress(uri.getHost(), uri.getPort()));
+            channel.connect(target);
             channel.register(selector, SelectionKey.OP_CONNECT, conn);
             if (thread == null) {
                 thread = Thread.ofPlatform().name("sse-load").daemon().start(this::loop);
             }
             selector.wakeup();
+        }
+    }
+
+    private static SocketChannel socket(InetSocketAddress source) throws IOException {
+        SocketChannel channel = SocketChannel.open();
+        channel.configureBlocking(false);
+        channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+        channel.setOption(StandardSocketOptions.SO_RCVBUF, 16 * 1024);
+        channel.bind(source);
+        return channel;
+    }
+
+    /** Reconnects the rejected connections whose time has come (selector thread). */
+    private void retryDue() {
+        long now = System.nanoTime();
+        while (!retries.isEmpty() && retries.peek().retryAt <= now) {
+            Conn conn = retries.poll();
+            try {
+                conn.reset(socket(conn.source));
+                conn.channel.connect(conn.target);
+                conn.channel.register(selector, SelectionKey.OP_CONNECT, conn);
+            } catch (IOException e) {
+                failed.increment();
+            }
         }
     }
 
@@ -106,7 +149,8 @@ final class SseLoad implements AutoCloseable {
     private void loop() {
         try {
             while (running) {
-                selector.select(200);
+                selector.select(retries.isEmpty() ? 200 : 20);
+                retryDue();
                 Iterator<SelectionKey> keys = selector.selectedKeys().iterator();
                 while (keys.hasNext()) {
                     SelectionKey key = keys.next();
@@ -180,6 +224,9 @@ final class SseLoad implements AutoCloseable {
             if (c == '\n') {
                 line(conn, now);
                 conn.line.setLength(0);
+                if (!conn.channel.isOpen()) {
+                    return; // rejected: the rest is its error body
+                }
             } else if (c != '\r' && conn.line.length() < 64 * 1024) {
                 conn.line.append(c);
             }
@@ -200,7 +247,11 @@ final class SseLoad implements AutoCloseable {
                     open.increment();
                     firstOpenMicros.compareAndSet(0, now);
                 } else {
-                    failed.increment();
+                    rejected.increment();
+                    closeQuietly(conn);
+                    conn.retryAt = System.nanoTime() + 1_000_000_000L
+                                   + java.util.concurrent.ThreadLocalRandom.current().nextLong(500_000_000L);
+                    retries.add(conn);
                 }
             }
             return;

@@ -107,6 +107,92 @@ class ClusterLimitsTest {
         }
     }
 
+    /**
+     * A reconnect storm: 320 streams of one user open at once against a cap of 300. Leases are batched into
+     * pipelines; the cap must still be exact, nobody may be refused for anything but the cap, and closed streams
+     * must give their leases back.
+     */
+    @Test
+    void connectStorm_admitsExactlyTheCap() throws Exception {
+        try (RedisProcess redis = RedisProcess.start(false);
+             TestPod pod = TestPod.start(Map.of("herald.redis.url", redis.url(),
+                                                "herald.sse.max-connections-per-user", "300",
+                                                "herald.sse.heartbeat", "PT0.2S"))) {
+            String token = pod.token("stormy");
+            for (int round = 0; round < 2; round++) {
+                List<java.net.Socket> sockets = new ArrayList<>();
+                Map<Integer, Integer> statuses = storm(pod, token, 320, sockets);
+                try {
+                    assertEquals(Map.of(200, 300, 429, 20), statuses, "round " + round);
+                    assertEquals(300, pod.metric("sse_connections_total", null), 0.0);
+                } finally {
+                    for (java.net.Socket socket : sockets) {
+                        socket.close();
+                    }
+                }
+                Await.until("every lease released", WAIT, () -> pod.metric("sse_connections_total", null) == 0
+                        && redisLeases(redis) == 0);
+            }
+        }
+    }
+
+    private static long redisLeases(RedisProcess redis) {
+        try {
+            return countLeases(redis);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static long countLeases(RedisProcess redis) throws Exception {
+        Process cli = new ProcessBuilder("redis-cli", "-p", String.valueOf(redis.port()), "--scan", "--pattern", "*lease*")
+                .redirectErrorStream(true).start();
+        String keys = new String(cli.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        cli.waitFor(10, TimeUnit.SECONDS);
+        long total = 0;
+        for (String key : keys.isEmpty() ? new String[0] : keys.split("\n")) {
+            Process card = new ProcessBuilder("redis-cli", "-p", String.valueOf(redis.port()), "ZCARD", key)
+                    .redirectErrorStream(true).start();
+            total += Long.parseLong(new String(card.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim());
+            card.waitFor(10, TimeUnit.SECONDS);
+        }
+        return total;
+    }
+
+    /** Opens {@code n} streams at once on raw sockets (kept open in {@code sockets}); status code → count. */
+    private static Map<Integer, Integer> storm(TestPod pod, String token, int n, List<java.net.Socket> sockets)
+            throws Exception {
+        Map<Integer, Integer> statuses = new java.util.concurrent.ConcurrentHashMap<>();
+        byte[] request = ("GET " + TestPod.eventsPath("channel:storm") + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                          + "Authorization: Bearer " + token + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < n; i++) {
+                java.net.Socket socket = new java.net.Socket("127.0.0.1", pod.port());
+                socket.setSoTimeout((int) WAIT.toMillis());
+                sockets.add(socket);
+                threads.submit(() -> {
+                    go.await();
+                    socket.getOutputStream().write(request);
+                    byte[] line = new byte[12];
+                    int read = 0;
+                    while (read < 12) {
+                        int r = socket.getInputStream().read(line, read, 12 - read);
+                        if (r < 0) {
+                            throw new java.io.EOFException("closed before the status line");
+                        }
+                        read += r;
+                    }
+                    int status = Integer.parseInt(new String(line, 9, 3, StandardCharsets.US_ASCII));
+                    statuses.merge(status, 1, Integer::sum);
+                    return null;
+                });
+            }
+            go.countDown();
+        }
+        return statuses;
+    }
+
     private static boolean opens(TestPod pod, String token) {
         HttpResponse<java.io.InputStream> res = SseClient.openRaw(pod.client(HttpClient.Version.HTTP_1_1),
                 pod.uri(TestPod.eventsPath("channel:cap")), Map.of("Authorization", "Bearer " + token));
