@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the scenarios of docs/benchmarks.md against Herald (embedded, clustered) and Nchan (memory, Redis), one
 # target at a time on this machine, appending one JSON line per run to target/bench-results.jsonl.
-# Usage: bench/matrix.sh [target…]   targets: herald herald-redis nchan nchan-redis (default: all)
+# Usage: bench/matrix.sh [target…]
+#   targets: herald herald-redis nchan nchan-redis (the side-by-side scenarios, hold 30k included)
+#            herald-19k herald-2x19k nchan-19k     (the memory runs: one pod at 19,000; two pods at 2 × 19,000)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
@@ -10,24 +12,38 @@ export BENCH_SECRET=$SECRET
 TOKEN=$(python3 bench/token.py $SECRET)
 OUT=target/bench-results.jsonl
 mkdir -p target /tmp/nchan-bench/tmp
-targets=${*:-herald herald-redis nchan nchan-redis}
+targets=${*:-herald herald-redis nchan nchan-redis herald-19k herald-2x19k nchan-19k}
+# a heap sized for the memory runs (operations.md: streams × 30 KB + 300 MB); Serial GC keeps no per-thread regions
+BIG_HEAP="-Xmx600m -XX:+UseSerialGC"
+HERALD_SUB='/api/events?channel=channel:room{room}&access_token='$TOKEN
+HERALD_BODY='{"channel":"channel:room{room}","type":"bench","seq":{seq},"sent":{sent}}'
 
 redis_start() { REDIS_PORT=$((20000 + RANDOM % 10000)); redis-server --port $REDIS_PORT --save "" --appendonly no --daemonize yes --logfile /tmp/bench-redis.log >/dev/null; sleep 0.5; }
 redis_stop() { redis-cli -p $REDIS_PORT shutdown nosave >/dev/null 2>&1; }
 
-drain() { # waits until a Herald pod on 8090 holds no stream (closed streams are noticed at the next heartbeat)
-  for _ in $(seq 1 150); do
-    n=$(curl -s localhost:8090/observe/metrics 2>/dev/null | grep '^sse_connections_total' | awk '{print $2}')
-    [ -z "$n" ] && return; [ "${n%.*}" = "0" ] && return; sleep 0.2
+drain() { # waits until the Herald pods on the given ports hold no stream (closed streams are noticed at the next heartbeat)
+  local port n
+  for port in "$@"; do
+    for _ in $(seq 1 300); do
+      n=$(curl -s localhost:$port/observe/metrics 2>/dev/null | grep '^sse_connections_total' | awk '{print $2}')
+      [ -z "$n" ] && break; [ "${n%.*}" = "0" ] && break; sleep 0.2
+    done
   done
 }
 
+stop_pid() { kill "$1" 2>/dev/null; for _ in $(seq 1 100); do kill -0 "$1" 2>/dev/null || return; sleep 0.2; done; kill -9 "$1" 2>/dev/null; }
+
 run() { # target scenario args…
   local target=$1; shift
-  drain
+  drain 8090 8093
   local line
-  line=$(timeout 600 bench/load.sh "$@" 2>/dev/null | tail -1)
+  line=$(timeout 900 bench/load.sh "$@" 2>/dev/null | tail -1)
+  [ -z "$line" ] && line='{"scenario":"'$1'","error":"no result (see bench/load.sh output)"}'
   echo "{\"target\":\"$target\",${line#\{}" | tee -a $OUT
+}
+
+note() { # target json-fields: a scenario that cannot run, with the reason
+  echo "{\"target\":\"$1\",$2}" | tee -a $OUT
 }
 
 scenarios() { # target sub-url pub-url pub-header pub-body pids…
@@ -43,18 +59,41 @@ scenarios() { # target sub-url pub-url pub-header pub-body pids…
   run "$target" rooms "${common[@]}" --rooms 1000 --per-room 10 --events 5000 --rate 500
 }
 
+herald_auth="Authorization: Bearer $TOKEN"
 for target in $targets; do
   case $target in
     herald|herald-redis)
       [ $target = herald-redis ] && { redis_start; export HERALD_REDIS_URL=redis://127.0.0.1:$REDIS_PORT; } || unset HERALD_REDIS_URL
       pid=$(bench/herald.sh 8090)
-      scenarios $target "http://127.0.0.1:8090/api/events?channel=channel:room{room}&access_token=$TOKEN" \
-        "http://127.0.0.1:8090/api/publish" "Authorization: Bearer $TOKEN" \
-        '{"channel":"channel:room{room}","type":"bench","seq":{seq},"sent":{sent}}' $pid
-      kill $pid; wait $pid 2>/dev/null
+      scenarios $target "http://127.0.0.1:8090$HERALD_SUB" "http://127.0.0.1:8090/api/publish" "$herald_auth" "$HERALD_BODY" $pid
+      if [ $target = herald-redis ]; then
+        # 30,000 streams need two processes here (20,000 open files each): two pods on one Redis, half each
+        pid2=$(bench/herald.sh 8093)
+        run $target hold --subscribe "http://127.0.0.1:8090$HERALD_SUB" --subscribe "http://127.0.0.1:8093$HERALD_SUB" \
+          --publish "http://127.0.0.1:8090/api/publish" --publish-header "$herald_auth" --publish-body "$HERALD_BODY" \
+          --server-pid $pid --server-pid $pid2 --connections 30000 --processes 2
+        stop_pid $pid2
+      else
+        note $target '"scenario":"hold","connections":30000,"skipped":"embedded mode is one process, and one process may open 20,000 files here: see herald-redis (two pods)"'
+      fi
+      stop_pid $pid
       [ $target = herald-redis ] && redis_stop
       unset HERALD_REDIS_URL ;;
-    nchan|nchan-redis)
+    herald-19k)
+      unset HERALD_REDIS_URL
+      pid=$(HERALD_JAVA_OPTS="$BIG_HEAP" bench/herald.sh 8090)
+      run $target hold --subscribe "http://127.0.0.1:8090$HERALD_SUB" --publish "http://127.0.0.1:8090/api/publish" \
+        --publish-header "$herald_auth" --publish-body "$HERALD_BODY" --server-pid $pid --connections 19000 --processes 2
+      stop_pid $pid ;;
+    herald-2x19k)
+      redis_start; export HERALD_REDIS_URL=redis://127.0.0.1:$REDIS_PORT
+      pid=$(HERALD_JAVA_OPTS="$BIG_HEAP" bench/herald.sh 8090)
+      pid2=$(HERALD_JAVA_OPTS="$BIG_HEAP" bench/herald.sh 8093)
+      run $target hold --subscribe "http://127.0.0.1:8090$HERALD_SUB" --subscribe "http://127.0.0.1:8093$HERALD_SUB" \
+        --publish "http://127.0.0.1:8090/api/publish" --publish-header "$herald_auth" --publish-body "$HERALD_BODY" \
+        --server-pid $pid --server-pid $pid2 --connections 38000 --processes 2
+      stop_pid $pid2; stop_pid $pid; redis_stop; unset HERALD_REDIS_URL ;;
+    nchan|nchan-redis|nchan-19k)
       conf=$PWD/bench/nchan/nchan.conf; port=8091
       if [ $target = nchan-redis ]; then
         redis_start; conf=/tmp/nchan-bench/nchan-redis.conf; port=8092
@@ -62,8 +101,17 @@ for target in $targets; do
       fi
       nginx -p /tmp/nchan-bench/ -c $conf; sleep 1
       workers=$(pgrep -f "nginx: worker" | tr '\n' ' ')
-      scenarios $target "http://127.0.0.1:$port/sub/room{room}" "http://127.0.0.1:$port/pub/room{room}" "" \
-        '{"seq":{seq},"sent":{sent}}' $workers
+      if [ $target = nchan-19k ]; then
+        pids=(); for p in $workers; do pids+=(--server-pid "$p"); done
+        run $target hold --subscribe "http://127.0.0.1:$port/sub/room{room}" --publish "http://127.0.0.1:$port/pub/room{room}" \
+          --publish-body '{"seq":{seq},"sent":{sent}}' "${pids[@]}" --connections 19000 --processes 2
+      else
+        scenarios $target "http://127.0.0.1:$port/sub/room{room}" "http://127.0.0.1:$port/pub/room{room}" "" \
+          '{"seq":{seq},"sent":{sent}}' $workers
+        pids=(); for p in $workers; do pids+=(--server-pid "$p"); done
+        run $target hold --subscribe "http://127.0.0.1:$port/sub/room{room}" --publish "http://127.0.0.1:$port/pub/room{room}" \
+          --publish-body '{"seq":{seq},"sent":{sent}}' "${pids[@]}" --connections 30000 --processes 2
+      fi
       nginx -p /tmp/nchan-bench/ -c $conf -s stop; sleep 1
       [ $target = nchan-redis ] && redis_stop ;;
   esac

@@ -2,20 +2,22 @@ package dev.herald.hub;
 
 import java.util.ArrayDeque;
 import java.util.List;
-import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A connection's bounded queue: dispatchers offer without ever blocking, the connection's writer drains
- * everything at once. Thread-safe through one lock; many offering threads, one draining thread.
+ * everything at once. Thread-safe through one lock; many offering threads, one draining thread, which parks
+ * itself and is unparked directly (after the lock is released) by whoever gives it something to do.
  */
 public final class EventQueue {
     private final ReentrantLock lock = new ReentrantLock();
-    private final Condition notEmpty = lock.newCondition();
     private final int capacity;
     private final ArrayDeque<Event> events = new ArrayDeque<>(8);
     private boolean closed;
     private boolean ping;
+    /** The writer, while it waits for something to do; guarded by {@code lock}. */
+    private Thread waiting;
 
     public EventQueue(int capacity) {
         this.capacity = capacity;
@@ -26,6 +28,7 @@ public final class EventQueue {
 
     /** Adds the event unless the queue is full or closed (its writer is ending); never blocks on the writer. */
     public Offer offer(Event event) {
+        Thread wake;
         lock.lock();
         try {
             if (closed) {
@@ -35,13 +38,12 @@ public final class EventQueue {
                 return Offer.FULL;
             }
             events.addLast(event);
-            if (events.size() == 1) {
-                notEmpty.signal();
-            }
-            return Offer.QUEUED;
+            wake = takeWaiting();
         } finally {
             lock.unlock();
         }
+        unpark(wake);
+        return Offer.QUEUED;
     }
 
     /**
@@ -51,53 +53,84 @@ public final class EventQueue {
      * @return false when the queue is closed and empty: nothing more will come
      */
     public boolean drainTo(List<Event> out) throws InterruptedException {
-        lock.lock();
-        try {
-            while (events.isEmpty() && !closed && !ping) {
-                notEmpty.await();
+        while (true) {
+            lock.lock();
+            try {
+                if (!events.isEmpty() || closed || ping) {
+                    waiting = null;
+                    ping = false;
+                    out.addAll(events);
+                    events.clear();
+                    return !closed || !out.isEmpty();
+                }
+                waiting = Thread.currentThread();
+            } finally {
+                lock.unlock();
             }
-            ping = false;
-            out.addAll(events);
-            events.clear();
-            return !closed || !out.isEmpty();
-        } finally {
-            lock.unlock();
+            // an unpark between the unlock and here is not lost: park returns at once
+            LockSupport.park(this);
+            if (Thread.interrupted()) {
+                lock.lock();
+                waiting = null;
+                lock.unlock();
+                throw new InterruptedException();
+            }
         }
     }
 
     /** Wakes the writer with nothing to write: it sends a heartbeat comment. */
     public void ping() {
+        Thread wake;
         lock.lock();
         try {
             ping = true;
-            notEmpty.signal();
+            wake = takeWaiting();
         } finally {
             lock.unlock();
         }
+        unpark(wake);
     }
 
     /** Wakes the writer; later offers are dropped, events already queued can still be drained. */
     public void close() {
+        Thread wake;
         lock.lock();
         try {
             closed = true;
-            notEmpty.signal();
+            wake = takeWaiting();
         } finally {
             lock.unlock();
         }
+        unpark(wake);
     }
 
     /** Closes and forgets what was queued (the consumer is too slow: it recovers from history); returns how many. */
     public int discard() {
+        Thread wake;
+        int discarded;
         lock.lock();
         try {
             closed = true;
-            int discarded = events.size();
+            discarded = events.size();
             events.clear();
-            notEmpty.signal();
-            return discarded;
+            wake = takeWaiting();
         } finally {
             lock.unlock();
+        }
+        unpark(wake);
+        return discarded;
+    }
+
+    /** The waiting writer, now no longer waiting; under {@code lock}. */
+    private Thread takeWaiting() {
+        Thread wake = waiting;
+        waiting = null;
+        return wake;
+    }
+
+    private static void unpark(Thread thread) {
+        if (thread != null) {
+            LockSupport.unpark(thread);
         }
     }
 }
