@@ -52,11 +52,16 @@ scenarios() { # target sub-url pub-url pub-header pub-body pids…
   local common=(--subscribe "$sub" --publish "$pub" --publish-body "$body" "${pids[@]}")
   [ -n "$hdr" ] && common+=(--publish-header "$hdr")
   run "$target" hold "${common[@]}" --connections 10000 --processes 1
+  # warm-up, not recorded: a JIT-compiled server is measured once its hot paths are compiled (steady state, as in
+  # production); the same for every target
+  drain 8090 8093
+  timeout 600 bench/load.sh rooms "${common[@]}" --rooms 1000 --per-room 10 --events 20000 >/dev/null 2>&1
+  timeout 600 bench/load.sh fanout "${common[@]}" --subscribers 1000 --events 1000 --rate 100 >/dev/null 2>&1
   run "$target" fanout "${common[@]}" --subscribers 1000 --events 2000
   run "$target" fanout "${common[@]}" --subscribers 1000 --events 400 --rate 20
   run "$target" fanout "${common[@]}" --subscribers 10000 --events 200
-  run "$target" rooms "${common[@]}" --rooms 1000 --per-room 10 --events 20000
-  run "$target" rooms "${common[@]}" --rooms 1000 --per-room 10 --events 5000 --rate 500
+  run "$target" rooms "${common[@]}" --rooms 1000 --per-room 10 --events 40000
+  run "$target" rooms "${common[@]}" --rooms 1000 --per-room 10 --events 10000 --rate 500
 }
 
 herald_auth="Authorization: Bearer $TOKEN"

@@ -61,8 +61,7 @@ final class Publisher {
             throw JsonBody.tooLarge(maxBytes);
         }
         try {
-            rateLimits.channel(channel);
-            Event published = broker.publish(channel, bytes);
+            Event published = rateLimits.publish(broker, channel, bytes);
             metrics.eventPublished();
             return published;
         } catch (BrokerUnavailableException e) {

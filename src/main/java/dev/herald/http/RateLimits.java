@@ -3,6 +3,9 @@ package dev.herald.http;
 import java.util.Map;
 
 import dev.herald.Settings;
+import dev.herald.hub.Broker;
+import dev.herald.hub.Event;
+import dev.herald.hub.RateLimitedException;
 import dev.herald.hub.RateLimiter;
 import dev.herald.metrics.HeraldMetrics;
 
@@ -26,19 +29,27 @@ final class RateLimits {
               + settings.chatBurst() + ")");
     }
 
-    void channel(String channel) {
-        check("channel", channel, settings.channelPerSecond(), settings.channelBurst(),
-              "at most " + settings.channelPerSecond() + " events per second in a channel (burst "
-              + settings.channelBurst() + ")");
+    /** Publishes within the channel's event budget (checked by the broker, in the same step where it can). */
+    Event publish(Broker broker, String channel, byte[] body) {
+        try {
+            return broker.publish(channel, body, limiter, settings.channelPerSecond(), settings.channelBurst());
+        } catch (RateLimitedException e) {
+            throw refused("channel", e.waitMillis(), "at most " + settings.channelPerSecond()
+                          + " events per second in a channel (burst " + settings.channelBurst() + ")");
+        }
     }
 
     private void check(String limit, String subject, double perSecond, int burst, String message) {
         long waitMillis = limiter.acquire(limit + "|" + subject, perSecond, burst);
         if (waitMillis > 0) {
-            metrics.rateLimited(limit);
-            long seconds = Math.max(1, (waitMillis + 999) / 1000);
-            throw new ApiException(Status.TOO_MANY_REQUESTS_429, "rate_limited", message,
-                                   Map.of("Retry-After", Long.toString(seconds)));
+            throw refused(limit, waitMillis, message);
         }
+    }
+
+    private ApiException refused(String limit, long waitMillis, String message) {
+        metrics.rateLimited(limit);
+        long seconds = Math.max(1, (waitMillis + 999) / 1000);
+        return new ApiException(Status.TOO_MANY_REQUESTS_429, "rate_limited", message,
+                                Map.of("Retry-After", Long.toString(seconds)));
     }
 }

@@ -24,6 +24,21 @@ public interface Broker extends AutoCloseable {
     Event publish(String channel, byte[] body);
 
     /**
+     * As {@link #publish(String, byte[])}, once the channel's event budget (bucket {@code "channel|" + channel}
+     * of {@code limiter}) gave a token. A broker that keeps the budgets where it keeps the events checks both in
+     * one step (one round trip).
+     *
+     * @throws RateLimitedException when the budget is spent: nothing was published
+     */
+    default Event publish(String channel, byte[] body, RateLimiter limiter, double perSecond, int burst) {
+        long wait = limiter.acquire("channel|" + channel, perSecond, burst);
+        if (wait > 0) {
+            throw new RateLimitedException(wait);
+        }
+        return publish(channel, body);
+    }
+
+    /**
      * Makes sure events of the channel reach the listener; delivery is active when this returns.
      *
      * @throws BrokerUnavailableException when the subscription could not be confirmed

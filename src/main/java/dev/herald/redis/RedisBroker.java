@@ -12,6 +12,8 @@ import dev.herald.hub.Broker;
 import dev.herald.hub.BrokerListener;
 import dev.herald.hub.BrokerUnavailableException;
 import dev.herald.hub.Event;
+import dev.herald.hub.RateLimitedException;
+import dev.herald.hub.RateLimiter;
 import dev.herald.hub.Replay;
 
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
@@ -81,18 +83,40 @@ public final class RedisBroker implements Broker {
 
     @Override
     public Event publish(String channel, byte[] body) {
-        List<String> keyList = List.of(keys.sequence(channel), keys.history(channel), keys.epoch());
-        List<String> args = List.of(new String(body, 1, body.length - 1, StandardCharsets.UTF_8),
-                                    Integer.toString(Math.max(1, historySize)), Long.toString(historyTtlMillis),
-                                    keys.pubsub(channel), newEpoch());
+        return publish(channel, body, List.of(keys.sequence(channel), keys.history(channel), keys.epoch()),
+                       List.of());
+    }
+
+    /** The budget check and the publish in one script: one round trip. */
+    @Override
+    public Event publish(String channel, byte[] body, RateLimiter limiter, double perSecond, int burst) {
+        return publish(channel, body, List.of(keys.sequence(channel), keys.history(channel), keys.epoch(),
+                                              keys.rate("channel", channel)),
+                       List.of(Double.toString(perSecond), Integer.toString(burst)));
+    }
+
+    private Event publish(String channel, byte[] body, List<String> keyList, List<String> budget) {
+        List<String> args = new ArrayList<>(7);
+        args.addAll(List.of(new String(body, 1, body.length - 1, StandardCharsets.UTF_8),
+                            Integer.toString(Math.max(1, historySize)), Long.toString(historyTtlMillis),
+                            keys.pubsub(channel), newEpoch()));
+        args.addAll(budget);
+        List<?> result;
         try {
-            List<?> result = (List<?>) evalPublish(keyList, args);
+            result = (List<?>) evalPublish(keyList, args);
+        } catch (JedisException | ClassCastException e) {
+            throw new BrokerUnavailableException("Redis did not store the event: " + e.getMessage(), e);
+        }
+        try {
             long id = (Long) result.get(0);
+            if (id < 0) {
+                throw new RateLimitedException(-id);
+            }
             long at = Long.parseLong(String.valueOf(result.get(1)));
             byte[] data = dev.herald.hub.EventJson.withId(id, body);
             return new Event(channel, id, data, at);
-        } catch (JedisException | ClassCastException | NumberFormatException e) {
-            throw new BrokerUnavailableException("Redis did not store the event: " + e.getMessage(), e);
+        } catch (ClassCastException | NumberFormatException | IndexOutOfBoundsException e) {
+            throw new BrokerUnavailableException("Redis answered the publish oddly: " + e.getMessage(), e);
         }
     }
 

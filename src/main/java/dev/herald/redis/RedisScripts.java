@@ -7,19 +7,34 @@ final class RedisScripts {
 
     /**
      * Assigns the next id, appends to history and publishes, atomically: the id stored is the id delivered.
-     * KEYS: sequence, history, epoch. ARGV: body after its '{', history max length, history TTL ms,
-     * pub/sub channel, an epoch to create if Redis has none (it lost its data).
-     * Returns {id, published-at ms, epoch}. The message is "epoch id ms json".
+     * KEYS: sequence, history, epoch, and optionally the channel's token bucket. ARGV: body after its '{', history
+     * max length, history TTL ms, pub/sub channel, an epoch to create if Redis has none (it lost its data), and with
+     * the bucket its rate per second and burst (the same bucket as {@link #RATE}).
+     * Returns {id, published-at ms, epoch}, or {-ms to wait} when the bucket is empty (nothing published).
+     * The message is "epoch id ms json".
      */
     static final String PUBLISH = """
+            local t = redis.call('TIME')
+            local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            if KEYS[4] then
+              local rate = tonumber(ARGV[6])
+              local burst = tonumber(ARGV[7])
+              local b = redis.call('HMGET', KEYS[4], 'tokens', 'ts')
+              local tokens = tonumber(b[1]) or burst
+              local ts = tonumber(b[2]) or ms
+              tokens = math.min(burst, tokens + math.max(0, ms - ts) * rate / 1000)
+              if tokens < 1 then
+                return {-math.ceil((1 - tokens) * 1000 / rate)}
+              end
+              redis.call('HSET', KEYS[4], 'tokens', tostring(tokens - 1), 'ts', string.format('%d', ms))
+              redis.call('PEXPIRE', KEYS[4], math.ceil(burst * 1000 / rate) + 1000)
+            end
             local epoch = redis.call('GET', KEYS[3])
             if not epoch then
               redis.call('SET', KEYS[3], ARGV[5])
               epoch = ARGV[5]
             end
             local id = redis.call('INCR', KEYS[1])
-            local t = redis.call('TIME')
-            local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
             local sid = string.format('%d', id)
             local sms = string.format('%d', ms)
             local data = '{"id":' .. sid .. ',' .. ARGV[1]

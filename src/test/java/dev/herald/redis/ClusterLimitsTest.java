@@ -52,6 +52,40 @@ class ClusterLimitsTest {
         }
     }
 
+    /**
+     * The channel budget is checked in the publish script itself: one budget for every pod, and a refused publish
+     * stores nothing and takes no id.
+     */
+    @Test
+    void channelBudget_isSharedByPods_andARefusedPublishStoresNothing() throws Exception {
+        try (RedisProcess redis = RedisProcess.start(false)) {
+            Map<String, String> config = Map.of("herald.redis.url", redis.url(),
+                                                "herald.rate.channel.per-second", "0.1", "herald.rate.channel.burst", "10");
+            try (TestPod a = TestPod.start(config); TestPod b = TestPod.start(config)) {
+                for (int i = 1; i <= 10; i++) {
+                    assertEquals(i, (i % 2 == 0 ? a : b).publish("channel:budget", "tick", "\"n\":" + i));
+                }
+                for (TestPod pod : List.of(a, b)) {
+                    HttpResponse<String> limited = pod.post(HttpClient.Version.HTTP_1_1, "/api/publish",
+                            pod.serviceToken(), "{\"channel\":\"channel:budget\",\"type\":\"tick\"}");
+                    assertEquals(429, limited.statusCode(), limited.body());
+                    assertEquals("rate_limited", TestPod.json(limited.body()).get("error").asText());
+                    long retryAfter = Long.parseLong(limited.headers().firstValue("retry-after").orElseThrow());
+                    assertTrue(retryAfter >= 1 && retryAfter <= 10, "a token every 10 s: " + retryAfter);
+                    assertEquals(1, pod.metric("herald_rate_limited_total", "channel"), 0.0);
+                }
+                try (SseClient all = SseClient.open(a.client(HttpClient.Version.HTTP_1_1),
+                        a.uri(TestPod.eventsPath("channel:budget") + "&lastEventId=earliest&ready"),
+                        Map.of("Authorization", "Bearer " + a.serviceToken()))) {
+                    all.awaitEvents("ready", 1, WAIT);
+                    List<Long> ids = all.events("tick").stream().map(e -> e.get("id").asLong()).toList();
+                    assertEquals(java.util.stream.LongStream.rangeClosed(1, 10).boxed().toList(), ids,
+                                 "the refused publishes stored nothing and took no id");
+                }
+            }
+        }
+    }
+
     @Test
     void perUserConnectionCap_holdsAcrossPods_andACrashedPodsLeasesExpire() throws Exception {
         try (RedisProcess redis = RedisProcess.start(false)) {
