@@ -6,6 +6,28 @@ final class RedisScripts {
     }
 
     /**
+     * Redis' clock in ms as {@code now}, and {@code take(key, rate, burst)}: takes a token from a token bucket (a hash
+     * of {@code tokens} and {@code ts}, the last refill in ms) and returns 0, or returns the ms until a token will be
+     * there and changes nothing. Shared by {@link #RATE} and {@link #PUBLISH}, so both keep buckets the same way.
+     */
+    private static final String NOW_AND_TAKE = """
+            local t = redis.call('TIME')
+            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            local function take(key, rate, burst)
+              local b = redis.call('HMGET', key, 'tokens', 'ts')
+              local tokens = tonumber(b[1]) or burst
+              local ts = tonumber(b[2]) or now
+              tokens = math.min(burst, tokens + math.max(0, now - ts) * rate / 1000)
+              if tokens < 1 then
+                return math.ceil((1 - tokens) * 1000 / rate)
+              end
+              redis.call('HSET', key, 'tokens', tostring(tokens - 1), 'ts', string.format('%d', now))
+              redis.call('PEXPIRE', key, math.ceil(burst * 1000 / rate) + 1000)
+              return 0
+            end
+            """;
+
+    /**
      * Assigns the next id, appends to history and publishes, atomically: the id stored is the id delivered.
      * KEYS: sequence, history, epoch, and optionally the channel's token bucket. ARGV: body after its '{', history
      * max length, history TTL ms, pub/sub channel, an epoch to create if Redis has none (it lost its data), and with
@@ -13,21 +35,12 @@ final class RedisScripts {
      * Returns {id, published-at ms, epoch}, or {-ms to wait} when the bucket is empty (nothing published).
      * The message is "epoch id ms json".
      */
-    static final String PUBLISH = """
-            local t = redis.call('TIME')
-            local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    static final String PUBLISH = NOW_AND_TAKE + """
             if KEYS[4] then
-              local rate = tonumber(ARGV[6])
-              local burst = tonumber(ARGV[7])
-              local b = redis.call('HMGET', KEYS[4], 'tokens', 'ts')
-              local tokens = tonumber(b[1]) or burst
-              local ts = tonumber(b[2]) or ms
-              tokens = math.min(burst, tokens + math.max(0, ms - ts) * rate / 1000)
-              if tokens < 1 then
-                return {-math.ceil((1 - tokens) * 1000 / rate)}
+              local wait = take(KEYS[4], tonumber(ARGV[6]), tonumber(ARGV[7]))
+              if wait > 0 then
+                return {-wait}
               end
-              redis.call('HSET', KEYS[4], 'tokens', tostring(tokens - 1), 'ts', string.format('%d', ms))
-              redis.call('PEXPIRE', KEYS[4], math.ceil(burst * 1000 / rate) + 1000)
             end
             local epoch = redis.call('GET', KEYS[3])
             if not epoch then
@@ -36,7 +49,7 @@ final class RedisScripts {
             end
             local id = redis.call('INCR', KEYS[1])
             local sid = string.format('%d', id)
-            local sms = string.format('%d', ms)
+            local sms = string.format('%d', now)
             local data = '{"id":' .. sid .. ',' .. ARGV[1]
             redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '0-' .. sid, 'd', data, 't', sms)
             redis.call('PEXPIRE', KEYS[2], ARGV[3])
@@ -107,24 +120,8 @@ final class RedisScripts {
      * A token bucket. KEYS: the bucket hash. ARGV: tokens per second, burst.
      * Returns 0 when a token was taken, else the milliseconds until one will be there.
      */
-    static final String RATE = """
-            local t = redis.call('TIME')
-            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-            local rate = tonumber(ARGV[1])
-            local burst = tonumber(ARGV[2])
-            local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-            local tokens = tonumber(b[1]) or burst
-            local ts = tonumber(b[2]) or now
-            tokens = math.min(burst, tokens + math.max(0, now - ts) * rate / 1000)
-            local wait = 0
-            if tokens >= 1 then
-              tokens = tokens - 1
-            else
-              wait = math.ceil((1 - tokens) * 1000 / rate)
-            end
-            redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', string.format('%d', now))
-            redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
-            return wait
+    static final String RATE = NOW_AND_TAKE + """
+            return take(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
             """;
 
     /**
