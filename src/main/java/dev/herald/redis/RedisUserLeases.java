@@ -9,6 +9,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.logging.Logger;
@@ -76,16 +77,26 @@ public final class RedisUserLeases implements UserLeases {
         try {
             return op.granted().get(waitMillis, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
-            // if the writer grants it later, it sees the cancelled future and gives the lease back
-            op.granted().cancel(false);
+            abandon(op);
             throw new BrokerUnavailableException("Redis connection leases did not answer in time", e);
         } catch (ExecutionException e) {
             throw new BrokerUnavailableException("Redis connection leases are unreachable: "
                                                  + e.getCause().getMessage(), e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            op.granted().cancel(false);
+            abandon(op);
             throw new BrokerUnavailableException("interrupted while waiting for a connection lease", e);
+        }
+    }
+
+    /**
+     * The caller stopped waiting: a lease granted later is given back by the writer (it sees the cancelled future);
+     * one granted just before the cancel is given back here, else this pod would refresh it forever.
+     */
+    private void abandon(Acquire op) {
+        if (!op.granted().cancel(false) && op.granted().state() == Future.State.SUCCESS
+                && op.granted().resultNow()) {
+            release(op.userId(), op.leaseId());
         }
     }
 
