@@ -1,44 +1,35 @@
 package dev.herald;
 
-import java.nio.charset.StandardCharsets;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.concurrent.locks.LockSupport;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
-import dev.herald.auth.Jwks;
-import dev.herald.auth.TokenIssuer;
-import dev.herald.auth.TokenVerifier;
-import dev.herald.http.Routes;
-import dev.herald.http.LongLivedStreams;
 import dev.herald.http.Errors;
-import dev.herald.hub.Broker;
+import dev.herald.http.LongLivedStreams;
+import dev.herald.http.Routes;
+import dev.herald.hub.Backend;
+import dev.herald.hub.BrokerUnavailableException;
 import dev.herald.hub.ConnectionLimits;
 import dev.herald.hub.Hub;
-import dev.herald.hub.LocalBroker;
-import dev.herald.hub.LocalPresence;
-import dev.herald.hub.LocalRateLimiter;
-import dev.herald.hub.LocalUserLeases;
-import dev.herald.hub.RateLimiter;
-import dev.herald.hub.UserLeases;
-import dev.herald.hub.Presence;
 import dev.herald.hub.PresenceTracker;
+import dev.herald.hub.Publishing;
 import dev.herald.jobs.Jobs;
 import dev.herald.metrics.HeraldMetrics;
-import dev.herald.redis.RedisBroker;
-import dev.herald.redis.RedisPresence;
-import dev.herald.redis.RedisRateLimiter;
-import dev.herald.redis.RedisUserLeases;
 
-import com.nimbusds.jose.jwk.source.JWKSource;
-import com.nimbusds.jose.proc.SecurityContext;
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.helidon.common.configurable.Resource;
 import io.helidon.common.pki.Keys;
 import io.helidon.common.tls.Tls;
 import io.helidon.config.Config;
 import io.helidon.health.HealthCheckResponse;
 import io.helidon.health.HealthCheckType;
-import io.helidon.metrics.api.MeterRegistry;
 import io.helidon.metrics.api.Metrics;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.WebServerConfig;
@@ -48,77 +39,62 @@ import io.helidon.webserver.observe.health.HealthObserver;
 import io.helidon.webserver.observe.metrics.MetricsObserver;
 
 /**
- * One running Herald pod: the parts wired together and the web server. {@link Main} starts one; tests start
- * several in one JVM (each has its own meters). Thread-safe: {@link #shutdown} may come from any thread.
+ * One Herald pod. {@link #build} wires the parts (no thread started, no port bound, no meter registered), then
+ * {@link #start} starts them in order and, if one fails, stops again what it had started; {@link #shutdown} drains
+ * and stops. {@link Main} runs one; tests run several in one JVM (each has its own meters).
+ * Thread-safe: the lifecycle methods are {@code synchronized}; {@code draining} is read by request threads.
  */
 public final class Herald {
     private static final Logger LOG = Logger.getLogger(Herald.class.getName());
     private static final Duration LINGER = Duration.ofMillis(300);
+    private static final int MAX_RUNNING_JOBS_PER_USER = 3;
 
-    private final WebServer server;
-    private final Hub hub;
-    private final Broker broker;
     private final Settings settings;
+    private final Backend backend;
     private final HeraldMetrics metrics;
-    private final PresenceTracker presence;
+    private final Hub hub;
     private final ConnectionLimits limits;
+    private final PresenceTracker presence;
     private final Jobs jobs;
+    /** The server's settings; built into a server only by {@link #start} (building one starts a timer thread). */
+    private final WebServerConfig.Builder serverConfig;
+    /** Set by {@link #start}. */
+    private volatile WebServer server;
+    /** Where the server is told to listen. */
+    private final String host;
+    private final int port;
+    /** How to undo what {@link #start} started, most recent first. */
+    @GuardedBy("this")
+    private final Deque<Runnable> started = new ArrayDeque<>();
+    @GuardedBy("this")
+    private boolean stopped;
     private volatile boolean draining;
-    private volatile boolean stopped;
 
     private Herald(Config config) {
         this.settings = Settings.from(config.get("herald"));
-        if (settings.production() && settings.auth().devMode()) {
-            throw new StartupException("dev mode is on in a production configuration (herald.production=true): "
-                                       + "unset HERALD_DEV_MODE / herald.auth.dev-mode");
-        }
-        JWKSource<SecurityContext> jwks = jwks(settings.auth());
-        byte[] secret = secret(settings.auth(), jwks != null);
+        Tokens tokens = Tokens.from(settings);
         // one registry per JVM in Helidon: HeraldMetrics tags every meter with this pod's id
-        MeterRegistry registry = Metrics.globalRegistry();
-        Hub[] hubRef = new Hub[1];
-        ConnectionLimits[] limitsRef = new ConnectionLimits[1];
-        this.metrics = new HeraldMetrics(registry, settings.podId(), () -> limitsRef[0].open(),
-                                         () -> hubRef[0].channelCount());
-        Presence presenceStore;
-        UserLeases leases;
-        RateLimiter rateLimiter;
-        if (settings.redis().url().isPresent()) {
-            RedisBroker redis = new RedisBroker(settings.redis().url().get(), settings.redis().prefix(),
-                                                settings.redis().timeout(), settings.history().size(),
-                                                settings.history().ttl(), metrics::redisReconnect);
-            this.broker = redis;
-            presenceStore = new RedisPresence(redis, settings.podId(), settings.presence().ttl());
-            leases = new RedisUserLeases(redis, settings.presence().ttl(), settings.redis().timeout());
-            rateLimiter = new RedisRateLimiter(redis);
-        } else {
-            this.broker = new LocalBroker(settings.history().size(), settings.history().ttl());
-            presenceStore = new LocalPresence();
-            leases = new LocalUserLeases();
-            rateLimiter = new LocalRateLimiter();
-        }
+        this.metrics = new HeraldMetrics(Metrics.globalRegistry(), settings.podId());
+        this.backend = Backends.create(settings, metrics::redisReconnect);
         this.limits = new ConnectionLimits(settings.sse().maxConnections(), settings.sse().maxConnectionsPerUser(),
-                                           leases, settings.podId());
-        limitsRef[0] = limits;
-        this.hub = new Hub(broker, metrics);
-        hub.heartbeats(settings.sse().heartbeat());
-        hubRef[0] = hub;
-        this.presence = new PresenceTracker(presenceStore, broker, metrics);
-        this.jobs = new Jobs(broker, 3);
+                                           backend.leases(), settings.podId());
+        this.hub = new Hub(backend.broker(), metrics, settings.sse().heartbeat());
+        Publishing publishing = new Publishing(backend.broker(), metrics);
+        this.presence = new PresenceTracker(backend.presence(), publishing);
+        this.jobs = new Jobs(publishing, MAX_RUNNING_JOBS_PER_USER);
 
         HttpRouting.Builder routing = HttpRouting.builder();
-        Routes.register(routing, new Routes.Parts(hub, this.presence, limits, rateLimiter, metrics, settings,
-                                                  new TokenVerifier(secret, jwks, settings.auth().issuer().orElse(null),
-                                                                    settings.auth().audience().orElse(null)),
-                                                  settings.auth().devMode() ? new TokenIssuer(secret) : null,
-                                                  () -> draining, jobs));
-
-        WebServerConfig.Builder builder = WebServer.builder()
+        Routes.register(routing, new Routes.Parts(hub, publishing, presence, limits, backend.rateLimiter(), metrics,
+                                                  settings, tokens.verifier(), tokens.issuer(), () -> draining, jobs));
+        Config server = config.get("server");
+        this.host = server.get("host").asString().orElse("0.0.0.0");
+        this.port = Settings.integer(server.get("port"), 8080, 0, 65535);
+        this.serverConfig = WebServer.builder()
                 // per-connection memory: a blocking socket keeps one 8 KB read buffer where the NIO one keeps two,
                 // and SSE frames are written in whole batches, so a small write buffer only skips a copy
                 .useNio(false)
                 .writeBufferSize(512)
-                .config(config.get("server"))
+                .config(server)
                 .featuresDiscoverServices(false)
                 .shutdownHook(false)
                 .directHandlers(Errors.directHandlers())
@@ -134,19 +110,88 @@ public final class Herald {
                                                          .build())
                                     .build())
                 .routing(routing);
-        settings.tls().keystore().ifPresent(path -> builder.tls(tls(settings.tls(), path)));
-        this.server = builder.build().start();
-        LOG.info(() -> "Herald listening on port " + server.port() + " (pod " + settings.podId() + ", " + mode() + " mode"
-                       + (settings.tls().keystore().isPresent() ? ", TLS" : "") + ")");
+        settings.tls().keystore().ifPresent(path -> serverConfig.tls(tls(settings.tls(), path)));
     }
 
-    /** Starts a pod with the given configuration (the root, with {@code server} and {@code herald} sections). */
-    public static Herald start(Config config) {
+    /**
+     * Wires a pod from the configuration (the root, with {@code server} and {@code herald} sections): reads and
+     * checks the settings, builds every part; starts nothing.
+     *
+     * @throws StartupException naming the setting that is wrong
+     */
+    public static Herald build(Config config) {
         return new Herald(config);
     }
 
+    /**
+     * Starts the parts in order (meters, backend, hub, limits, presence, web server). If one cannot start, those
+     * already started are stopped again, in reverse order, before the exception leaves.
+     *
+     * @return this pod, listening
+     * @throws StartupException naming the cause: the port, Redis, a setting
+     */
+    public synchronized Herald start() {
+        if (stopped || !started.isEmpty()) {
+            throw new IllegalStateException("a pod starts once");
+        }
+        try {
+            metrics.register(limits::open, hub::channelCount);
+            started.push(metrics::close);
+            startBackend();
+            hub.start();
+            started.push(hub::shutdown);
+            limits.start();
+            started.push(limits::close);
+            presence.start();
+            started.push(presence::close);
+            started.push(jobs::close);
+            checkAddressFree();
+            WebServer built = serverConfig.build();
+            server = built;
+            started.push(built::stop);
+            built.start();
+            if (!built.isRunning() || built.port() < 0) {
+                throw new StartupException("cannot listen on " + host + ":" + port + " (server.host, server.port)");
+            }
+        } catch (RuntimeException e) {
+            undo();
+            throw e;
+        }
+        LOG.info(() -> "Herald listening on port " + port() + " (pod " + settings.podId() + ", "
+                       + backend.mode() + " mode" + (settings.tls().keystore().isPresent() ? ", TLS" : "") + ")");
+        return this;
+    }
+
+    /**
+     * Binds the address once and lets it go, so that a port in use or not permitted stops the pod with one line
+     * naming it (Helidon logs a stack trace and carries on with port -1). Helidon's own check stays for the race.
+     */
+    private void checkAddressFree() {
+        if (port == 0) {
+            return;
+        }
+        try (ServerSocket probe = new ServerSocket()) {
+            probe.setReuseAddress(true);
+            probe.bind(new InetSocketAddress(host, port));
+        } catch (IOException e) {
+            throw new StartupException("cannot listen on " + host + ":" + port + " (server.host, server.port): "
+                                       + e.getMessage());
+        }
+    }
+
+    private void startBackend() {
+        try {
+            backend.start(hub);
+        } catch (BrokerUnavailableException e) {
+            throw new StartupException(e.getMessage() + " (herald.redis.url)");
+        }
+        started.push(backend::stop);
+    }
+
+    /** The port the pod listens on; -1 before {@link #start}. */
     public int port() {
-        return server.port();
+        WebServer running = server;
+        return running == null ? -1 : running.port();
     }
 
     public String podId() {
@@ -163,7 +208,7 @@ public final class Herald {
 
     /**
      * Stops gracefully: readiness goes down and new streams are refused, open streams get a jittered
-     * {@code retry:} and end, then the server stops. Returns within {@code herald.sse.shutdown-grace} or so.
+     * {@code retry:} and end, then the pod stops. Returns within {@code herald.sse.shutdown-grace} or so.
      */
     public synchronized void shutdown() {
         if (stopped) {
@@ -177,8 +222,7 @@ public final class Herald {
         // the streams' last bytes (the retry hint, the end of the response) are written; give clients a moment to
         // read them before the sockets close, since a close with unread client frames (HTTP/2 window updates)
         // resets the connection and the client may drop what it had not read yet
-        java.util.concurrent.locks.LockSupport.parkNanos(Math.max(0, Math.min(LINGER.toNanos(),
-                                                                              deadline - System.nanoTime())));
+        LockSupport.parkNanos(Math.max(0, Math.min(LINGER.toNanos(), deadline - System.nanoTime())));
         stop();
     }
 
@@ -192,82 +236,54 @@ public final class Herald {
         hub.shutdown();
     }
 
-    /** Stops the server and the broker at once. */
+    /** Stops at once: open streams end, then everything {@link #start} started stops, in reverse order. */
     public synchronized void stop() {
         if (stopped) {
             return;
         }
-        stopped = true;
         draining = true;
         hub.shutdown();
-        server.stop();
-        presence.close();
-        limits.close();
-        jobs.close();
-        broker.close();
-        metrics.close();
+        undo();
         LOG.info("Herald stopped");
     }
 
+    /** Stops what was started, most recent first; a part that fails to stop does not keep the others running. */
+    @GuardedBy("this")
+    private void undo() {
+        stopped = true;
+        while (!started.isEmpty()) {
+            try {
+                started.pop().run();
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "A part failed to stop", e);
+            }
+        }
+    }
+
     private HealthCheckResponse readiness() {
-        boolean ready = !draining && broker.ready();
+        boolean brokerReady = backend.broker().ready();
         return HealthCheckResponse.builder()
-                .status(ready)
+                .status(!draining && brokerReady)
                 .detail("draining", draining)
-                .detail("broker", broker.ready() ? "up" : "down")
+                .detail("broker", brokerReady ? "up" : "down")
                 .build();
-    }
-
-    private String mode() {
-        return settings.redis().url().isPresent() ? "clustered" : "embedded";
-    }
-
-    /** The HMAC secret: configured, or random in dev mode; null when only a JWKS is used. */
-    private static byte[] secret(Settings.Auth auth, boolean haveJwks) {
-        if (auth.secret().isPresent()) {
-            byte[] secret = auth.secret().get().getBytes(StandardCharsets.UTF_8);
-            if (secret.length < 32) {
-                throw new StartupException("the JWT secret (HERALD_JWT_SECRET / herald.auth.jwt.secret) "
-                                           + "must be at least 32 bytes");
-            }
-            return secret;
-        }
-        if (!auth.devMode()) {
-            if (haveJwks) {
-                return null;
-            }
-            throw new StartupException("no JWT secret or JWKS: set HERALD_JWT_SECRET (or herald.auth.jwt.secret, "
-                                       + "herald.auth.jwt.jwks-file, herald.auth.jwt.jwks-url), "
-                                       + "or turn on dev mode for a laptop (HERALD_DEV_MODE=true)");
-        }
-        LOG.warning("DEV MODE: tokens are signed with a random secret and anyone can get one at POST /dev/token. "
-                    + "Never run this in production.");
-        byte[] random = new byte[32];
-        new SecureRandom().nextBytes(random);
-        return random;
-    }
-
-    private static JWKSource<SecurityContext> jwks(Settings.Auth auth) {
-        try {
-            if (auth.jwksFile().isPresent()) {
-                return Jwks.file(auth.jwksFile().get());
-            }
-            return auth.jwksUrl().map(url -> Jwks.url(url, auth.jwksRefetch())).orElse(null);
-        } catch (IllegalArgumentException e) {
-            throw new StartupException(e.getMessage());
-        }
     }
 
     private static Tls tls(Settings.Tls tls, String path) {
-        Keys keys = Keys.builder()
-                .keystore(store -> store.keystore(Resource.create(Path.of(path)))
-                        .type(tls.type())
-                        .passphrase(tls.password().toCharArray())
-                        .keyAlias(tls.alias()))
-                .build();
-        return Tls.builder()
-                .privateKey(keys)
-                .privateKeyCertChain(keys)
-                .build();
+        try {
+            Keys keys = Keys.builder()
+                    .keystore(store -> store.keystore(Resource.create(Path.of(path)))
+                            .type(tls.type())
+                            .passphrase(tls.password().toCharArray())
+                            .keyAlias(tls.alias()))
+                    .build();
+            return Tls.builder()
+                    .privateKey(keys)
+                    .privateKeyCertChain(keys)
+                    .build();
+        } catch (RuntimeException e) {
+            throw new StartupException("herald.tls.keystore: cannot use the keystore " + path + " (type " + tls.type()
+                                       + ", alias " + tls.alias() + "): " + e.getMessage());
+        }
     }
 }

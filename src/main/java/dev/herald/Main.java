@@ -1,8 +1,12 @@
 package dev.herald;
 
+import io.helidon.config.ConfigException;
 import io.helidon.logging.common.LogConfig;
 
-/** Starts Herald from the command line: configuration → {@link Herald#start} → graceful stop on SIGTERM. */
+/**
+ * Runs Herald from the command line: configuration → {@link Herald#build} → {@link Herald#start} → graceful stop on
+ * SIGTERM. A pod that cannot start prints one line naming the cause and exits with status 2.
+ */
 public final class Main {
     private Main() {
     }
@@ -11,9 +15,13 @@ public final class Main {
         LogConfig.configureRuntime();
         Herald herald;
         try {
-            herald = Herald.start(HeraldConfig.load());
+            herald = Herald.build(HeraldConfig.load()).start();
         } catch (StartupException e) {
             System.err.println("herald: cannot start: " + e.getMessage());
+            System.exit(2);
+            return;
+        } catch (ConfigException e) {
+            System.err.println("herald: cannot start: the configuration cannot be read: " + e.getMessage());
             System.exit(2);
             return;
         }

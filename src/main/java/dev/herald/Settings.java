@@ -1,43 +1,52 @@
 package dev.herald;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 import io.helidon.config.Config;
+import io.helidon.config.ConfigException;
 
 /**
- * Every {@code herald.*} setting, read once at start into records with named defaults.
+ * Every {@code herald.*} setting, read once at start into records with named defaults and checked against its
+ * range: a value out of range or of the wrong type stops the pod with a {@link StartupException} naming the key.
  * The keys are documented in {@code config/application.yaml}.
  */
 public record Settings(String podId, boolean production, Sse sse, History history, Events events, Auth auth,
                        Tls tls, Redis redis, Presence presence, Rate rate, Cors cors, boolean accessLog) {
+    private static final Pattern POD_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+    private static final Duration HOUR = Duration.ofHours(1);
+    private static final Duration DAY = Duration.ofDays(1);
 
     /** {@code herald.sse.*}: the SSE streams. */
     public record Sse(Duration heartbeat, int queueCapacity, int maxConnections, int maxConnectionsPerUser,
                       int maxChannels, Duration retry, Duration shutdownGrace) {
         static Sse from(Config c) {
-            return new Sse(c.get("heartbeat").as(Duration.class).orElse(Duration.ofSeconds(15)),
-                           c.get("queue-capacity").asInt().orElse(1024),
-                           c.get("max-connections").asInt().orElse(10_000),
-                           c.get("max-connections-per-user").asInt().orElse(20),
-                           c.get("max-channels").asInt().orElse(16),
-                           c.get("retry").as(Duration.class).orElse(Duration.ofSeconds(3)),
-                           c.get("shutdown-grace").as(Duration.class).orElse(Duration.ofSeconds(10)));
+            return new Sse(duration(c.get("heartbeat"), Duration.ofSeconds(15), Duration.ofMillis(50), HOUR),
+                           integer(c.get("queue-capacity"), 1024, 1, 1_000_000),
+                           integer(c.get("max-connections"), 10_000, 1, 10_000_000),
+                           integer(c.get("max-connections-per-user"), 20, 1, 1_000_000),
+                           integer(c.get("max-channels"), 16, 1, 1000),
+                           duration(c.get("retry"), Duration.ofSeconds(3), Duration.ZERO, HOUR),
+                           duration(c.get("shutdown-grace"), Duration.ofSeconds(10), Duration.ZERO, HOUR));
         }
     }
 
     /** {@code herald.history.*}: events kept per channel for resume. */
     public record History(int size, Duration ttl) {
         static History from(Config c) {
-            return new History(c.get("size").asInt().orElse(1000),
-                               c.get("ttl").as(Duration.class).orElse(Duration.ofHours(1)));
+            return new History(integer(c.get("size"), 1000, 0, 10_000_000),
+                               duration(c.get("ttl"), HOUR, Duration.ofSeconds(1), Duration.ofDays(365)));
         }
     }
 
     /** {@code herald.events.*}: limits on one event. */
     public record Events(int maxBytes) {
         static Events from(Config c) {
-            return new Events(c.get("max-bytes").asInt().orElse(16 * 1024));
+            return new Events(integer(c.get("max-bytes"), 16 * 1024, 256, 16 * 1024 * 1024));
         }
     }
 
@@ -46,11 +55,11 @@ public record Settings(String podId, boolean production, Sse sse, History histor
                        Duration jwksRefetch, Optional<String> issuer, Optional<String> audience,
                        Optional<String> cookie) {
         static Auth from(Config c) {
-            return new Auth(c.get("dev-mode").asBoolean().orElse(false),
+            return new Auth(bool(c.get("dev-mode"), false),
                             nonBlank(c.get("jwt.secret")),
                             nonBlank(c.get("jwt.jwks-file")),
                             nonBlank(c.get("jwt.jwks-url")),
-                            c.get("jwt.jwks-refetch").as(Duration.class).orElse(Duration.ofMinutes(1)),
+                            duration(c.get("jwt.jwks-refetch"), Duration.ofMinutes(1), Duration.ZERO, DAY),
                             nonBlank(c.get("jwt.issuer")),
                             nonBlank(c.get("jwt.audience")),
                             nonBlank(c.get("cookie")));
@@ -60,27 +69,36 @@ public record Settings(String podId, boolean production, Sse sse, History histor
     /** {@code herald.rate.*}: token buckets (per second, burst). */
     public record Rate(double chatPerSecond, int chatBurst, double channelPerSecond, int channelBurst) {
         static Rate from(Config c) {
-            return new Rate(c.get("chat.per-second").asDouble().orElse(5.0),
-                            c.get("chat.burst").asInt().orElse(20),
-                            c.get("channel.per-second").asDouble().orElse(200.0),
-                            c.get("channel.burst").asInt().orElse(200));
+            return new Rate(rate(c.get("chat.per-second"), 5.0),
+                            integer(c.get("chat.burst"), 20, 1, 1_000_000_000),
+                            rate(c.get("channel.per-second"), 200.0),
+                            integer(c.get("channel.burst"), 200, 1, 1_000_000_000));
         }
     }
 
     /** {@code herald.cors.*}: browser apps on other origins; nothing is allowed unless listed. */
-    public record Cors(java.util.List<String> allowedOrigins, boolean allowCredentials, Duration maxAge) {
+    public record Cors(List<String> allowedOrigins, boolean allowCredentials, Duration maxAge) {
         static Cors from(Config c) {
-            return new Cors(c.get("allowed-origins").asList(String.class).orElse(java.util.List.of()).stream()
-                                    .map(String::trim).filter(s -> !s.isEmpty()).toList(),
-                            c.get("allow-credentials").asBoolean().orElse(true),
-                            c.get("max-age").as(Duration.class).orElse(Duration.ofMinutes(10)));
+            List<String> origins;
+            try {
+                origins = c.get("allowed-origins").asList(String.class).orElse(List.of());
+            } catch (ConfigException e) {
+                throw invalid(c.get("allowed-origins"), "a list of origins");
+            }
+            return new Cors(origins.stream().map(String::trim).filter(s -> !s.isEmpty()).toList(),
+                            bool(c.get("allow-credentials"), true),
+                            duration(c.get("max-age"), Duration.ofMinutes(10), Duration.ZERO, DAY));
         }
     }
 
     /** {@code herald.tls.*}: HTTPS (and so HTTP/2 for browsers) when a keystore is configured. */
     public record Tls(Optional<String> keystore, String password, String type, String alias) {
         static Tls from(Config c) {
-            return new Tls(nonBlank(c.get("keystore")),
+            Optional<String> keystore = nonBlank(c.get("keystore"));
+            if (keystore.isPresent() && !Files.isReadable(Path.of(keystore.get()))) {
+                throw new StartupException(c.get("keystore").key() + ": no readable keystore at " + keystore.get());
+            }
+            return new Tls(keystore,
                            c.get("password").asString().orElse(""),
                            c.get("type").asString().orElse("PKCS12"),
                            c.get("alias").asString().orElse("1"));
@@ -92,20 +110,32 @@ public record Settings(String podId, boolean production, Sse sse, History histor
         static Redis from(Config c) {
             return new Redis(nonBlank(c.get("url")),
                              c.get("prefix").asString().filter(s -> !s.isBlank()).orElse("realtime"),
-                             c.get("timeout").as(Duration.class).orElse(Duration.ofSeconds(2)));
+                             duration(c.get("timeout"), Duration.ofSeconds(2), Duration.ofMillis(10),
+                                      Duration.ofMinutes(1)));
         }
     }
 
     /** {@code herald.presence.*}. */
     public record Presence(Duration ttl) {
         static Presence from(Config c) {
-            return new Presence(c.get("ttl").as(Duration.class).orElse(Duration.ofSeconds(30)));
+            return new Presence(duration(c.get("ttl"), Duration.ofSeconds(30), Duration.ofMillis(300), DAY));
         }
     }
 
+    /**
+     * Reads and checks every setting.
+     *
+     * @throws StartupException naming the first key whose value is of the wrong type or out of range
+     */
     public static Settings from(Config herald) {
-        return new Settings(herald.get("pod-id").asString().filter(s -> !s.isBlank()).orElseGet(Settings::hostName),
-                            herald.get("production").asBoolean().orElse(false),
+        Config pod = herald.get("pod-id");
+        String podId = nonBlank(pod).orElseGet(Settings::hostName);
+        if (!POD_ID.matcher(podId).matches()) {
+            throw new StartupException(pod.key() + " must be 1-128 characters of A-Z a-z 0-9 . _ : - (is '"
+                                       + podId + "')");
+        }
+        return new Settings(podId,
+                            bool(herald.get("production"), false),
                             Sse.from(herald.get("sse")),
                             History.from(herald.get("history")),
                             Events.from(herald.get("events")),
@@ -115,7 +145,7 @@ public record Settings(String podId, boolean production, Sse sse, History histor
                             Presence.from(herald.get("presence")),
                             Rate.from(herald.get("rate")),
                             Cors.from(herald.get("cors")),
-                            herald.get("access-log").asBoolean().orElse(true));
+                            bool(herald.get("access-log"), true));
     }
 
     /** The default pod id: the host name (a Kubernetes pod's name), else a random one. */
@@ -133,5 +163,67 @@ public record Settings(String podId, boolean production, Sse sse, History histor
 
     private static Optional<String> nonBlank(Config c) {
         return c.asString().asOptional().filter(s -> !s.isBlank());
+    }
+
+    static int integer(Config c, int fallback, int min, int max) {
+        int value;
+        try {
+            value = c.asInt().orElse(fallback);
+        } catch (ConfigException e) {
+            throw invalid(c, "a whole number");
+        }
+        if (value < min || value > max) {
+            throw new StartupException(c.key() + " must be between " + min + " and " + max + " (is " + value + ")");
+        }
+        return value;
+    }
+
+    static Duration duration(Config c, Duration fallback, Duration min, Duration max) {
+        Duration value;
+        try {
+            value = c.as(Duration.class).orElse(fallback);
+        } catch (ConfigException e) {
+            throw invalid(c, "an ISO-8601 duration such as PT15S");
+        }
+        if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
+            throw new StartupException(c.key() + " must be between " + min + " and " + max + " (is " + value + ")");
+        }
+        return value;
+    }
+
+    /** Events or tokens per second: positive and finite. */
+    static double rate(Config c, double fallback) {
+        double value;
+        try {
+            value = c.asDouble().orElse(fallback);
+        } catch (ConfigException e) {
+            throw invalid(c, "a number");
+        }
+        if (!(value > 0) || value > 1e9) {
+            throw new StartupException(c.key() + " must be above 0 and at most 1e9 (is " + value + ")");
+        }
+        return value;
+    }
+
+    static boolean bool(Config c, boolean fallback) {
+        Optional<String> text = nonBlank(c);
+        if (text.isEmpty()) {
+            return fallback;
+        }
+        return switch (text.get().trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw invalid(c, "true or false");
+        };
+    }
+
+    private static StartupException invalid(Config c, String expected) {
+        String raw;
+        try {
+            raw = c.asString().orElse("?");
+        } catch (ConfigException e) {
+            raw = "?";
+        }
+        return new StartupException(c.key() + " must be " + expected + " (is '" + raw + "')");
     }
 }

@@ -104,6 +104,53 @@ class ProcessTest {
     }
 
     @Test
+    void portInUse_exitsWithStatus2_andOneLineNamingThePort() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0)) {
+            String port = String.valueOf(taken.getLocalPort());
+            Process process = HeraldProcess.command(Map.of("SERVER_PORT", port, "HERALD_DEV_MODE", "true"), List.of())
+                    .start();
+            assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(2, process.exitValue(), output);
+            List<String> reasons = output.lines().filter(l -> l.startsWith("herald: cannot start")).toList();
+            assertEquals(List.of("herald: cannot start: cannot listen on 0.0.0.0:" + port
+                                 + " (server.host, server.port): Address already in use"), reasons, output);
+            assertFalse(output.contains("\tat "), "no stack trace: " + output);
+            assertFalse(output.contains("Herald listening"), output);
+        }
+    }
+
+    @Test
+    void redisRefusing_exitsWithStatus2_andOneLineNamingRedis() throws Exception {
+        int closed = HeraldProcess.freePort();
+        Process process = HeraldProcess.command(Map.of("SERVER_PORT", String.valueOf(HeraldProcess.freePort()),
+                                                       "HERALD_DEV_MODE", "true",
+                                                       "HERALD_REDIS_URL", "redis://127.0.0.1:" + closed),
+                                                List.of()).start();
+        assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(2, process.exitValue(), output);
+        List<String> reasons = output.lines().filter(l -> l.startsWith("herald: cannot start")).toList();
+        assertEquals(1, reasons.size(), output);
+        assertTrue(reasons.get(0).contains("127.0.0.1:" + closed) && reasons.get(0).endsWith("(herald.redis.url)"),
+                   reasons.get(0));
+        assertFalse(output.contains("\tat "), "no stack trace: " + output);
+    }
+
+    @Test
+    void settingOutOfRange_exitsWithStatus2_andOneLineNamingIt() throws Exception {
+        Process process = HeraldProcess.command(Map.of("SERVER_PORT", String.valueOf(HeraldProcess.freePort()),
+                                                       "HERALD_DEV_MODE", "true"),
+                                                List.of("-Dherald.sse.heartbeat=PT0S")).start();
+        assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(2, process.exitValue(), output);
+        assertTrue(output.lines().anyMatch(l -> l.equals(
+                "herald: cannot start: herald.sse.heartbeat must be between PT0.05S and PT1H (is PT0S)")), output);
+        assertFalse(output.contains("\tat "), "no stack trace: " + output);
+    }
+
+    @Test
     void productionConfigWithDevMode_refusesToStart() throws Exception {
         Process process = HeraldProcess.command(Map.of("SERVER_PORT", String.valueOf(HeraldProcess.freePort()),
                                                        "HERALD_JWT_SECRET", SECRET, "HERALD_DEV_MODE", "true"),

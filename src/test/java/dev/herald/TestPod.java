@@ -71,7 +71,7 @@ public final class TestPod implements AutoCloseable {
                 throw new AssertionError(e);
             }
         }
-        return new TestPod(Herald.start(HeraldConfig.withOverrides(config)), tls);
+        return new TestPod(Herald.build(HeraldConfig.withOverrides(config)).start(), tls);
     }
 
     public static TestPod start() {

@@ -10,9 +10,9 @@ import dev.herald.auth.ChannelPolicy;
 import dev.herald.auth.Principal;
 import dev.herald.hub.ChannelName;
 import dev.herald.hub.ConnectionLimits;
-import dev.herald.hub.Cursor;
 import dev.herald.hub.Hub;
 import dev.herald.hub.PresenceTracker;
+import dev.herald.hub.Resume;
 import dev.herald.hub.Subscription;
 import dev.herald.metrics.HeraldMetrics;
 
@@ -55,7 +55,7 @@ public final class EventsService implements HttpService {
     private void stream(ServerRequest req, ServerResponse res) throws Exception {
         Principal principal = AuthFilter.principal(req);
         List<String> channels = channels(req, principal);
-        long[] resumeFrom = cursor(req, channels);
+        List<Resume.Start> starts = starts(req, channels);
         if (draining.getAsBoolean()) {
             metrics.connectionRejected("shutting_down");
             throw unavailable("this pod is shutting down; connect to another");
@@ -79,7 +79,7 @@ public final class EventsService implements HttpService {
                 if (req.prologue().protocolVersion().startsWith("1")) {
                     subscription.abortWritesOnEnd(Thread.currentThread());
                 }
-                SseStream stream = new SseStream(subscription, hub.broker(), metrics, resumeFrom);
+                SseStream stream = new SseStream(subscription, hub.broker(), metrics, starts);
                 stream.prepare();
                 if (!principal.service()) {
                     presence.joined(channels, principal.userId(), principal.userName());
@@ -127,23 +127,13 @@ public final class EventsService implements HttpService {
         return List.copyOf(sorted);
     }
 
-    /** Positions from {@code Last-Event-ID} (the browser's own reconnect) or {@code lastEventId}, or null. */
-    private long[] cursor(ServerRequest req, List<String> channels) {
+    /** Where each channel starts, from {@code Last-Event-ID} (the browser's own reconnect) or {@code lastEventId}. */
+    private List<Resume.Start> starts(ServerRequest req, List<String> channels) {
         String text = req.headers().first(LAST_EVENT_ID)
                 .or(() -> req.query().first("lastEventId").asOptional())
-                .filter(s -> !s.isBlank())
                 .orElse(null);
-        if (text == null) {
-            return null;
-        }
-        if (text.trim().equals("earliest")) {
-            // everything history still holds, for each channel (as Mercure's "earliest")
-            long[] earliest = new long[channels.size()];
-            java.util.Arrays.fill(earliest, SseStream.EARLIEST);
-            return earliest;
-        }
         try {
-            return Cursor.parse(text.trim(), hub.broker().epoch(), channels);
+            return Resume.starts(text, hub.broker().epoch(), channels);
         } catch (IllegalArgumentException e) {
             throw new ApiException(Status.BAD_REQUEST_400, "bad_cursor", e.getMessage()
                     + "; reconnect without a cursor, or with one from a stream of the same channels");

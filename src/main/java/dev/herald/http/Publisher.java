@@ -6,30 +6,30 @@ import java.util.logging.Logger;
 
 import dev.herald.auth.ChannelPolicy;
 import dev.herald.auth.Principal;
-import dev.herald.hub.Broker;
 import dev.herald.hub.BrokerUnavailableException;
 import dev.herald.hub.ChannelName;
 import dev.herald.hub.Event;
 import dev.herald.hub.EventJson;
-import dev.herald.metrics.HeraldMetrics;
+import dev.herald.hub.Publishing;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.helidon.http.Status;
 
-/** The checks every publishing route shares: channel grammar and policy, event size, broker errors. Thread-safe. */
+/**
+ * The checks every publishing route shares: channel grammar and policy, event size, the channel budget, and the
+ * answer when the broker cannot store. Thread-safe.
+ */
 final class Publisher {
     private static final Logger LOG = Logger.getLogger(Publisher.class.getName());
     /** Room for {@code "id":<19 digits>,} spliced in by the broker. */
     private static final int ID_ROOM = 26;
 
-    private final Broker broker;
-    private final HeraldMetrics metrics;
+    private final Publishing publishing;
     private final int maxBytes;
     private final RateLimits rateLimits;
 
-    Publisher(Broker broker, HeraldMetrics metrics, int maxBytes, RateLimits rateLimits) {
-        this.broker = broker;
-        this.metrics = metrics;
+    Publisher(Publishing publishing, int maxBytes, RateLimits rateLimits) {
+        this.publishing = publishing;
         this.maxBytes = maxBytes;
         this.rateLimits = rateLimits;
     }
@@ -61,11 +61,8 @@ final class Publisher {
             throw JsonBody.tooLarge(maxBytes);
         }
         try {
-            Event published = rateLimits.publish(broker, channel, bytes);
-            metrics.eventPublished();
-            return published;
+            return rateLimits.publish(publishing, channel, bytes);
         } catch (BrokerUnavailableException e) {
-            metrics.redisPublishError();
             LOG.log(Level.WARNING, "Publish to " + channel + " failed: " + e.getMessage());
             throw new ApiException(Status.SERVICE_UNAVAILABLE_503, "broker_unavailable",
                                    "the event could not be stored; retry later", Map.of("Retry-After", "1"));

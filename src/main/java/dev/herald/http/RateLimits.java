@@ -3,8 +3,8 @@ package dev.herald.http;
 import java.util.Map;
 
 import dev.herald.Settings;
-import dev.herald.hub.Broker;
 import dev.herald.hub.Event;
+import dev.herald.hub.Publishing;
 import dev.herald.hub.RateLimitedException;
 import dev.herald.hub.RateLimiter;
 import dev.herald.metrics.HeraldMetrics;
@@ -30,9 +30,9 @@ final class RateLimits {
     }
 
     /** Publishes within the channel's event budget (checked by the broker, in the same step where it can). */
-    Event publish(Broker broker, String channel, byte[] body) {
+    Event publish(Publishing publishing, String channel, byte[] body) {
         try {
-            return broker.publish(channel, body, limiter, settings.channelPerSecond(), settings.channelBurst());
+            return publishing.publish(channel, body, limiter, settings.channelPerSecond(), settings.channelBurst());
         } catch (RateLimitedException e) {
             throw refused("channel", e.waitMillis(), "at most " + settings.channelPerSecond()
                           + " events per second in a channel (burst " + settings.channelBurst() + ")");

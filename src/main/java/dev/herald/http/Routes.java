@@ -8,6 +8,7 @@ import dev.herald.auth.TokenVerifier;
 import dev.herald.hub.ConnectionLimits;
 import dev.herald.hub.Hub;
 import dev.herald.hub.PresenceTracker;
+import dev.herald.hub.Publishing;
 import dev.herald.hub.RateLimiter;
 import dev.herald.jobs.Jobs;
 import dev.herald.metrics.HeraldMetrics;
@@ -26,14 +27,14 @@ public final class Routes {
      * @param devTokens the dev-mode token issuer, or null when dev mode is off (then {@code /dev/token} is a 404)
      * @param draining  true once the pod is shutting down
      */
-    public record Parts(Hub hub, PresenceTracker presence, ConnectionLimits limits, RateLimiter rateLimiter,
-                        HeraldMetrics metrics,
+    public record Parts(Hub hub, Publishing publishing, PresenceTracker presence, ConnectionLimits limits,
+                        RateLimiter rateLimiter, HeraldMetrics metrics,
                         Settings settings, TokenVerifier verifier, TokenIssuer devTokens, BooleanSupplier draining,
                         Jobs jobs) {
     }
 
     public static void register(HttpRouting.Builder routing, Parts parts) {
-        Publisher publisher = new Publisher(parts.hub().broker(), parts.metrics(), parts.settings().events().maxBytes(),
+        Publisher publisher = new Publisher(parts.publishing(), parts.settings().events().maxBytes(),
                                             new RateLimits(parts.rateLimiter(), parts.settings().rate(), parts.metrics()));
         if (parts.settings().accessLog()) {
             routing.addFilter(new AccessLog());

@@ -8,9 +8,14 @@ package dev.herald.hub;
  * {@link #publish} returns only once the event is stored in history (so a 2xx means recoverable).
  * Implementations are thread-safe.
  */
-public interface Broker extends AutoCloseable {
+public interface Broker extends Resume.Source, AutoCloseable {
 
-    /** Starts delivery of events of subscribed channels to the listener. Called once, before anything else. */
+    /**
+     * Starts delivery of events of subscribed channels to the listener, and whatever the broker runs in the
+     * background. Called once, before anything else; construction starts nothing.
+     *
+     * @throws BrokerUnavailableException when the broker's store cannot be reached
+     */
     void start(BrokerListener listener);
 
     /**
@@ -54,13 +59,17 @@ public interface Broker extends AutoCloseable {
      *
      * @throws BrokerUnavailableException when the position cannot be read
      */
+    @Override
     long head(String channel);
 
     /**
-     * Retained events with an id greater than {@code after}; {@code after < 0} means "position unknown".
+     * Retained events with an id greater than {@code after}, oldest first; {@code complete} is false when events
+     * between {@code after} and the first returned one are gone (trimmed, expired, {@code after} ahead of the head,
+     * or {@link Replay#UNKNOWN}).
      *
      * @throws BrokerUnavailableException when history cannot be read
      */
+    @Override
     Replay replay(String channel, long after);
 
     /** Identifies the history's lifetime: cursors from another epoch cannot be resumed exactly. May change. */
@@ -69,6 +78,7 @@ public interface Broker extends AutoCloseable {
     /** Whether publishing is expected to work right now (readiness). */
     boolean ready();
 
+    /** Stops what {@link #start} started; idempotent. */
     @Override
     void close();
 }

@@ -26,17 +26,20 @@ public final class ConnectionLimits implements AutoCloseable {
     private final String podId;
     private final AtomicInteger total = new AtomicInteger();
     private final AtomicLong sequence = new AtomicLong();
-    private final ScheduledExecutorService maintenance;
+    /** Refreshes shared leases; null until {@link #start}, and for leases that need no refresh. */
+    private volatile ScheduledExecutorService maintenance;
 
     public ConnectionLimits(int maxTotal, int maxPerUser, UserLeases leases, String podId) {
         this.maxTotal = maxTotal;
         this.maxPerUser = maxPerUser;
         this.leases = leases;
         this.podId = podId;
+    }
+
+    /** Starts refreshing this pod's leases, when they are shared (they expire otherwise). */
+    public void start() {
         Duration period = leases.maintenancePeriod();
-        if (period == null) {
-            maintenance = null;
-        } else {
+        if (period != null) {
             maintenance = Daemons.every("herald-leases", period, leases::maintain);
         }
     }
@@ -77,11 +80,12 @@ public final class ConnectionLimits implements AutoCloseable {
         return total.get();
     }
 
+    /** Stops the refresh; the backend stops the leases themselves. */
     @Override
     public void close() {
-        if (maintenance != null) {
-            maintenance.shutdownNow();
+        ScheduledExecutorService running = maintenance;
+        if (running != null) {
+            running.shutdownNow();
         }
-        leases.close();
     }
 }

@@ -32,13 +32,17 @@ public final class Cursor {
         return epoch + "_" + fingerprint(channels) + "_";
     }
 
+    /** A cursor as a client sent it back: the epoch it was written in, and one position per channel. */
+    public record Parsed(String epoch, long[] positions) {
+    }
+
     /**
-     * Parses a cursor given by a client for the sorted {@code channels}.
+     * Parses a cursor given by a client for the sorted {@code channels}. What its positions mean (this epoch or
+     * another) is {@link Resume}'s business.
      *
-     * @return positions, one per channel; {@code -1} everywhere when the cursor is of another epoch
      * @throws IllegalArgumentException when it is malformed or belongs to another set of channels
      */
-    public static long[] parse(String cursor, String epoch, List<String> channels) {
+    public static Parsed parse(String cursor, List<String> channels) {
         if (cursor.length() > MAX_LENGTH || !FORM.matcher(cursor).matches()) {
             throw new IllegalArgumentException("malformed cursor");
         }
@@ -51,17 +55,13 @@ public final class Cursor {
             throw new IllegalArgumentException("the cursor belongs to another set of channels");
         }
         long[] positions = new long[numbers.length];
-        boolean sameEpoch = parts[0].equals(epoch);
         for (int i = 0; i < numbers.length; i++) {
             try {
-                positions[i] = sameEpoch ? Long.parseLong(numbers[i], 36) : -1;
+                positions[i] = Long.parseLong(numbers[i], 36);
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("malformed cursor");
-            }
-            if (positions[i] < -1) {
-                throw new IllegalArgumentException("malformed cursor");
+                throw new IllegalArgumentException("malformed cursor", e);
             }
         }
-        return positions;
+        return new Parsed(parts[0], positions);
     }
 }

@@ -33,22 +33,26 @@ public final class Hub implements BrokerListener {
     private final ReentrantLock idleLock = new ReentrantLock();
     private final Condition idle = idleLock.newCondition();
 
-    /** Wakes idle writers to send their heartbeat; null until {@link #heartbeats} starts it. */
+    private final Duration heartbeat;
+    /** Wakes idle writers to send their heartbeat; null until {@link #start}. */
     private volatile ScheduledExecutorService heartbeats;
 
-    public Hub(Broker broker, HubMetrics metrics) {
+    /**
+     * @param heartbeat how long a stream may write nothing before it sends a {@code : ping} comment
+     */
+    public Hub(Broker broker, HubMetrics metrics, Duration heartbeat) {
         this.broker = broker;
         this.metrics = metrics;
-        broker.start(this);
+        this.heartbeat = heartbeat;
     }
 
     /**
-     * Every half {@code interval}, wakes each stream that wrote nothing for {@code interval}, so it sends a
-     * heartbeat: one timer for the pod instead of a timed wait per stream and wake-up.
+     * Starts the pod's heartbeat ticker: every half heartbeat it wakes each stream that wrote nothing for a whole
+     * one, so it sends a ping (one timer for the pod instead of a timed wait per stream and wake-up).
      */
-    public void heartbeats(Duration interval) {
-        long idleNanos = interval.toNanos();
-        heartbeats = Daemons.every("herald-heartbeat", interval.dividedBy(2), () -> {
+    public void start() {
+        long idleNanos = heartbeat.toNanos();
+        heartbeats = Daemons.every("herald-heartbeat", heartbeat.dividedBy(2), () -> {
             long now = System.nanoTime();
             for (Subscription subscription : all) {
                 if (now - subscription.lastWrite() >= idleNanos) {

@@ -10,6 +10,9 @@ public interface HubMetrics {
     /** An event was accepted by the broker (stored and published). */
     void eventPublished();
 
+    /** The broker could not store an event (the publisher got a {@link BrokerUnavailableException}). */
+    void publishFailed();
+
     void eventsDropped(DropReason reason, int count);
 
     void slowConsumerDisconnected();
@@ -24,6 +27,10 @@ public interface HubMetrics {
 
         @Override
         public void eventPublished() {
+        }
+
+        @Override
+        public void publishFailed() {
         }
 
         @Override

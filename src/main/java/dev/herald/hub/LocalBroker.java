@@ -20,19 +20,21 @@ public final class LocalBroker implements Broker {
     private final int historySize;
     private final long ttlMillis;
     private final String epoch = Long.toString(ThreadLocalRandom.current().nextLong(1L << 40, 1L << 45), 36);
-    private final ScheduledExecutorService sweeper;
+    /** Set by {@link #start}, read by publishers. */
     private volatile BrokerListener listener;
+    /** Runs {@link #sweep}; set by {@link #start}, stopped by {@link #close}. */
+    private volatile ScheduledExecutorService sweeper;
 
     public LocalBroker(int historySize, Duration ttl) {
         this.historySize = historySize;
         this.ttlMillis = ttl.toMillis();
-        this.sweeper = Daemons.every("herald-history-sweeper", Duration.ofMillis(Math.max(1000, ttlMillis / 4)),
-                                     this::sweep);
     }
 
     @Override
     public void start(BrokerListener listener) {
         this.listener = listener;
+        this.sweeper = Daemons.every("herald-history-sweeper", Duration.ofMillis(Math.max(1000, ttlMillis / 4)),
+                                     this::sweep);
     }
 
     @Override
@@ -87,7 +89,7 @@ public final class LocalBroker implements Broker {
             long head = log.head;
             long oldest = log.history.oldestId(head);
             if (after < 0 || after > head || after < oldest - 1) {
-                return new Replay(log.history.after(-1), false, head);
+                return new Replay(log.history.after(Replay.UNKNOWN), false, head);
             }
             return new Replay(log.history.after(after), true, head);
         } finally {
@@ -107,7 +109,10 @@ public final class LocalBroker implements Broker {
 
     @Override
     public void close() {
-        sweeper.shutdownNow();
+        ScheduledExecutorService running = sweeper;
+        if (running != null) {
+            running.shutdownNow();
+        }
     }
 
     /** Drops the history of channels idle for the TTL; runs on the sweeper thread (package-private for tests). */

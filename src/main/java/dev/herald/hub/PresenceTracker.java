@@ -18,32 +18,33 @@ public final class PresenceTracker implements AutoCloseable {
     private static final int STRIPES = 64;
 
     private final Presence presence;
-    private final Broker broker;
-    private final HubMetrics metrics;
+    private final Publishing publishing;
     /** Guards count-and-announce for the (channel, user) pairs hashing to each stripe. */
     private final ReentrantLock[] stripes = new ReentrantLock[STRIPES];
-    /** Runs {@link Presence#maintain} for shared implementations; null for in-memory presence. */
-    private final ScheduledExecutorService maintenance;
+    /** Runs {@link Presence#maintain} for shared implementations; null until {@link #start} and for in-memory presence. */
+    private volatile ScheduledExecutorService maintenance;
 
-    public PresenceTracker(Presence presence, Broker broker, HubMetrics metrics) {
+    public PresenceTracker(Presence presence, Publishing publishing) {
         this.presence = presence;
-        this.broker = broker;
-        this.metrics = metrics;
+        this.publishing = publishing;
         for (int i = 0; i < STRIPES; i++) {
             stripes[i] = new ReentrantLock();
         }
+    }
+
+    /** Starts the maintenance of shared presence (refresh this pod's entries, sweep those of dead pods). */
+    public void start() {
         Duration period = presence.maintenancePeriod();
-        if (period == null) {
-            this.maintenance = null;
-        } else {
-            this.maintenance = Daemons.every("herald-presence", period, this::maintain);
+        if (period != null) {
+            maintenance = Daemons.every("herald-presence", period, this::maintain);
         }
     }
 
     @Override
     public void close() {
-        if (maintenance != null) {
-            maintenance.shutdownNow();
+        ScheduledExecutorService running = maintenance;
+        if (running != null) {
+            running.shutdownNow();
         }
     }
 
@@ -102,8 +103,7 @@ public final class PresenceTracker implements AutoCloseable {
         body.put("userName", userName);
         body.put("status", status);
         try {
-            broker.publish(channel, EventJson.bytes(body));
-            metrics.eventPublished();
+            publishing.publish(channel, EventJson.bytes(body));
         } catch (BrokerUnavailableException e) {
             LOG.log(Level.WARNING, "Could not announce presence " + status + " in " + channel, e);
         }

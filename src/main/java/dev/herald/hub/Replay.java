@@ -11,4 +11,6 @@ import java.util.List;
  * @param head     the id of the newest event of the channel (0 when it has none)
  */
 public record Replay(List<Event> events, boolean complete, long head) {
+    /** The position to replay after when the client's is unknown: every retained event, and never complete. */
+    public static final long UNKNOWN = -1;
 }

@@ -20,8 +20,4 @@ public interface UserLeases {
     /** Keeps this pod's leases alive. */
     default void maintain() {
     }
-
-    /** Stops whatever the leases run in the background. */
-    default void close() {
-    }
 }

@@ -3,7 +3,7 @@ package dev.herald.jobs;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
-import dev.herald.hub.Broker;
+import dev.herald.hub.Publishing;
 import dev.herald.hub.BrokerUnavailableException;
 import dev.herald.hub.ChannelName;
 import dev.herald.hub.EventJson;
@@ -18,12 +18,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 public final class JobReporter {
     private static final Logger LOG = Logger.getLogger(JobReporter.class.getName());
 
-    private final Broker broker;
+    private final Publishing publishing;
     private final String jobId;
     private final String channel;
 
-    public JobReporter(Broker broker, String jobId, String ownerId) {
-        this.broker = broker;
+    public JobReporter(Publishing publishing, String jobId, String ownerId) {
+        this.publishing = publishing;
         this.jobId = jobId;
         this.channel = ChannelName.user(ownerId);
     }
@@ -60,7 +60,7 @@ public final class JobReporter {
 
     private void publish(ObjectNode event) {
         try {
-            broker.publish(channel, EventJson.bytes(event));
+            publishing.publish(channel, EventJson.bytes(event));
         } catch (BrokerUnavailableException e) {
             LOG.log(Level.WARNING, "Could not report job " + jobId + " to " + channel + ": " + e.getMessage());
         }

@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
-import dev.herald.hub.Broker;
+import dev.herald.hub.Publishing;
 
 /**
  * This pod's jobs: each runs on its own virtual thread and reports through a {@link JobReporter}; finished
@@ -59,7 +59,7 @@ public final class Jobs implements AutoCloseable {
         byte[] run(JobReporter reporter) throws Exception;
     }
 
-    private final Broker broker;
+    private final Publishing publishing;
     private final int maxRunningPerOwner;
     /** Job id → job. */
     private final Map<String, Job> jobs = new ConcurrentHashMap<>();
@@ -67,8 +67,8 @@ public final class Jobs implements AutoCloseable {
     private final Map<String, AtomicInteger> running = new ConcurrentHashMap<>();
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
 
-    public Jobs(Broker broker, int maxRunningPerOwner) {
-        this.broker = broker;
+    public Jobs(Publishing publishing, int maxRunningPerOwner) {
+        this.publishing = publishing;
         this.maxRunningPerOwner = maxRunningPerOwner;
     }
 
@@ -82,7 +82,7 @@ public final class Jobs implements AutoCloseable {
         forgetOld();
         Job job = new Job(UUID.randomUUID().toString(), owner);
         jobs.put(job.id(), job);
-        JobReporter reporter = new JobReporter(broker, job.id(), owner);
+        JobReporter reporter = new JobReporter(publishing, job.id(), owner);
         executor.submit(() -> {
             try {
                 job.result = work.run(reporter);

@@ -42,30 +42,40 @@ public final class HeraldMetrics implements HubMetrics {
 
     private final MeterRegistry registry;
     private final Tag pod;
-    /** Every meter registered by this pod, removed on {@link #close}. */
+    /** Every meter registered by this pod, removed on {@link #close}; guarded by {@code this}. */
     private final List<Meter> meters = new ArrayList<>();
-    private final Counter eventsSent;
-    private final Counter slowConsumers;
-    private final Counter published;
-    private final Counter redisPublishErrors;
-    private final Counter redisReconnects;
-    private final Map<DropReason, Counter> dropped = new EnumMap<>(DropReason.class);
     /** Labelled counters created on first use, by "name/label". */
     private final Map<String, Counter> labelled = new ConcurrentHashMap<>();
-    private final Timer latency;
+    // set once by register(), before any thread of the pod starts (Thread.start publishes them)
+    private Counter eventsSent;
+    private Counter slowConsumers;
+    private Counter published;
+    private Counter publishErrors;
+    private Counter redisReconnects;
+    private final Map<DropReason, Counter> dropped = new EnumMap<>(DropReason.class);
+    private Timer latency;
 
-    public HeraldMetrics(MeterRegistry registry, String podId, Supplier<Integer> connections,
-                         Supplier<Integer> channels) {
+    /** Names the pod's meters; registers nothing until {@link #register}. */
+    public HeraldMetrics(MeterRegistry registry, String podId) {
         this.registry = registry;
         this.pod = Tag.create("pod", podId);
+    }
+
+    /**
+     * Registers every meter with its zero value, so a scrape shows each one before it first moves.
+     *
+     * @param connections the open SSE connections, read when scraped
+     * @param channels    the channels with a local subscriber, read when scraped
+     */
+    public void register(Supplier<Integer> connections, Supplier<Integer> channels) {
         register(Gauge.builder(CONNECTIONS, connections).description("Open SSE connections"));
         register(Gauge.builder(CHANNELS, channels).description("Channels with a local subscriber"));
         eventsSent = register(Counter.builder(EVENTS_SENT).description("Events written to SSE clients"));
         slowConsumers = register(Counter.builder(SLOW_CONSUMERS)
                                          .description("SSE connections closed because their queue was full"));
         published = register(Counter.builder(EVENTS_PUBLISHED).description("Events accepted by the broker"));
-        redisPublishErrors = register(Counter.builder(REDIS_PUBLISH_ERRORS)
-                                              .description("Publishes the broker could not store"));
+        publishErrors = register(Counter.builder(REDIS_PUBLISH_ERRORS)
+                                         .description("Publishes the broker could not store"));
         redisReconnects = register(Counter.builder(REDIS_RECONNECTS)
                                            .description("Times the Redis subscriber connection was opened again"));
         for (DropReason reason : DropReason.values()) {
@@ -116,8 +126,9 @@ public final class HeraldMetrics implements HubMetrics {
         published.increment();
     }
 
-    public void redisPublishError() {
-        redisPublishErrors.increment();
+    @Override
+    public void publishFailed() {
+        publishErrors.increment();
     }
 
     public void redisReconnect() {

@@ -5,6 +5,11 @@ package dev.herald.redis;
  * The channel part of key names sits in braces (a Redis Cluster hash tag), so one channel's keys share a slot.
  */
 final class RedisKeys {
+    /** Between the channel and the user id in a presence-user key; passed to the sweep script with the others. */
+    static final String PRESENCE_USER_INFIX = "}:u:";
+    /** After the channel in a presence users key. */
+    static final String PRESENCE_USERS_SUFFIX = "}:users";
+
     private final String prefix;
 
     RedisKeys(String prefix) {
@@ -43,12 +48,17 @@ final class RedisKeys {
 
     /** Per (channel, user): sorted set of pod ids holding a connection, scored by the entry's expiry (ms). */
     String presenceUser(String channel, String userId) {
-        return prefix + ":presence:{" + channel + "}:u:" + userId;
+        return presenceHead() + channel + PRESENCE_USER_INFIX + userId;
     }
 
     /** Per channel: hash of online user id → {"userName", "since"}. */
     String presenceUsers(String channel) {
-        return prefix + ":presence:{" + channel + "}:users";
+        return presenceHead() + channel + PRESENCE_USERS_SUFFIX;
+    }
+
+    /** What every presence key of a channel starts with, up to the channel. */
+    String presenceHead() {
+        return prefix + ":presence:{";
     }
 
     /** Every presence entry of every pod, {@code channel \n user \n pod}, scored by expiry: what the sweep reads. */

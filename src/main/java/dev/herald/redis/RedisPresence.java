@@ -15,7 +15,6 @@ import dev.herald.hub.Presence;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import redis.clients.jedis.Pipeline;
-import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.params.ZAddParams;
 import redis.clients.jedis.exceptions.JedisException;
@@ -26,10 +25,10 @@ import redis.clients.jedis.exceptions.JedisException;
  * and the sweep (by whichever pod runs it first) announces those users offline once. Thread-safe: a concurrent
  * map of local counts; every Redis step is one atomic script.
  */
-public final class RedisPresence implements Presence {
+final class RedisPresence implements Presence {
     private static final int SWEEP_BATCH = 500;
 
-    private final RedisClient redis;
+    private final RedisConnection redis;
     private final RedisKeys keys;
     private final String podId;
     private final long ttlMillis;
@@ -41,9 +40,9 @@ public final class RedisPresence implements Presence {
      */
     private final Map<String, String> registered = new ConcurrentHashMap<>();
 
-    public RedisPresence(RedisBroker broker, String podId, Duration ttl) {
-        this.redis = broker.client();
-        this.keys = new RedisKeys(brokerPrefix(broker));
+    RedisPresence(RedisConnection redis, String podId, Duration ttl) {
+        this.redis = redis;
+        this.keys = redis.keys();
         this.podId = podId;
         this.ttlMillis = ttl.toMillis();
     }
@@ -75,7 +74,7 @@ public final class RedisPresence implements Presence {
         ObjectNode info = EventJson.MAPPER.createObjectNode();
         info.put("userName", userName);
         info.put("since", EventJson.timestamp(Instant.ofEpochMilli(now)));
-        Object result = eval(RedisScripts.PRESENCE_JOIN,
+        Object result = eval(RedisScript.PRESENCE_JOIN,
                              List.of(keys.presenceUser(channel, userId), keys.presenceUsers(channel),
                                      keys.presenceAll()),
                              List.of(podId, Long.toString(expiry(now)), Long.toString(now), userId,
@@ -94,7 +93,7 @@ public final class RedisPresence implements Presence {
             return false;
         }
         registered.remove(pair(channel, userId));
-        Object result = eval(RedisScripts.PRESENCE_LEAVE,
+        Object result = eval(RedisScript.PRESENCE_LEAVE,
                              List.of(keys.presenceUser(channel, userId), keys.presenceUsers(channel), keys.presenceAll()),
                              List.of(podId, Long.toString(System.currentTimeMillis()), userId, member(channel, userId)));
         return Long.valueOf(1).equals(result);
@@ -104,7 +103,7 @@ public final class RedisPresence implements Presence {
     public List<Member> members(String channel) {
         Map<String, String> users;
         try {
-            users = redis.hgetAll(keys.presenceUsers(channel));
+            users = redis.client().hgetAll(keys.presenceUsers(channel));
         } catch (JedisException e) {
             throw new BrokerUnavailableException("Redis presence is unreachable: " + e.getMessage(), e);
         }
@@ -135,7 +134,7 @@ public final class RedisPresence implements Presence {
             if (!registered.isEmpty()) {
                 List<String> pairs = new ArrayList<>(registered.keySet());
                 List<Response<Long>> refreshed = new ArrayList<>();
-                try (Pipeline pipeline = redis.pipelined()) {
+                try (Pipeline pipeline = redis.client().pipelined()) {
                     for (String pair : pairs) {
                         int cut = pair.indexOf('\n');
                         String channel = pair.substring(0, cut);
@@ -159,8 +158,10 @@ public final class RedisPresence implements Presence {
                     }
                 }
             }
-            List<?> flat = (List<?>) redis.eval(RedisScripts.PRESENCE_SWEEP, List.of(keys.presenceAll()),
-                                                List.of(Long.toString(now), keys.prefix(), Integer.toString(SWEEP_BATCH)));
+            List<?> flat = (List<?>) RedisScript.PRESENCE_SWEEP.eval(
+                    redis.client(), List.of(keys.presenceAll()),
+                    List.of(Long.toString(now), Integer.toString(SWEEP_BATCH), keys.presenceHead(),
+                            RedisKeys.PRESENCE_USER_INFIX, RedisKeys.PRESENCE_USERS_SUFFIX));
             for (int i = 0; i + 2 < flat.size(); i += 3) {
                 String channel = String.valueOf(flat.get(i));
                 String userId = String.valueOf(flat.get(i + 1));
@@ -183,9 +184,9 @@ public final class RedisPresence implements Presence {
         return channel + "\n" + userId + "\n" + podId;
     }
 
-    private Object eval(String script, List<String> keyList, List<String> args) {
+    private Object eval(RedisScript script, List<String> keyList, List<String> args) {
         try {
-            return redis.eval(script, keyList, args);
+            return script.eval(redis.client(), keyList, args);
         } catch (JedisException e) {
             throw new BrokerUnavailableException("Redis presence is unreachable: " + e.getMessage(), e);
         }
@@ -201,9 +202,5 @@ public final class RedisPresence implements Presence {
         } catch (Exception e) {
             return EventJson.MAPPER.createObjectNode();
         }
-    }
-
-    private static String brokerPrefix(RedisBroker broker) {
-        return broker.prefix();
     }
 }

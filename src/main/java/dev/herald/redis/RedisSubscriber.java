@@ -15,12 +15,11 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
+import dev.herald.hub.BrokerListener;
 import dev.herald.hub.BrokerUnavailableException;
 import dev.herald.hub.Event;
 
 import redis.clients.jedis.Connection;
-import redis.clients.jedis.HostAndPort;
-import redis.clients.jedis.JedisClientConfig;
 import redis.clients.jedis.JedisPubSub;
 import redis.clients.jedis.exceptions.JedisException;
 
@@ -38,12 +37,14 @@ final class RedisSubscriber {
     private static final Logger LOG = Logger.getLogger(RedisSubscriber.class.getName());
     private static final long MAX_BACKOFF_MILLIS = 5_000;
 
-    private final RedisBroker broker;
-    private final HostAndPort address;
-    private final JedisClientConfig config;
+    private final RedisConnection redis;
+    private final RedisHistory history;
+    private final RedisEpoch epoch;
     private final RedisKeys keys;
     private final Duration timeout;
     private final Runnable onReconnect;
+    /** Where events go: the hub; set by {@link #start} before the reader thread starts. */
+    private volatile BrokerListener listener;
     /** Channels the hub wants: the source of truth for (re)subscribing. */
     private final Set<String> wanted = ConcurrentHashMap.newKeySet();
     /** Per channel, the last id handed to the hub (or the head when subscribing): dedup and gap-fill mark. */
@@ -57,19 +58,23 @@ final class RedisSubscriber {
     private volatile Listener current;
     private volatile Connection connection;
     private volatile boolean closed;
-    private Thread reader;
+    private volatile Thread reader;
 
-    RedisSubscriber(RedisBroker broker, HostAndPort address, JedisClientConfig config, RedisKeys keys,
-                    Duration timeout, Runnable onReconnect) {
-        this.broker = broker;
-        this.address = address;
-        this.config = config;
-        this.keys = keys;
-        this.timeout = timeout;
+    /**
+     * @param onReconnect called each time the pub/sub connection is opened again after a failure (a metric)
+     */
+    RedisSubscriber(RedisConnection redis, RedisHistory history, RedisEpoch epoch, Runnable onReconnect) {
+        this.redis = redis;
+        this.history = history;
+        this.epoch = epoch;
+        this.keys = redis.keys();
+        this.timeout = redis.timeout();
         this.onReconnect = onReconnect;
     }
 
-    void start() {
+    /** Starts the reader thread, which connects, subscribes and delivers to {@code listener}. */
+    void start(BrokerListener listener) {
+        this.listener = listener;
         reader = Thread.ofPlatform().daemon().name("herald-redis-subscriber").start(this::run);
     }
 
@@ -82,7 +87,7 @@ final class RedisSubscriber {
         CompletableFuture<Void> confirmation = new CompletableFuture<>();
         confirmed.put(channel, confirmation);
         try {
-            delivered.putIfAbsent(channel, broker.storedHead(channel));
+            delivered.putIfAbsent(channel, history.head(channel));
         } catch (JedisException | NumberFormatException e) {
             forget(channel);
             throw new BrokerUnavailableException("Redis is unreachable: " + e.getMessage(), e);
@@ -168,9 +173,9 @@ final class RedisSubscriber {
                 onReconnect.run();
             }
             first = false;
-            try (Connection c = new Connection(address, config)) {
+            try (Connection c = redis.openPubSub()) {
                 connection = c;
-                if (broker.syncEpoch()) {
+                if (epoch.sync()) {
                     historyLost();
                 }
                 Listener listener = new Listener();
@@ -213,7 +218,7 @@ final class RedisSubscriber {
     /** Redis lost the history: ids start over; tell every stream, and fill gaps from the new start. */
     private void historyLost() {
         delivered.replaceAll((channel, last) -> 0L);
-        broker.listener().historyLost();
+        listener.historyLost();
     }
 
     /** Callbacks, all on the reader thread. */
@@ -254,7 +259,7 @@ final class RedisSubscriber {
                 LOG.warning("Ignoring a malformed message on " + pubsub);
                 return;
             }
-            if (broker.adoptEpoch(message.substring(0, a))) {
+            if (epoch.adopt(message.substring(0, a))) {
                 historyLost();
             }
             long id = Long.parseLong(message, a + 1, b, 10);
@@ -268,7 +273,7 @@ final class RedisSubscriber {
             if (last == null) {
                 return;
             }
-            List<Event> missed = broker.events(channel, "(0-" + last);
+            List<Event> missed = history.after(channel, last);
             for (Event event : missed) {
                 deliver(event);
             }
@@ -280,7 +285,7 @@ final class RedisSubscriber {
                 return;
             }
             delivered.put(event.channel(), event.id());
-            broker.listener().deliver(event);
+            listener.deliver(event);
         }
     }
 }

@@ -18,9 +18,9 @@ import dev.herald.hub.BrokerUnavailableException;
 import dev.herald.hub.UserLeases;
 
 import redis.clients.jedis.Pipeline;
-import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.exceptions.JedisException;
+import redis.clients.jedis.exceptions.JedisNoScriptException;
 import redis.clients.jedis.params.ZAddParams;
 
 /**
@@ -32,12 +32,12 @@ import redis.clients.jedis.params.ZAddParams;
  * Redis sees a few dozen round trips instead of one per connection and one pooled connection per waiting thread.
  * Thread-safe: the queue is the hand-off, the writer thread owns the pipeline, {@code mine} is a concurrent map.
  */
-public final class RedisUserLeases implements UserLeases {
+final class RedisUserLeases implements UserLeases {
     private static final Logger LOG = Logger.getLogger(RedisUserLeases.class.getName());
     private static final int MAX_BATCH = 512;
     private static final int MAX_WAITING = 20_000;
 
-    private final RedisClient redis;
+    private final RedisConnection redis;
     private final RedisKeys keys;
     private final long ttlMillis;
     private final long waitMillis;
@@ -45,7 +45,8 @@ public final class RedisUserLeases implements UserLeases {
     private final Map<String, String> mine = new ConcurrentHashMap<>();
     /** Operations for the writer thread, in arrival order; bounded: a full queue answers 503. */
     private final BlockingQueue<Op> pending = new ArrayBlockingQueue<>(MAX_WAITING);
-    private final Thread writer;
+    /** The writer thread; set by {@link #start}. */
+    private volatile Thread writer;
 
     private sealed interface Op permits Acquire, Release {
     }
@@ -57,15 +58,18 @@ public final class RedisUserLeases implements UserLeases {
     }
 
     /**
-     * @param ttl     how long a lease lives without its pod's refresh
-     * @param timeout Redis' command timeout: an acquisition waits at most twice that
+     * @param ttl how long a lease lives without its pod's refresh; an acquisition waits at most twice Redis' timeout
      */
-    public RedisUserLeases(RedisBroker broker, Duration ttl, Duration timeout) {
-        this.redis = broker.client();
-        this.keys = new RedisKeys(broker.prefix());
+    RedisUserLeases(RedisConnection redis, Duration ttl) {
+        this.redis = redis;
+        this.keys = redis.keys();
         this.ttlMillis = ttl.toMillis();
-        this.waitMillis = timeout.toMillis() * 2;
-        this.writer = Thread.ofPlatform().daemon().name("herald-redis-leases").start(this::run);
+        this.waitMillis = redis.timeout().toMillis() * 2;
+    }
+
+    /** Starts the writer thread. */
+    void start() {
+        writer = Thread.ofPlatform().daemon().name("herald-redis-leases").start(this::run);
     }
 
     @Override
@@ -118,7 +122,7 @@ public final class RedisUserLeases implements UserLeases {
             return;
         }
         long expiry = System.currentTimeMillis() + ttlMillis;
-        try (Pipeline pipeline = redis.pipelined()) {
+        try (Pipeline pipeline = redis.client().pipelined()) {
             mine.forEach((leaseId, userId) -> {
                 pipeline.zadd(keys.leases(userId), expiry, leaseId, ZAddParams.zAddParams().xx());
                 pipeline.pexpire(keys.leases(userId), ttlMillis);
@@ -129,9 +133,17 @@ public final class RedisUserLeases implements UserLeases {
         }
     }
 
-    @Override
-    public void close() {
-        writer.interrupt();
+    /** Stops the writer thread and waits for it; what is still queued is dropped (unrefreshed leases expire). */
+    void stop() {
+        Thread running = writer;
+        if (running != null) {
+            running.interrupt();
+            try {
+                running.join(Duration.ofSeconds(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     /** The writer thread: everything waiting, as one pipeline, until interrupted. */
@@ -150,12 +162,29 @@ public final class RedisUserLeases implements UserLeases {
     }
 
     private void send(List<Op> batch) {
+        List<Acquire> retry = sendOnce(batch);
+        if (!retry.isEmpty()) {
+            // Redis lost its script cache (a restart, SCRIPT FLUSH): those calls changed nothing; load and resend
+            try {
+                RedisScript.LEASE.loadInto(redis.client());
+            } catch (JedisException e) {
+                fail(retry, e);
+                return;
+            }
+            List<Acquire> again = sendOnce(new ArrayList<>(retry));
+            fail(again, new JedisNoScriptException("the lease script is still not loaded"));
+        }
+    }
+
+    /** Sends the batch as one pipeline and settles every acquisition; returns those Redis answered NOSCRIPT. */
+    private List<Acquire> sendOnce(List<? extends Op> batch) {
         long now = System.currentTimeMillis();
         List<Response<Object>> answers = new ArrayList<>(batch.size());
-        try (Pipeline pipeline = redis.pipelined()) {
+        try (Pipeline pipeline = redis.client().pipelined()) {
             for (Op op : batch) {
                 switch (op) {
-                    case Acquire a -> answers.add(pipeline.eval(RedisScripts.LEASE, List.of(keys.leases(a.userId())),
+                    case Acquire a -> answers.add(RedisScript.LEASE.eval(
+                            pipeline, List.of(keys.leases(a.userId())),
                             List.of(a.leaseId(), Long.toString(now + ttlMillis), Long.toString(now),
                                     Integer.toString(a.max()))));
                     case Release r -> pipeline.zrem(keys.leases(r.userId()), r.leaseId());
@@ -169,14 +198,18 @@ public final class RedisUserLeases implements UserLeases {
                     a.granted().completeExceptionally(e);
                 }
             }
-            return;
+            return List.of();
         }
+        List<Acquire> noScript = new ArrayList<>();
         int answer = 0;
         for (Op op : batch) {
             if (op instanceof Acquire a) {
                 Object granted;
                 try {
                     granted = answers.get(answer++).get();
+                } catch (JedisNoScriptException e) {
+                    noScript.add(a);
+                    continue;
                 } catch (JedisException e) {
                     a.granted().completeExceptionally(e);
                     continue;
@@ -191,6 +224,13 @@ public final class RedisUserLeases implements UserLeases {
                     release(a.userId(), a.leaseId());
                 }
             }
+        }
+        return noScript;
+    }
+
+    private static void fail(List<Acquire> acquisitions, JedisException e) {
+        for (Acquire a : acquisitions) {
+            a.granted().completeExceptionally(e);
         }
     }
 }

@@ -23,6 +23,8 @@ public final class RedisProcess implements AutoCloseable {
     private final boolean persistent;
     private final Path dir;
     private Process process;
+    /** An admin connection for {@link #command}, opened on first use (again after a restart). */
+    private Socket admin;
 
     private RedisProcess(int port, boolean persistent, Path dir) {
         this.port = port;
@@ -57,11 +59,100 @@ public final class RedisProcess implements AutoCloseable {
     }
 
     public void restart() throws IOException {
+        closeAdmin();
         startProcess();
+    }
+
+    /**
+     * Runs one command on this test's own connection and returns the reply as text (an error reply as "-ERR …").
+     * That connection is opened before the test changes anything (a password set later does not lock it out).
+     */
+    public synchronized String command(String... args) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                if (admin == null) {
+                    admin = new Socket("127.0.0.1", port);
+                    admin.setSoTimeout(5000);
+                }
+                StringBuilder request = new StringBuilder("*" + args.length + "\r\n");
+                for (String arg : args) {
+                    request.append('$').append(arg.getBytes(StandardCharsets.UTF_8).length).append("\r\n")
+                            .append(arg).append("\r\n");
+                }
+                admin.getOutputStream().write(request.toString().getBytes(StandardCharsets.UTF_8));
+                return reply(admin.getInputStream());
+            } catch (IOException e) {
+                closeAdmin();
+                if (attempt > 0) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** Connections to this Redis other than this test's own admin connection. */
+    public int clientCount() throws IOException {
+        String info = command("INFO", "clients");
+        for (String line : info.split("\r\n")) {
+            if (line.startsWith("connected_clients:")) {
+                return Integer.parseInt(line.substring("connected_clients:".length()).trim()) - 1;
+            }
+        }
+        throw new IOException("no connected_clients in " + info);
+    }
+
+    private static String reply(InputStream in) throws IOException {
+        String line = line(in);
+        switch (line.charAt(0)) {
+            case '$' -> {
+                int length = Integer.parseInt(line.substring(1));
+                if (length < 0) {
+                    return null;
+                }
+                byte[] bulk = in.readNBytes(length + 2);
+                return new String(bulk, 0, length, StandardCharsets.UTF_8);
+            }
+            case '*' -> {
+                int count = Integer.parseInt(line.substring(1));
+                StringBuilder items = new StringBuilder();
+                for (int i = 0; i < count; i++) {
+                    items.append(i == 0 ? "" : "\n").append(reply(in));
+                }
+                return items.toString();
+            }
+            default -> {
+                return line.charAt(0) == '-' ? line : line.substring(1);
+            }
+        }
+    }
+
+    private static String line(InputStream in) throws IOException {
+        StringBuilder line = new StringBuilder();
+        int c;
+        while ((c = in.read()) != '\r') {
+            if (c < 0) {
+                throw new IOException("Redis closed the connection");
+            }
+            line.append((char) c);
+        }
+        in.read();
+        return line.toString();
+    }
+
+    private synchronized void closeAdmin() {
+        if (admin != null) {
+            try {
+                admin.close();
+            } catch (IOException ignored) {
+                // already gone
+            }
+            admin = null;
+        }
     }
 
     @Override
     public void close() throws Exception {
+        closeAdmin();
         if (process != null) {
             process.destroyForcibly();
             process.waitFor(10, TimeUnit.SECONDS);

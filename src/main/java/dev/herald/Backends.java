@@ -1,0 +1,33 @@
+package dev.herald;
+
+import dev.herald.hub.Backend;
+import dev.herald.hub.LocalBackend;
+import dev.herald.redis.RedisBackend;
+import dev.herald.redis.RedisConnection;
+
+/** Where the choice between embedded and clustered mode is made: from the settings, in one place. */
+final class Backends {
+    private Backends() {
+    }
+
+    /**
+     * {@link RedisBackend} when {@code herald.redis.url} is set, else {@link LocalBackend}. Connects to nothing.
+     *
+     * @param onRedisReconnect called each time the Redis subscriber reconnects (a metric)
+     * @throws StartupException when the Redis URL is not one
+     */
+    static Backend create(Settings settings, Runnable onRedisReconnect) {
+        Settings.Redis redis = settings.redis();
+        if (redis.url().isEmpty()) {
+            return new LocalBackend(settings.history().size(), settings.history().ttl());
+        }
+        RedisConnection connection;
+        try {
+            connection = new RedisConnection(redis.url().get(), redis.prefix(), redis.timeout());
+        } catch (IllegalArgumentException e) {
+            throw new StartupException("herald.redis.url (HERALD_REDIS_URL): " + e.getMessage());
+        }
+        return new RedisBackend(connection, settings.podId(), settings.history().size(), settings.history().ttl(),
+                                settings.presence().ttl(), onRedisReconnect);
+    }
+}

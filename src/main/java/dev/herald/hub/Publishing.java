@@ -1,0 +1,49 @@
+package dev.herald.hub;
+
+/**
+ * The one path by which the pod publishes: chat, the publish API, presence announcements and job progress all come
+ * through here, so the published and publish-error counters see every event exactly once. Thread-safe: no state of
+ * its own over a thread-safe broker and meters.
+ */
+public final class Publishing {
+    private final Broker broker;
+    private final HubMetrics metrics;
+
+    public Publishing(Broker broker, HubMetrics metrics) {
+        this.broker = broker;
+        this.metrics = metrics;
+    }
+
+    /**
+     * Publishes through the broker and counts the outcome.
+     *
+     * @throws BrokerUnavailableException when the event could not be stored (counted as a publish error)
+     */
+    public Event publish(String channel, byte[] body) {
+        try {
+            Event event = broker.publish(channel, body);
+            metrics.eventPublished();
+            return event;
+        } catch (BrokerUnavailableException e) {
+            metrics.publishFailed();
+            throw e;
+        }
+    }
+
+    /**
+     * As {@link #publish(String, byte[])} within the channel's event budget ({@link Broker#publish(String, byte[],
+     * RateLimiter, double, int)}); a refusal for the budget is not an error and counts nothing here.
+     *
+     * @throws RateLimitedException when the budget is spent: nothing was published
+     */
+    public Event publish(String channel, byte[] body, RateLimiter limiter, double perSecond, int burst) {
+        try {
+            Event event = broker.publish(channel, body, limiter, perSecond, burst);
+            metrics.eventPublished();
+            return event;
+        } catch (BrokerUnavailableException e) {
+            metrics.publishFailed();
+            throw e;
+        }
+    }
+}

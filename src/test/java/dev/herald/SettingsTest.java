@@ -1,0 +1,118 @@
+package dev.herald;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Settings are read once, with the documented defaults, and a wrong value stops the pod naming its key. */
+@Tag("unit")
+class SettingsTest {
+
+    @Test
+    void defaults_areTheDocumentedOnes() {
+        Settings settings = read(Map.of("herald.pod-id", "p1"));
+        assertEquals("p1", settings.podId());
+        assertEquals(Duration.ofSeconds(15), settings.sse().heartbeat());
+        assertEquals(1024, settings.sse().queueCapacity());
+        assertEquals(10_000, settings.sse().maxConnections());
+        assertEquals(20, settings.sse().maxConnectionsPerUser());
+        assertEquals(16, settings.sse().maxChannels());
+        assertEquals(1000, settings.history().size());
+        assertEquals(16 * 1024, settings.events().maxBytes());
+        assertEquals(5.0, settings.rate().chatPerSecond());
+        assertEquals(200, settings.rate().channelBurst());
+        assertEquals(Duration.ofSeconds(30), settings.presence().ttl());
+        assertEquals("realtime", settings.redis().prefix());
+        assertTrue(settings.redis().url().isEmpty(), "embedded unless a URL is set");
+        assertTrue(settings.accessLog());
+    }
+
+    @Test
+    void everyBound_isInclusive_andOneStepPastItIsRefused_namingTheKey() {
+        Map<String, List<String>> cases = Map.of(
+                "herald.sse.queue-capacity", List.of("1", "1000000", "0", "1000001"),
+                "herald.sse.max-channels", List.of("1", "1000", "0", "1001"),
+                "herald.sse.max-connections-per-user", List.of("1", "1000000", "0", "-1"),
+                "herald.history.size", List.of("0", "10000000", "-1", "10000001"),
+                "herald.events.max-bytes", List.of("256", "16777216", "255", "16777217"),
+                "herald.sse.heartbeat", List.of("PT0.05S", "PT1H", "PT0.049S", "PT1H0.001S"),
+                "herald.presence.ttl", List.of("PT0.3S", "P1D", "PT0.299S", "P2D"),
+                "herald.redis.timeout", List.of("PT0.01S", "PT1M", "PT0S", "PT61S"));
+        cases.forEach((key, values) -> {
+            read(Map.of(key, values.get(0)));
+            read(Map.of(key, values.get(1)));
+            for (String refused : values.subList(2, 4)) {
+                StartupException e = assertThrows(StartupException.class, () -> read(Map.of(key, refused)),
+                                                  key + "=" + refused);
+                assertTrue(e.getMessage().startsWith(key + " must be between "), e.getMessage());
+            }
+        });
+    }
+
+    @Test
+    void wrongTypes_areRefused_sayingWhatWasExpected() {
+        assertEquals("herald.sse.queue-capacity must be a whole number (is 'many')",
+                     message(Map.of("herald.sse.queue-capacity", "many")));
+        assertEquals("herald.sse.heartbeat must be an ISO-8601 duration such as PT15S (is '15s')",
+                     message(Map.of("herald.sse.heartbeat", "15s")));
+        assertEquals("herald.rate.chat.per-second must be a number (is 'fast')",
+                     message(Map.of("herald.rate.chat.per-second", "fast")));
+        assertEquals("herald.access-log must be true or false (is 'yes')",
+                     message(Map.of("herald.access-log", "yes")));
+    }
+
+    @Test
+    void rates_mustBePositive() {
+        assertEquals("herald.rate.channel.per-second must be above 0 and at most 1e9 (is 0.0)",
+                     message(Map.of("herald.rate.channel.per-second", "0")));
+        assertTrue(message(Map.of("herald.rate.chat.per-second", "NaN")).startsWith("herald.rate.chat.per-second"));
+        assertEquals(0.1, read(Map.of("herald.rate.channel.per-second", "0.1")).rate().channelPerSecond());
+        assertTrue(message(Map.of("herald.rate.chat.burst", "0")).startsWith("herald.rate.chat.burst must be"));
+    }
+
+    @Test
+    void podId_isOneTokenSafeInRedisNames() {
+        assertEquals("web-7f9c.default:1", read(Map.of("herald.pod-id", "web-7f9c.default:1")).podId());
+        for (String bad : List.of("two words", "new\nline", "x".repeat(129), "brace{")) {
+            assertTrue(message(Map.of("herald.pod-id", bad)).startsWith("herald.pod-id must be"), bad);
+        }
+    }
+
+    @Test
+    void booleans_acceptTrueAndFalseInAnyCase() {
+        assertTrue(read(Map.of("herald.auth.dev-mode", "TRUE")).auth().devMode());
+        assertFalse(read(Map.of("herald.access-log", "False")).accessLog());
+    }
+
+    @Test
+    void aKeystoreThatCannotBeRead_isRefused_atRead() {
+        assertEquals("herald.tls.keystore: no readable keystore at /nonexistent/keystore.p12",
+                     message(Map.of("herald.tls.keystore", "/nonexistent/keystore.p12")));
+    }
+
+    @Test
+    void blankValues_meanUnset() {
+        Settings settings = read(Map.of("herald.redis.url", "  ", "herald.auth.jwt.secret", ""));
+        assertTrue(settings.redis().url().isEmpty());
+        assertTrue(settings.auth().secret().isEmpty());
+    }
+
+    private static Settings read(Map<String, String> overrides) {
+        Map<String, String> config = new HashMap<>(overrides);
+        config.putIfAbsent("herald.pod-id", "test");
+        return Settings.from(HeraldConfig.withOverrides(config).get("herald"));
+    }
+
+    private static String message(Map<String, String> overrides) {
+        return assertThrows(StartupException.class, () -> read(overrides)).getMessage();
+    }
+}

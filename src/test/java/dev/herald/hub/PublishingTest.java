@@ -1,0 +1,187 @@
+package dev.herald.hub;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import dev.herald.Await;
+
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** Every publish of the pod goes through {@link Publishing}, which counts each outcome exactly once. */
+@Tag("unit")
+class PublishingTest {
+    private static final byte[] BODY = "{\"type\":\"t\"}".getBytes(StandardCharsets.UTF_8);
+
+    @Test
+    void anAcceptedPublish_countsOnePublished() {
+        Counting metrics = new Counting();
+        try (LocalBroker broker = started()) {
+            Publishing publishing = new Publishing(broker, metrics);
+            publishing.publish("channel:a", BODY);
+            publishing.publish("channel:a", BODY, new LocalRateLimiter(), 10, 10);
+        }
+        assertEquals(2, metrics.published.get());
+        assertEquals(0, metrics.failed.get());
+    }
+
+    @Test
+    void aPublishTheBrokerCannotStore_countsOneError_andTheCallerStillSeesIt() {
+        Counting metrics = new Counting();
+        Publishing publishing = new Publishing(new Unavailable(), metrics);
+        assertThrows(BrokerUnavailableException.class, () -> publishing.publish("channel:a", BODY));
+        assertThrows(BrokerUnavailableException.class,
+                     () -> publishing.publish("channel:a", BODY, new LocalRateLimiter(), 10, 10));
+        assertEquals(0, metrics.published.get());
+        assertEquals(2, metrics.failed.get());
+    }
+
+    @Test
+    void aPublishRefusedForTheChannelBudget_isNeitherPublishedNorAnError() {
+        Counting metrics = new Counting();
+        try (LocalBroker broker = started()) {
+            Publishing publishing = new Publishing(broker, metrics);
+            LocalRateLimiter limiter = new LocalRateLimiter();
+            publishing.publish("channel:b", BODY, limiter, 0.001, 1);
+            assertThrows(RateLimitedException.class, () -> publishing.publish("channel:b", BODY, limiter, 0.001, 1));
+        }
+        assertEquals(1, metrics.published.get());
+        assertEquals(0, metrics.failed.get());
+    }
+
+    @Test
+    void presenceAnnouncements_goThroughTheCountedPath() {
+        Counting metrics = new Counting();
+        try (LocalBroker broker = started()) {
+            PresenceTracker presence = new PresenceTracker(new LocalPresence(), new Publishing(broker, metrics));
+            presence.joined(List.of("channel:room", "user:ann"), "ann", "Ann");
+            presence.joined(List.of("channel:room"), "ann", "Ann");
+            presence.left(List.of("channel:room"), "ann", "Ann");
+            presence.left(List.of("channel:room", "user:ann"), "ann", "Ann");
+            assertEquals(2, broker.head("channel:room"), "one online, one offline");
+        }
+        assertEquals(2, metrics.published.get());
+    }
+
+    @Test
+    void presenceThatCannotBeAnnounced_countsAnError_andDoesNotFailTheStream() {
+        Counting metrics = new Counting();
+        PresenceTracker presence = new PresenceTracker(new LocalPresence(), new Publishing(new Unavailable(), metrics));
+        presence.joined(List.of("channel:room"), "ann", "Ann");
+        assertEquals(1, metrics.failed.get());
+    }
+
+    @Test
+    void jobProgress_goesThroughTheCountedPath() {
+        Counting metrics = new Counting();
+        try (LocalBroker broker = started(); dev.herald.jobs.Jobs jobs = new dev.herald.jobs.Jobs(
+                new Publishing(broker, metrics), 1)) {
+            jobs.start("olga", "/r/{jobId}", reporter -> {
+                reporter.progress(50, "half");
+                return new byte[0];
+            });
+            Await.until("progress and completion", Duration.ofSeconds(5), () -> metrics.published.get() == 2);
+            assertEquals(2, broker.head("user:olga"));
+        }
+    }
+
+    private static LocalBroker started() {
+        LocalBroker broker = new LocalBroker(100, Duration.ofHours(1));
+        broker.start(new BrokerListener() {
+            @Override
+            public void deliver(Event event) {
+            }
+
+            @Override
+            public void historyLost() {
+            }
+        });
+        return broker;
+    }
+
+    /** A broker whose store is down. */
+    private static final class Unavailable implements Broker {
+        @Override
+        public void start(BrokerListener listener) {
+        }
+
+        @Override
+        public Event publish(String channel, byte[] body) {
+            throw new BrokerUnavailableException("down", null);
+        }
+
+        @Override
+        public Event publish(String channel, byte[] body, RateLimiter limiter, double perSecond, int burst) {
+            throw new BrokerUnavailableException("down", null);
+        }
+
+        @Override
+        public void subscribe(String channel) {
+        }
+
+        @Override
+        public void unsubscribe(String channel) {
+        }
+
+        @Override
+        public long head(String channel) {
+            return 0;
+        }
+
+        @Override
+        public Replay replay(String channel, long after) {
+            return new Replay(List.of(), true, 0);
+        }
+
+        @Override
+        public String epoch() {
+            return "e";
+        }
+
+        @Override
+        public boolean ready() {
+            return false;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    /** Counts what the publish path reports. Thread-safe: atomic counters. */
+    private static final class Counting implements HubMetrics {
+        final AtomicInteger published = new AtomicInteger();
+        final AtomicInteger failed = new AtomicInteger();
+
+        @Override
+        public void eventsSent(int count) {
+        }
+
+        @Override
+        public void eventPublished() {
+            published.incrementAndGet();
+        }
+
+        @Override
+        public void publishFailed() {
+            failed.incrementAndGet();
+        }
+
+        @Override
+        public void eventsDropped(DropReason reason, int count) {
+        }
+
+        @Override
+        public void slowConsumerDisconnected() {
+        }
+
+        @Override
+        public void deliveryLatency(long millis) {
+        }
+    }
+}

@@ -1,0 +1,74 @@
+package dev.herald.redis;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+import dev.herald.hub.BrokerListener;
+import dev.herald.hub.Event;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Every script runs by its SHA and is loaded again when Redis forgot it (a restart, SCRIPT FLUSH): publishes, rate
+ * limits, connection leases (in a pipeline) and presence all keep working after the cache is emptied.
+ */
+class RedisScriptTest {
+    private static void flush(RedisProcess redis) throws Exception {
+        assertEquals("OK", redis.command("SCRIPT", "FLUSH"));
+    }
+
+    /** Redis holds the script under the SHA Herald computed from its text. */
+    private static void assertLoaded(RedisProcess redis, RedisScript script) throws Exception {
+        assertEquals("1", redis.command("SCRIPT", "EXISTS", script.sha()), script.toString());
+    }
+
+    private static final byte[] BODY = "{\"type\":\"t\"}".getBytes(StandardCharsets.UTF_8);
+
+    @Test
+    void afterScriptFlush_everyScriptIsLoadedAgain_andTheLocalShaIsRedis() throws Exception {
+        try (RedisProcess redis = RedisProcess.start(false)) {
+            RedisBackend backend = new RedisBackend(new RedisConnection(redis.url(), "scripts", Duration.ofSeconds(2)),
+                                                    "pod-s", 100, Duration.ofHours(1), Duration.ofSeconds(30), () -> { });
+            backend.start(new BrokerListener() {
+                @Override
+                public void deliver(Event event) {
+                }
+
+                @Override
+                public void historyLost() {
+                }
+            });
+            try {
+                long id = 0;
+                for (int round = 1; round <= 2; round++) {
+                    flush(redis);
+                    assertEquals(++id, backend.broker().publish("channel:s", BODY).id());
+                    assertLoaded(redis, RedisScript.PUBLISH);
+                    flush(redis);
+                    assertEquals(++id,
+                                 backend.broker().publish("channel:s", BODY, backend.rateLimiter(), 100, 100).id());
+                    flush(redis);
+                    assertEquals(0, backend.rateLimiter().acquire("chat|user:s", 100, 100));
+                    assertLoaded(redis, RedisScript.RATE);
+                    flush(redis);
+                    assertTrue(backend.leases().acquire("s", "lease-" + round, 10), "the lease script in a pipeline");
+                    assertLoaded(redis, RedisScript.LEASE);
+                    flush(redis);
+                    assertTrue(backend.presence().join("channel:s", "u" + round, "U"));
+                    assertLoaded(redis, RedisScript.PRESENCE_JOIN);
+                    flush(redis);
+                    assertTrue(backend.presence().leave("channel:s", "u" + round));
+                    assertLoaded(redis, RedisScript.PRESENCE_LEAVE);
+                    flush(redis);
+                    backend.presence().maintain();
+                    assertLoaded(redis, RedisScript.PRESENCE_SWEEP);
+                }
+            } finally {
+                backend.stop();
+            }
+        }
+    }
+}
