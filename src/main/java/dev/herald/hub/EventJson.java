@@ -3,7 +3,7 @@ package dev.herald.hub;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
-import java.time.temporal.ChronoUnit;
+import java.time.ZoneOffset;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -14,6 +14,9 @@ public final class EventJson {
     /** Thread-safe once configured; shared by every publisher. */
     public static final ObjectMapper MAPPER = new ObjectMapper();
     private static final byte[] ID_PREFIX = "{\"id\":".getBytes(StandardCharsets.US_ASCII);
+    /** Always three fraction digits (ISO_INSTANT drops them on a whole second). */
+    private static final DateTimeFormatter TIMESTAMP = DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'")
+            .withZone(ZoneOffset.UTC);
 
     private EventJson() {
     }
@@ -29,7 +32,7 @@ public final class EventJson {
 
     /** RFC 3339 UTC with millisecond precision. */
     public static String timestamp(Instant instant) {
-        return DateTimeFormatter.ISO_INSTANT.format(instant.truncatedTo(ChronoUnit.MILLIS));
+        return TIMESTAMP.format(instant);
     }
 
     public static byte[] bytes(ObjectNode node) {

@@ -11,10 +11,11 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class LocalRateLimiter implements RateLimiter {
     private static final int SWEEP_EVERY = 4096;
 
+    /** Tokens as of a time; refilled at the rate and up to the burst of whichever call looks next (as in Redis). */
     private record Bucket(double tokens, long atNanos, double perSecond, int burst) {
-        Bucket refilled(long now) {
-            double added = (now - atNanos) / 1e9 * perSecond;
-            return new Bucket(Math.min(burst, tokens + added), now, perSecond, burst);
+        Bucket refilled(long now, double rate, int cap) {
+            double added = (now - atNanos) / 1e9 * rate;
+            return new Bucket(Math.min(cap, tokens + added), now, rate, cap);
         }
     }
 
@@ -27,7 +28,8 @@ public final class LocalRateLimiter implements RateLimiter {
         long now = System.nanoTime();
         long[] waitMillis = {0};
         buckets.compute(key, (k, bucket) -> {
-            Bucket current = bucket == null ? new Bucket(burst, now, perSecond, burst) : bucket.refilled(now);
+            Bucket current = bucket == null ? new Bucket(burst, now, perSecond, burst)
+                                            : bucket.refilled(now, perSecond, burst);
             if (current.tokens() >= 1) {
                 return new Bucket(current.tokens() - 1, now, perSecond, burst);
             }
@@ -35,7 +37,10 @@ public final class LocalRateLimiter implements RateLimiter {
             return current;
         });
         if (calls.incrementAndGet() % SWEEP_EVERY == 0) {
-            buckets.entrySet().removeIf(e -> e.getValue().refilled(now).tokens() >= e.getValue().burst());
+            buckets.entrySet().removeIf(e -> {
+                Bucket b = e.getValue();
+                return b.refilled(now, b.perSecond(), b.burst()).tokens() >= b.burst();
+            });
         }
         return waitMillis[0];
     }
