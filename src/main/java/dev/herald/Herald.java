@@ -30,6 +30,7 @@ import io.helidon.common.tls.Tls;
 import io.helidon.config.Config;
 import io.helidon.health.HealthCheckResponse;
 import io.helidon.health.HealthCheckType;
+import io.helidon.metrics.api.MeterRegistry;
 import io.helidon.metrics.api.Metrics;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.WebServerConfig;
@@ -74,7 +75,7 @@ public final class Herald {
         this.settings = Settings.from(config.get("herald"));
         Tokens tokens = Tokens.from(settings);
         // one registry per JVM in Helidon: HeraldMetrics tags every meter with this pod's id
-        this.metrics = new HeraldMetrics(Metrics.globalRegistry(), settings.podId());
+        this.metrics = new HeraldMetrics(globalRegistry(), settings.podId());
         this.backend = Backends.create(settings, metrics::redisReconnect);
         this.limits = new ConnectionLimits(settings.sse().maxConnections(), settings.sse().maxConnectionsPerUser(),
                                            backend.leases(), settings.podId());
@@ -179,6 +180,7 @@ public final class Herald {
         }
     }
 
+    @GuardedBy("this")
     private void startBackend() {
         try {
             backend.start(hub);
@@ -216,9 +218,7 @@ public final class Herald {
         }
         drain();
         long deadline = System.nanoTime() + settings.sse().shutdownGrace().toNanos();
-        while (hub.subscriptionCount() > 0 && System.nanoTime() < deadline) {
-            hub.awaitNoSubscriptions(Duration.ofMillis(50));
-        }
+        hub.awaitNoSubscriptions(settings.sse().shutdownGrace());
         // the streams' last bytes (the retry hint, the end of the response) are written; give clients a moment to
         // read them before the sockets close, since a close with unread client frames (HTTP/2 window updates)
         // resets the connection and the client may drop what it had not read yet
@@ -267,6 +267,15 @@ public final class Herald {
                 .detail("draining", draining)
                 .detail("broker", brokerReady ? "up" : "down")
                 .build();
+    }
+
+    /**
+     * The JVM's one registry, which {@code /observe/metrics} shows. Deprecated for removal in Helidon 4.5 for the
+     * service registry's; both are the same registry today, and this stays until Helidon removes it.
+     */
+    @SuppressWarnings("removal")
+    private static MeterRegistry globalRegistry() {
+        return Metrics.globalRegistry();
     }
 
     private static Tls tls(Settings.Tls tls, String path) {

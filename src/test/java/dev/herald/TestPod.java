@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
@@ -95,7 +96,7 @@ public final class TestPod implements AutoCloseable {
     }
 
     public String token(String userId) {
-        return issuer.issue(userId, userId.substring(0, 1).toUpperCase() + userId.substring(1), List.of(),
+        return issuer.issue(userId, userId.substring(0, 1).toUpperCase(Locale.ROOT) + userId.substring(1), List.of(),
                             Duration.ofMinutes(10));
     }
 

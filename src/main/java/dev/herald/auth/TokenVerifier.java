@@ -126,7 +126,7 @@ public final class TokenVerifier {
         try {
             String sub = subject;
             String name = claims.getStringClaim("name");
-            long until = Math.min(claims.getExpirationTime().getTime(), System.currentTimeMillis() + 60_000);
+            long until = Math.min(claims.getExpirationTime().toInstant().toEpochMilli(), System.currentTimeMillis() + 60_000);
             return new Verified(new Principal(sub, name == null || name.isBlank() ? sub : name, hasServiceRole(claims),
                                               patterns(claims)), until);
         } catch (ParseException e) {

@@ -6,9 +6,11 @@ import io.helidon.http.Status;
 
 /** An error answer: status, a stable machine-readable code, a human message and optional headers. */
 public final class ApiException extends RuntimeException {
-    private final Status status;
+    private static final long serialVersionUID = 1L;
+
+    private final transient Status status;
     private final String error;
-    private final Map<String, String> headers;
+    private final transient Map<String, String> headers;
 
     public ApiException(Status status, String error, String message) {
         this(status, error, message, Map.of());

@@ -39,8 +39,8 @@ public final class CorsFilter implements Filter {
             chain.proceed();
             return;
         }
-        boolean allowed = origins.contains(origin.get()) || origins.contains("*") && !credentials;
-        boolean preflight = req.prologue().method() == Method.OPTIONS
+        boolean allowed = origins.contains(origin.get()) || (origins.contains("*") && !credentials);
+        boolean preflight = Method.OPTIONS.equals(req.prologue().method())
                             && req.headers().contains(HeaderNames.ACCESS_CONTROL_REQUEST_METHOD);
         if (preflight) {
             if (!allowed) {

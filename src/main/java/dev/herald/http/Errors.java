@@ -75,7 +75,7 @@ public final class Errors {
     }
 
     private static String safeMessage(HttpException e) {
-        return e.status() == Status.NOT_FOUND_404 ? "no such endpoint" : e.status().reasonPhrase();
+        return e.status().code() == Status.NOT_FOUND_404.code() ? "no such endpoint" : e.status().reasonPhrase();
     }
 
     private static String code(Status status) {

@@ -1,6 +1,5 @@
 package dev.herald.http;
 
-import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -52,8 +51,7 @@ public final class PublishService implements HttpService {
             throw ApiException.badRequest("type '" + type + "' is reserved for the server");
         }
         ObjectNode event = EventJson.body(type, channel);
-        for (Iterator<Map.Entry<String, JsonNode>> it = body.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> field = it.next();
+        for (Map.Entry<String, JsonNode> field : body.properties()) {
             String name = field.getKey();
             if (SERVER_FIELDS.contains(name)) {
                 throw ApiException.badRequest("'" + name + "' is set by the server");

@@ -33,6 +33,9 @@ public final class Routes {
                         Jobs jobs) {
     }
 
+    // StaticContentService is deprecated for StaticContentFeature (a server feature, outside the routing); moving the
+    // demo page there is a change of its own
+    @SuppressWarnings("removal")
     public static void register(HttpRouting.Builder routing, Parts parts) {
         Publisher publisher = new Publisher(parts.publishing(), parts.settings().events().maxBytes(),
                                             new RateLimits(parts.rateLimiter(), parts.settings().rate(), parts.metrics()));

@@ -118,6 +118,7 @@ final class SseStream {
         }
     }
 
+    @SuppressWarnings("ReferenceEquality") // Event.HISTORY_LOST is a marker instance, recognised by identity
     private void loop(OutputStream out, BooleanSupplier clientGone) throws IOException, InterruptedException {
         List<Event> batch = new ArrayList<>();
         while (true) {

@@ -1,6 +1,7 @@
 package dev.herald.hub;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 import java.util.zip.CRC32;
@@ -12,6 +13,7 @@ import java.util.zip.CRC32;
  */
 public final class Cursor {
     public static final int MAX_LENGTH = 1024;
+    private static final Pattern DOT = Pattern.compile("\\.");
     private static final Pattern FORM = Pattern.compile("[0-9a-z]{1,16}_[0-9a-z]{1,8}_[0-9a-z]{1,13}(\\.[0-9a-z]{1,13})*");
 
     private Cursor() {
@@ -33,7 +35,7 @@ public final class Cursor {
     }
 
     /** A cursor as a client sent it back: the epoch it was written in, and one position per channel. */
-    public record Parsed(String epoch, long[] positions) {
+    public record Parsed(String epoch, List<Long> positions) {
     }
 
     /**
@@ -50,18 +52,18 @@ public final class Cursor {
         if (!parts[1].equals(fingerprint(channels))) {
             throw new IllegalArgumentException("the cursor belongs to another set of channels");
         }
-        String[] numbers = parts[2].split("\\.");
+        String[] numbers = DOT.split(parts[2], -1);
         if (numbers.length != channels.size()) {
             throw new IllegalArgumentException("the cursor belongs to another set of channels");
         }
-        long[] positions = new long[numbers.length];
-        for (int i = 0; i < numbers.length; i++) {
+        List<Long> positions = new ArrayList<>(numbers.length);
+        for (String number : numbers) {
             try {
-                positions[i] = Long.parseLong(numbers[i], 36);
+                positions.add(Long.parseLong(number, 36));
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException("malformed cursor", e);
             }
         }
-        return new Parsed(parts[0], positions);
+        return new Parsed(parts[0], List.copyOf(positions));
     }
 }

@@ -3,6 +3,7 @@ package dev.herald.hub;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -26,7 +27,8 @@ public final class Daemons {
             return t;
         });
         long millis = Math.max(1, period.toMillis());
-        executor.scheduleWithFixedDelay(() -> {
+        // the future is not needed: the task catches its own failures, and shutting the executor down stops it
+        ScheduledFuture<?> unused = executor.scheduleWithFixedDelay(() -> {
             try {
                 task.run();
             } catch (RuntimeException e) {

@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 /**
  * A connection's bounded queue: dispatchers offer without ever blocking, the connection's writer drains
  * everything at once. Thread-safe through one lock; many offering threads, one draining thread, which parks
@@ -13,10 +15,15 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class EventQueue {
     private final ReentrantLock lock = new ReentrantLock();
     private final int capacity;
+    @GuardedBy("lock")
     private final ArrayDeque<Event> events = new ArrayDeque<>(8);
+    @GuardedBy("lock")
     private boolean closed;
+    /** A heartbeat is due. */
+    @GuardedBy("lock")
     private boolean ping;
-    /** The writer, while it waits for something to do; guarded by {@code lock}. */
+    /** The writer, while it waits for something to do. */
+    @GuardedBy("lock")
     private Thread waiting;
 
     public EventQueue(int capacity) {
@@ -71,8 +78,11 @@ public final class EventQueue {
             LockSupport.park(this);
             if (Thread.interrupted()) {
                 lock.lock();
-                waiting = null;
-                lock.unlock();
+                try {
+                    waiting = null;
+                } finally {
+                    lock.unlock();
+                }
                 throw new InterruptedException();
             }
         }
@@ -121,7 +131,8 @@ public final class EventQueue {
         return discarded;
     }
 
-    /** The waiting writer, now no longer waiting; under {@code lock}. */
+    /** The waiting writer, now no longer waiting. */
+    @GuardedBy("lock")
     private Thread takeWaiting() {
         Thread wake = waiting;
         waiting = null;

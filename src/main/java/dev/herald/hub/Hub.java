@@ -6,10 +6,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Logger;
+
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 
 /**
  * The pod's registry of local subscriptions by channel, and the dispatcher that puts each event delivered
@@ -155,10 +156,11 @@ public final class Hub implements BrokerListener {
 
     /** Waits up to {@code timeout} for every subscription to be gone. */
     public void awaitNoSubscriptions(Duration timeout) {
+        long remaining = timeout.toNanos();
         idleLock.lock();
         try {
-            if (!all.isEmpty()) {
-                idle.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            while (!all.isEmpty() && remaining > 0) {
+                remaining = idle.awaitNanos(remaining);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -186,7 +188,9 @@ public final class Hub implements BrokerListener {
     private final class Topic {
         private final String channel;
         private final ReentrantLock lock = new ReentrantLock();
+        /** Written under {@code lock}, read without it. */
         private volatile Subscription[] subscribers = new Subscription[0];
+        @GuardedBy("lock")
         private boolean removed;
 
         Topic(String channel) {

@@ -8,6 +8,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.ReentrantLock;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 /**
  * The in-process broker of embedded mode: ids, history and delivery in one step under a per-channel lock,
  * so the sink sees each channel's events in id order. The history of a channel idle for the TTL is dropped, but
@@ -119,7 +121,8 @@ public final class LocalBroker implements Broker {
     void sweep() {
         long cutoff = System.currentTimeMillis() - ttlMillis;
         for (ChannelLog log : channels.values()) {
-            if (log.touched <= cutoff && log.lock.tryLock()) {
+            // a channel busy publishing right now is not idle: skip it rather than wait
+            if (log.lock.tryLock()) {
                 try {
                     if (log.touched <= cutoff) {
                         log.history.clear();
@@ -134,8 +137,11 @@ public final class LocalBroker implements Broker {
     /** One channel's id counter and history; every field is guarded by {@code lock}. */
     private static final class ChannelLog {
         final ReentrantLock lock = new ReentrantLock();
+        @GuardedBy("lock")
         final History history;
+        @GuardedBy("lock")
         long head;
+        @GuardedBy("lock")
         long touched = System.currentTimeMillis();
 
         ChannelLog(int historySize) {

@@ -2,6 +2,8 @@ package dev.herald.hub;
 
 /** A budget was spent: nothing was done. Carries how long until the next token. */
 public final class RateLimitedException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
     private final long waitMillis;
 
     public RateLimitedException(long waitMillis) {

@@ -32,7 +32,11 @@ public final class JobReporter {
         return jobId;
     }
 
-    /** @param percent 0–100, in proportion to work actually done */
+    /**
+     * Reports how far the job got.
+     *
+     * @param percent 0–100, in proportion to work actually done
+     */
     public void progress(int percent, String message) {
         ObjectNode event = event("generation_progress");
         event.put("progress", Math.max(0, Math.min(100, percent)));

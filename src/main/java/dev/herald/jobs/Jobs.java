@@ -83,7 +83,7 @@ public final class Jobs implements AutoCloseable {
         Job job = new Job(UUID.randomUUID().toString(), owner);
         jobs.put(job.id(), job);
         JobReporter reporter = new JobReporter(publishing, job.id(), owner);
-        executor.submit(() -> {
+        executor.execute(() -> {
             try {
                 job.result = work.run(reporter);
                 reporter.complete(resultPath.replace("{jobId}", job.id()));

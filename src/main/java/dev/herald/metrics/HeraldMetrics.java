@@ -9,6 +9,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+
 import dev.herald.hub.HubMetrics;
 
 import io.helidon.metrics.api.Counter;
@@ -42,7 +44,8 @@ public final class HeraldMetrics implements HubMetrics {
 
     private final MeterRegistry registry;
     private final Tag pod;
-    /** Every meter registered by this pod, removed on {@link #close}; guarded by {@code this}. */
+    /** Every meter registered by this pod, removed on {@link #close}. */
+    @GuardedBy("this")
     private final List<Meter> meters = new ArrayList<>();
     /** Labelled counters created on first use, by "name/label". */
     private final Map<String, Counter> labelled = new ConcurrentHashMap<>();
@@ -81,7 +84,7 @@ public final class HeraldMetrics implements HubMetrics {
         for (DropReason reason : DropReason.values()) {
             dropped.put(reason, register(Counter.builder(EVENTS_DROPPED)
                                                  .description("Events not written to a subscriber, by reason")
-                                                 .addTag(Tag.create("reason", reason.name().toLowerCase()))));
+                                                 .addTag(Tag.create("reason", reason.name().toLowerCase(java.util.Locale.ROOT)))));
         }
         latency = register(Timer.builder(DELIVERY_LATENCY)
                                    .description("Time from the broker accepting an event to its write to a client")

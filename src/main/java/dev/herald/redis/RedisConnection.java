@@ -36,6 +36,8 @@ public final class RedisConnection {
      * @param timeout connect and command timeout
      * @throws IllegalArgumentException when the URL is not a Redis URL (the message never shows a password)
      */
+    // ssl(boolean) is deprecated for SslOptions; rediss:// keeps the JVM's default trust until TLS settings come
+    @SuppressWarnings("deprecation")
     public RedisConnection(String url, String prefix, Duration timeout) {
         URI uri;
         try {

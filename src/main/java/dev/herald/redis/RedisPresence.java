@@ -140,8 +140,9 @@ final class RedisPresence implements Presence {
                         String channel = pair.substring(0, cut);
                         String userId = pair.substring(cut + 1);
                         ZAddParams existing = ZAddParams.zAddParams().xx().ch();
-                        refreshed.add(pipeline.zadd(keys.presenceUser(channel, userId), expiry(now), podId, existing));
-                        pipeline.zadd(keys.presenceAll(), expiry(now), member(channel, userId), existing);
+                        refreshed.add(pipeline.zadd(keys.presenceUser(channel, userId), (double) expiry(now), podId,
+                                                    existing));
+                        pipeline.zadd(keys.presenceAll(), (double) expiry(now), member(channel, userId), existing);
                     }
                     pipeline.sync();
                 }

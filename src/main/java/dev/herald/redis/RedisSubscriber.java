@@ -202,10 +202,11 @@ final class RedisSubscriber {
     }
 
     private void awaitBackoff(long millis) {
+        long remaining = TimeUnit.MILLISECONDS.toNanos(millis);
         backoffLock.lock();
         try {
-            if (!closed) {
-                closing.await(millis, TimeUnit.MILLISECONDS);
+            while (!closed && remaining > 0) {
+                remaining = closing.awaitNanos(remaining);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

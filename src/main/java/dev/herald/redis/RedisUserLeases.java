@@ -124,7 +124,7 @@ final class RedisUserLeases implements UserLeases {
         long expiry = System.currentTimeMillis() + ttlMillis;
         try (Pipeline pipeline = redis.client().pipelined()) {
             mine.forEach((leaseId, userId) -> {
-                pipeline.zadd(keys.leases(userId), expiry, leaseId, ZAddParams.zAddParams().xx());
+                pipeline.zadd(keys.leases(userId), (double) expiry, leaseId, ZAddParams.zAddParams().xx());
                 pipeline.pexpire(keys.leases(userId), ttlMillis);
             });
             pipeline.sync();

@@ -82,7 +82,8 @@ public final class Load {
             long[] state = new long[3];
             reported.add(state);
             Thread.ofVirtual().start(() -> {
-                try (BufferedReader in = new BufferedReader(new InputStreamReader(worker.getInputStream()))) {
+                try (BufferedReader in = new BufferedReader(
+                        new InputStreamReader(worker.getInputStream(), StandardCharsets.UTF_8))) {
                     String line;
                     while ((line = in.readLine()) != null) {
                         String[] f = line.split(" ");
@@ -374,8 +375,7 @@ public final class Load {
         private void readResponse(long seq) throws IOException {
             String status = readLine();
             long length = 0;
-            String line;
-            while (!(line = readLine()).isEmpty()) {
+            for (String line = readLine(); !line.isEmpty(); line = readLine()) {
                 String lower = line.toLowerCase(Locale.ROOT);
                 if (lower.startsWith("content-length:")) {
                     length = Long.parseLong(line.substring(15).trim());

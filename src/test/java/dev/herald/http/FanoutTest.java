@@ -43,16 +43,20 @@ class FanoutTest {
             }
             try {
                 // publishers each own a share of the sequence numbers; the channel's order is the broker's id order
+                List<Future<?>> publishing = new ArrayList<>();
                 try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
                     for (int p = 0; p < PUBLISHERS; p++) {
                         int publisher = p;
-                        pool.submit(() -> {
+                        publishing.add(pool.submit(() -> {
                             for (int n = publisher; n < EVENTS; n += PUBLISHERS) {
                                 pod.publish(room, "load", "\"n\":" + n);
                             }
                             return null;
-                        });
+                        }));
                     }
+                }
+                for (Future<?> f : publishing) {
+                    f.get(); // done once the pool has closed; rethrows what a publisher threw
                 }
                 for (SseClient sse : subscribers) {
                     List<JsonNode> events = sse.awaitEvents("load", EVENTS, Duration.ofSeconds(60));

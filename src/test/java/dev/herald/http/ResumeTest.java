@@ -45,7 +45,7 @@ class ResumeTest {
     @ParameterizedTest
     @EnumSource(names = {"HTTP_1_1", "HTTP_2"})
     void reconnectWithLastEventIdHeader_replaysEveryChannelExactly(HttpClient.Version version) {
-        String room = "channel:resume-h-" + version.ordinal();
+        String room = "channel:resume-h-" + version.name();
         String token = pod.token("erin");
         String cursor;
         try (SseClient first = pod.subscribe(version, token, room, "user:erin")) {
@@ -73,7 +73,7 @@ class ResumeTest {
     @ParameterizedTest
     @EnumSource(names = {"HTTP_1_1", "HTTP_2"})
     void reconnectWithLastEventIdQueryParameter_replays(HttpClient.Version version) {
-        String room = "channel:resume-q-" + version.ordinal();
+        String room = "channel:resume-q-" + version.name();
         String token = pod.token("erin");
         String cursor;
         try (SseClient first = pod.subscribe(version, token, room)) {
@@ -92,7 +92,7 @@ class ResumeTest {
     @ParameterizedTest
     @EnumSource(names = {"HTTP_1_1", "HTTP_2"})
     void eventsPublishedDuringReconnects_noDuplicateNoGap(HttpClient.Version version) throws Exception {
-        String room = "channel:resume-live-" + version.ordinal();
+        String room = "channel:resume-live-" + version.name();
         String token = pod.token("frank");
         int total = 150;
         AtomicBoolean failed = new AtomicBoolean();

@@ -39,7 +39,8 @@ class SlowConsumerTest {
                 while (pod.metric("sse_slow_consumer_disconnects_total", null) < 1) {
                     assertTrue(published < 3000, "the stalled client was never disconnected");
                     for (int i = 0; i < 50; i++) {
-                        pod.publish(room, "bulk", "\"n\":" + (++published) + ",\"filler\":\"" + filler + "\"");
+                        published++;
+                        pod.publish(room, "bulk", "\"n\":" + published + ",\"filler\":\"" + filler + "\"");
                     }
                 }
                 assertTrue(pod.metric("sse_events_dropped_total", "slow_consumer") >= 65,

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 import dev.herald.SseClient;
@@ -56,7 +57,7 @@ class StreamAndChatTest {
     @ParameterizedTest
     @EnumSource(names = {"HTTP_1_1", "HTTP_2"})
     void chatPost_reachesEverySubscriber_withServerSetFields(HttpClient.Version version) {
-        String channel = "channel:general-" + version.name().toLowerCase().replace('_', '-');
+        String channel = "channel:general-" + version.name().toLowerCase(Locale.ROOT).replace('_', '-');
         String alice = pod.token("alice");
         try (SseClient a = pod.subscribe(version, alice, channel, "user:alice");
              SseClient b = pod.subscribe(version, pod.token("bob"), channel)) {

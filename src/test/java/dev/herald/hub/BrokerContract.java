@@ -12,6 +12,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.herald.Await;
 
@@ -103,7 +104,7 @@ public abstract class BrokerContract {
             }
             assertEquals(expected, ids.size());
         }
-        assertEquals(0, recorder.historyLost, "nothing was lost");
+        assertEquals(0, recorder.historyLost.get(), "nothing was lost");
     }
 
     @Test
@@ -244,7 +245,7 @@ public abstract class BrokerContract {
     /** The hub's side: what reached it, per channel, in order. Thread-safe: delivery may come from any thread. */
     private static final class Recorder implements BrokerListener {
         private final Map<String, List<Long>> delivered = new ConcurrentHashMap<>();
-        private volatile int historyLost;
+        private final AtomicInteger historyLost = new AtomicInteger();
 
         @Override
         public void deliver(Event event) {
@@ -254,7 +255,7 @@ public abstract class BrokerContract {
 
         @Override
         public void historyLost() {
-            historyLost++;
+            historyLost.incrementAndGet();
         }
 
         List<Long> ids(String channel) {

@@ -58,7 +58,7 @@ class EventQueueTest {
         }
 
         /** Starts it and returns once it is parked inside drainTo, waiting for work. */
-        Drainer startAndAwaitParked() {
+        Drainer startAndAwaitParked() throws InterruptedException {
             start();
             long deadline = System.nanoTime() + DEADLINE.toNanos();
             while (getState() != State.WAITING) {
@@ -68,7 +68,8 @@ class EventQueueTest {
                 if (System.nanoTime() > deadline) {
                     fail("the drainer never parked; state " + getState());
                 }
-                Thread.yield();
+                // nothing signals that it parked: wait for it to return (which fails above) or look again in 1 ms
+                done.await(1, TimeUnit.MILLISECONDS);
             }
             return this;
         }
@@ -192,7 +193,7 @@ class EventQueueTest {
         // the ping is consumed: the next drain waits again
         Drainer drainer = new Drainer(queue).startAndAwaitParked();
         queue.offer(event(1));
-        assertEquals(Boolean.TRUE, drainer.awaitResult());
+        assertEquals(true, drainer.awaitResult());
         assertEquals(List.of(1L), ids(drainer.out));
     }
 
@@ -201,7 +202,7 @@ class EventQueueTest {
         EventQueue queue = new EventQueue(4);
         Drainer drainer = new Drainer(queue).startAndAwaitParked();
         queue.ping();
-        assertEquals(Boolean.TRUE, drainer.awaitResult());
+        assertEquals(true, drainer.awaitResult());
         assertTrue(drainer.out.isEmpty());
     }
 
@@ -211,7 +212,7 @@ class EventQueueTest {
         Drainer drainer = new Drainer(queue).startAndAwaitParked();
         Thread offerer = new Thread(() -> queue.offer(event(7)), "test-offerer");
         offerer.start();
-        assertEquals(Boolean.TRUE, drainer.awaitResult());
+        assertEquals(true, drainer.awaitResult());
         assertEquals(List.of(7L), ids(drainer.out));
         offerer.join(DEADLINE.toMillis());
     }
@@ -221,7 +222,7 @@ class EventQueueTest {
         EventQueue queue = new EventQueue(4);
         Drainer drainer = new Drainer(queue).startAndAwaitParked();
         queue.close();
-        assertEquals(Boolean.FALSE, drainer.awaitResult());
+        assertEquals(false, drainer.awaitResult());
     }
 
     @Test
@@ -229,7 +230,7 @@ class EventQueueTest {
         EventQueue queue = new EventQueue(4);
         Drainer drainer = new Drainer(queue).startAndAwaitParked();
         assertEquals(0, queue.discard());
-        assertEquals(Boolean.FALSE, drainer.awaitResult());
+        assertEquals(false, drainer.awaitResult());
     }
 
     @Test
@@ -241,7 +242,7 @@ class EventQueueTest {
         assertEquals(EventQueue.Offer.QUEUED, queue.offer(event(1)));
         Drainer next = new Drainer(queue);
         next.start();
-        assertEquals(Boolean.TRUE, next.awaitResult());
+        assertEquals(true, next.awaitResult());
         assertEquals(List.of(1L), ids(next.out));
     }
 

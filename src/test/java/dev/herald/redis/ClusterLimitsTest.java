@@ -200,12 +200,13 @@ class ClusterLimitsTest {
         byte[] request = ("GET " + TestPod.eventsPath("channel:storm") + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                           + "Authorization: Bearer " + token + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
         java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        List<java.util.concurrent.Future<?>> opening = new ArrayList<>();
         try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
             for (int i = 0; i < n; i++) {
                 java.net.Socket socket = new java.net.Socket("127.0.0.1", pod.port());
                 socket.setSoTimeout((int) WAIT.toMillis());
                 sockets.add(socket);
-                threads.submit(() -> {
+                opening.add(threads.submit(() -> {
                     go.await();
                     socket.getOutputStream().write(request);
                     byte[] line = new byte[12];
@@ -220,9 +221,12 @@ class ClusterLimitsTest {
                     int status = Integer.parseInt(new String(line, 9, 3, StandardCharsets.US_ASCII));
                     statuses.merge(status, 1, Integer::sum);
                     return null;
-                });
+                }));
             }
             go.countDown();
+        }
+        for (java.util.concurrent.Future<?> f : opening) {
+            f.get(); // done once the executor has closed; rethrows what a stream's thread threw
         }
         return statuses;
     }

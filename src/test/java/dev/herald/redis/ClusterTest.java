@@ -1,5 +1,7 @@
 package dev.herald.redis;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,9 +17,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import dev.herald.Await;
 import dev.herald.SseClient;
 import dev.herald.TestPod;
-
-import redis.clients.jedis.Protocol;
-import redis.clients.jedis.RedisClient;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterAll;
@@ -69,17 +68,21 @@ class ClusterTest {
             }
         }
         try {
+            List<Future<?>> publishing = new ArrayList<>();
             try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
                 for (int p = 0; p < 3; p++) {
                     TestPod pod = pods.get(p);
                     int first = p;
-                    pool.submit(() -> {
+                    publishing.add(pool.submit(() -> {
                         for (int n = first; n < events; n += 3) {
                             pod.publish(room, "load", "\"n\":" + n);
                         }
                         return null;
-                    });
+                    }));
                 }
+            }
+            for (Future<?> f : publishing) {
+                f.get(); // done once the pool has closed; rethrows what a publisher threw
             }
             for (SseClient sse : clients) {
                 List<JsonNode> received = sse.awaitEvents("load", events, WAIT);
@@ -189,23 +192,30 @@ class ClusterTest {
     @Test
     void podsSubscribeOnlyToChannelsWithLocalSubscribers() {
         String room = "channel:cluster-only-needed";
-        try (RedisClient client = RedisClient.create(java.net.URI.create(redis.url()))) {
-            assertEquals(0L, numSub(client, "realtime:" + room));
-            try (SseClient one = pods.get(0).subscribe(HttpClient.Version.HTTP_1_1, pods.get(0).serviceToken(), room);
-                 SseClient two = pods.get(1).subscribe(HttpClient.Version.HTTP_1_1, pods.get(1).serviceToken(), room)) {
-                one.awaitCursor(WAIT);
-                two.awaitCursor(WAIT);
-                assertEquals(2L, numSub(client, "realtime:" + room), "pods 1 and 2 subscribed, pod 3 not");
-            }
-            Await.until("both pods to unsubscribe", WAIT,
-                        () -> numSub(client, "realtime:" + room) == 0L);
-            assertEquals(0L, client.sendCommand(Protocol.Command.PUBSUB, "NUMPAT"), "no pattern subscriptions");
+        assertEquals(0L, numSub("realtime:" + room));
+        try (SseClient one = pods.get(0).subscribe(HttpClient.Version.HTTP_1_1, pods.get(0).serviceToken(), room);
+             SseClient two = pods.get(1).subscribe(HttpClient.Version.HTTP_1_1, pods.get(1).serviceToken(), room)) {
+            one.awaitCursor(WAIT);
+            two.awaitCursor(WAIT);
+            assertEquals(2L, numSub("realtime:" + room), "pods 1 and 2 subscribed, pod 3 not");
         }
+        Await.until("both pods to unsubscribe", WAIT,
+                    () -> numSub("realtime:" + room) == 0L);
+        assertEquals(0L, Long.parseLong(redisCommand("PUBSUB", "NUMPAT")), "no pattern subscriptions");
     }
 
-    private static long numSub(RedisClient client, String channel) {
-        List<?> reply = (List<?>) client.sendCommand(Protocol.Command.PUBSUB, "NUMSUB", channel);
-        return (Long) reply.get(1);
+    /** PUBSUB NUMSUB for one channel: the reply is the channel, then its subscriber count. */
+    private static long numSub(String channel) {
+        String reply = redisCommand("PUBSUB", "NUMSUB", channel);
+        return Long.parseLong(reply.substring(reply.lastIndexOf('\n') + 1));
+    }
+
+    private static String redisCommand(String... args) {
+        try {
+            return redis.command(args);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static List<JsonNode> adaEvents(SseClient client, String status) {

@@ -15,7 +15,6 @@ import dev.herald.auth.TokenIssuer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
-import redis.clients.jedis.Protocol;
 import redis.clients.jedis.RedisClient;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -56,8 +55,7 @@ class PresenceTtlTest {
                                     + "\nzed: " + client.zrangeWithScores("realtime:presence:{" + room + "}:u:zed", 0, -1)
                                     + "\nall: " + client.zrangeWithScores("realtime:presence:all", 0, -1)
                                     + "\nnow: " + System.currentTimeMillis()
-                                    + "\nnumsub: " + client.sendCommand(Protocol.Command.PUBSUB,
-                                                                           "NUMSUB", "realtime:" + room);
+                                    + "\nnumsub: " + redis.command("PUBSUB", "NUMSUB", "realtime:" + room);
                         }
                         throw new AssertionError(e.getMessage() + "\n" + state + "\nopen on doomed: "
                                                  + onDoomed.lastEventId() + " " + onDoomed.messages()

@@ -11,9 +11,6 @@ import dev.herald.Await;
 import dev.herald.SseClient;
 import dev.herald.TestPod;
 
-import redis.clients.jedis.Protocol;
-import redis.clients.jedis.RedisClient;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -31,15 +28,14 @@ class RedisFailureTest {
     void subscriberConnectionsKilled_eventsPublishedMeanwhileAreFilledFromHistory() throws Exception {
         try (RedisProcess redis = RedisProcess.start(false)) {
             Map<String, String> config = Map.of("herald.redis.url", redis.url(), "herald.sse.heartbeat", "PT0.3S");
-            try (TestPod a = TestPod.start(config); TestPod b = TestPod.start(config);
-                 RedisClient admin = RedisClient.create(java.net.URI.create(redis.url()))) {
+            try (TestPod a = TestPod.start(config); TestPod b = TestPod.start(config)) {
                 String room = "channel:gap";
                 List<SseClient> streams = List.of(a.subscribe(HttpClient.Version.HTTP_1_1, a.serviceToken(), room),
                                                   b.subscribe(HttpClient.Version.HTTP_2, b.serviceToken(), room));
                 try {
                     streams.forEach(sse -> sse.awaitCursor(WAIT));
                     double reconnectsBefore = a.metric("herald_redis_subscriber_reconnects_total", null);
-                    admin.sendCommand(Protocol.Command.CLIENT, "KILL", "TYPE", "pubsub");
+                    redis.command("CLIENT", "KILL", "TYPE", "pubsub");
                     for (int i = 1; i <= 30; i++) {
                         (i % 2 == 0 ? a : b).publish(room, "seq", "\"n\":" + i);
                     }

@@ -32,7 +32,11 @@ public final class RedisProcess implements AutoCloseable {
         this.dir = dir;
     }
 
-    /** @param persistent keep data across restarts (append-only file, fsync always) */
+    /**
+     * Starts a redis-server on a free port.
+     *
+     * @param persistent keep data across restarts (append-only file, fsync always)
+     */
     public static RedisProcess start(boolean persistent) throws IOException {
         int port;
         try (ServerSocket socket = new ServerSocket(0)) {
@@ -103,14 +107,14 @@ public final class RedisProcess implements AutoCloseable {
 
     private static String reply(InputStream in) throws IOException {
         String line = line(in);
-        switch (line.charAt(0)) {
+        return switch (line.charAt(0)) {
             case '$' -> {
                 int length = Integer.parseInt(line.substring(1));
                 if (length < 0) {
-                    return null;
+                    yield null;
                 }
                 byte[] bulk = in.readNBytes(length + 2);
-                return new String(bulk, 0, length, StandardCharsets.UTF_8);
+                yield new String(bulk, 0, length, StandardCharsets.UTF_8);
             }
             case '*' -> {
                 int count = Integer.parseInt(line.substring(1));
@@ -118,12 +122,10 @@ public final class RedisProcess implements AutoCloseable {
                 for (int i = 0; i < count; i++) {
                     items.append(i == 0 ? "" : "\n").append(reply(in));
                 }
-                return items.toString();
+                yield items.toString();
             }
-            default -> {
-                return line.charAt(0) == '-' ? line : line.substring(1);
-            }
-        }
+            default -> line.charAt(0) == '-' ? line : line.substring(1);
+        };
     }
 
     private static String line(InputStream in) throws IOException {

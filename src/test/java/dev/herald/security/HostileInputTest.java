@@ -41,7 +41,8 @@ class HostileInputTest {
     private static final String PRESENCE = "/api/channels/channel:lobby/presence";
 
     /** One hostile request: a JSON body (or raw bytes) with a content type, and the answer it must get. */
-    private record Case(String name, String method, String path, String token, String contentType, byte[] body,
+    private record Case(String name, String method, String path, String token, String contentType,
+                        HttpRequest.BodyPublisher body,
                         Map<String, String> headers, int status, String error) {
     }
 
@@ -55,7 +56,7 @@ class HostileInputTest {
             byte[] secret = TestPod.SECRET.getBytes(StandardCharsets.UTF_8);
             try (SseClient control = pod.subscribe(HttpClient.Version.HTTP_1_1, pod.token("control"), "channel:lobby")) {
                 control.awaitCursor(WAIT);
-                authCases(pod, alice, secret);
+                authCases(alice, secret);
                 channelCases(alice, service);
                 cursorCases(alice);
                 bodyCases(alice);
@@ -104,7 +105,7 @@ class HostileInputTest {
         }
     }
 
-    private void authCases(TestPod pod, String alice, byte[] secret) throws Exception {
+    private void authCases(String alice, byte[] secret) throws Exception {
         String[] parts = alice.split("\\.");
         add("no token", "GET", PRESENCE, null, 401, "unauthorized");
         add("empty bearer", "GET", PRESENCE, "", 401, "unauthorized");
@@ -173,8 +174,8 @@ class HostileInputTest {
     private void bodyCases(String alice) {
         addJson("not JSON", CHAT, alice, "hello", 400, "bad_request");
         cases.add(new Case("invalid UTF-8", "POST", CHAT, alice, "application/json",
-                           new byte[] {'{', '"', 'c', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'}, Map.of(), 400,
-                           "bad_request"));
+                           bytes(new byte[] {'{', '"', 'c', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'}),
+                           Map.of(), 400, "bad_request"));
         addJson("truncated JSON", CHAT, alice, "{\"channel\":\"channel:lobby\",", 400, "bad_request");
         addJson("JSON array", CHAT, alice, "[1,2,3]", 400, "bad_request");
         addJson("JSON string", CHAT, alice, "\"hi\"", 400, "bad_request");
@@ -205,15 +206,15 @@ class HostileInputTest {
         addJson("NaN", CHAT, alice, "{\"channel\":\"channel:lobby\",\"content\":\"x\",\"n\":NaN}", 400, "bad_request");
         addJson("comments", CHAT, alice, "{/*x*/\"channel\":\"channel:lobby\",\"content\":\"x\"}", 400, "bad_request");
         cases.add(new Case("text/plain", "POST", CHAT, alice, "text/plain",
-                           "{\"channel\":\"channel:lobby\",\"content\":\"x\"}".getBytes(StandardCharsets.UTF_8),
+                           utf8("{\"channel\":\"channel:lobby\",\"content\":\"x\"}"),
                            Map.of(), 415, "unsupported_media_type"));
         cases.add(new Case("no content type", "POST", CHAT, alice, null,
-                           "{\"channel\":\"channel:lobby\",\"content\":\"x\"}".getBytes(StandardCharsets.UTF_8),
+                           utf8("{\"channel\":\"channel:lobby\",\"content\":\"x\"}"),
                            Map.of(), 415, "unsupported_media_type"));
         cases.add(new Case("XML", "POST", CHAT, alice, "application/xml",
-                           "<chat/>".getBytes(StandardCharsets.UTF_8), Map.of(), 415, "unsupported_media_type"));
+                           utf8("<chat/>"), Map.of(), 415, "unsupported_media_type"));
         cases.add(new Case("form", "POST", CHAT, alice, "application/x-www-form-urlencoded",
-                           "channel=channel:lobby&content=x".getBytes(StandardCharsets.UTF_8), Map.of(), 415,
+                           utf8("channel=channel:lobby&content=x"), Map.of(), 415,
                            "unsupported_media_type"));
     }
 
@@ -254,8 +255,8 @@ class HostileInputTest {
     private static List<String[]> rawCases() {
         return List.of(
                 new String[] {"bad percent-encoding", "GET /api/%zz HTTP/1.1\r\nHost: x\r\n\r\n", "400"},
-                new String[] {"non-numeric Content-Length", "POST /api/chat/messages HTTP/1.1\r\nHost: x\r\n"
-                                                            + "Content-Length: abc\r\n\r\n", "400"},
+                new String[] {"non-numeric Content-Length",
+                              "POST /api/chat/messages HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", "400"},
                 new String[] {"70 KB header", "GET /api/events HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(70_000)
                                               + "\r\n\r\n", "400"},
                 new String[] {"bad header name", "GET /api/events HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n", "400"},
@@ -285,23 +286,32 @@ class HostileInputTest {
     }
 
     private void add(String name, String method, String path, String token, int status, String error) {
-        cases.add(new Case(name, method, path, token, null, null, Map.of(), status, error));
+        cases.add(new Case(name, method, path, token, null, HttpRequest.BodyPublishers.noBody(), Map.of(), status,
+                           error));
     }
 
     private void addHeaders(String name, String method, String path, Map<String, String> headers, int status,
                             String error) {
-        cases.add(new Case(name, method, path, null, null, null, headers, status, error));
+        cases.add(new Case(name, method, path, null, null, HttpRequest.BodyPublishers.noBody(), headers, status,
+                           error));
     }
 
     private void addJson(String name, String path, String token, String body, int status, String error) {
-        cases.add(new Case(name, "POST", path, token, "application/json", body.getBytes(StandardCharsets.UTF_8),
-                           Map.of(), status, error));
+        cases.add(new Case(name, "POST", path, token, "application/json", utf8(body), Map.of(), status, error));
+    }
+
+    private static HttpRequest.BodyPublisher utf8(String body) {
+        return bytes(body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The exact bytes to send (a publisher, not the array: a record keeps no mutable array). */
+    private static HttpRequest.BodyPublisher bytes(byte[] body) {
+        return HttpRequest.BodyPublishers.ofByteArray(body);
     }
 
     private static HttpResponse<String> send(TestPod pod, Case c) {
         HttpRequest.Builder request = HttpRequest.newBuilder(pod.uri(c.path()));
-        request.method(c.method(), c.body() == null ? HttpRequest.BodyPublishers.noBody()
-                                                    : HttpRequest.BodyPublishers.ofByteArray(c.body()));
+        request.method(c.method(), c.body());
         if (c.token() != null) {
             request.header("Authorization", "Bearer " + c.token());
         }

@@ -1,0 +1,155 @@
+package dev.herald.http;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.function.Supplier;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+import dev.herald.hub.BrokerListener;
+import dev.herald.hub.Event;
+import dev.herald.hub.HubMetrics;
+import dev.herald.hub.LocalBroker;
+import dev.herald.hub.Resume;
+import dev.herald.hub.Subscription;
+
+import io.helidon.http.http2.Http2ErrorCode;
+import io.helidon.http.http2.Http2Exception;
+import io.helidon.webserver.ServerConnectionException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The write loop tells a client that went away (caught by type, quietly) from a failure nobody expected (logged at
+ * WARNING with the subscription), and frames what {@link Resume} lets through.
+ */
+@Tag("unit")
+class SseStreamTest {
+    private final List<LogRecord> warnings = Collections.synchronizedList(new ArrayList<>());
+    private final Handler capture = new Handler() {
+        @Override
+        public void publish(LogRecord record) {
+            if (record.getLevel().intValue() >= Level.WARNING.intValue()) {
+                warnings.add(record);
+            }
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+        }
+    };
+    private final Logger log = Logger.getLogger(SseStream.class.getName());
+    private LocalBroker broker;
+
+    @BeforeEach
+    void setUp() {
+        log.addHandler(capture);
+        broker = new LocalBroker(100, Duration.ofHours(1));
+        broker.start(new BrokerListener() {
+            @Override
+            public void deliver(Event event) {
+            }
+
+            @Override
+            public void historyLost() {
+            }
+        });
+    }
+
+    @AfterEach
+    void tearDown() {
+        log.removeHandler(capture);
+        broker.close();
+    }
+
+    @Test
+    void aClientThatWentAway_endsTheStreamQuietly_whicheverWayTheServerNoticed() {
+        List<Supplier<RuntimeException>> gone = List.of(
+                () -> new UncheckedIOException(new IOException("Broken pipe")),
+                () -> new ServerConnectionException("connection closed", new IOException("reset")),
+                () -> new Http2Exception(Http2ErrorCode.FLOW_CONTROL, "flow-control window stayed shut"));
+        for (Supplier<RuntimeException> failure : gone) {
+            run(new Failing(failure));
+        }
+        run(new OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                throw new IOException("Connection reset by peer");
+            }
+        });
+        assertEquals(List.of(), warnings.stream().map(LogRecord::getMessage).toList());
+    }
+
+    @Test
+    void anUnexpectedFailure_isLoggedAtWarning_withTheSubscription() {
+        IllegalStateException bug = new IllegalStateException("a bug");
+        run(new Failing(() -> bug));
+        assertEquals(1, warnings.size());
+        assertTrue(warnings.get(0).getMessage().contains("subscription of ann to [channel:a]"),
+                   warnings.get(0).getMessage());
+        assertSame(bug, warnings.get(0).getThrown());
+    }
+
+    @Test
+    void replay_isFramedWithTheCursorOfEachFrame_thenTheIdOnlyFrame() {
+        byte[] body = "{\"type\":\"t\"}".getBytes(StandardCharsets.UTF_8);
+        broker.publish("channel:a", body);
+        broker.publish("channel:a", body);
+        Subscription subscription = new Subscription(List.of("channel:a"), "ann", 8);
+        SseStream stream = new SseStream(subscription, broker, HubMetrics.NONE, List.of(new Resume.After(0)));
+        stream.prepare();
+        subscription.queue().close();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        stream.run(out, () -> false, false, 3000, 3000);
+        String prefix = "id: " + dev.herald.hub.Cursor.prefix(broker.epoch(), List.of("channel:a"));
+        assertEquals("retry: 3000\n\n"
+                     + prefix + "1\ndata: {\"id\":1,\"type\":\"t\"}\n\n"
+                     + prefix + "2\ndata: {\"id\":2,\"type\":\"t\"}\n\n"
+                     + prefix + "2\n\n", out.toString(StandardCharsets.UTF_8));
+    }
+
+    private void run(OutputStream out) {
+        Subscription subscription = new Subscription(List.of("channel:a"), "ann", 8);
+        SseStream stream = new SseStream(subscription, broker, HubMetrics.NONE, List.of(Resume.LIVE));
+        stream.prepare();
+        stream.run(out, () -> false, false, 3000, 3000);
+    }
+
+    /** An output whose every write fails with the given exception. */
+    private static final class Failing extends OutputStream {
+        private final Supplier<RuntimeException> failure;
+
+        Failing(Supplier<RuntimeException> failure) {
+            this.failure = failure;
+        }
+
+        @Override
+        public void write(int b) {
+            throw failure.get();
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            throw failure.get();
+        }
+    }
+}
