@@ -5,17 +5,43 @@ package dev.herald.hub;
  * and stopped together: the broker, presence, the per-user connection leases and the rate limiter. The hub and the
  * HTTP routes see only these interfaces. Building a backend connects to nothing and starts no thread.
  */
-public interface Backend {
-    /** {@code embedded} or {@code clustered}, for logs. */
-    String mode();
+public abstract class Backend {
+    private final String mode;
+    private final Broker broker;
+    private final Presence presence;
+    private final UserLeases leases;
+    private final RateLimiter rateLimiter;
 
-    Broker broker();
+    /**
+     * @param mode {@code embedded} or {@code clustered}, for logs
+     */
+    protected Backend(String mode, Broker broker, Presence presence, UserLeases leases, RateLimiter rateLimiter) {
+        this.mode = mode;
+        this.broker = broker;
+        this.presence = presence;
+        this.leases = leases;
+        this.rateLimiter = rateLimiter;
+    }
 
-    Presence presence();
+    public final String mode() {
+        return mode;
+    }
 
-    UserLeases leases();
+    public final Broker broker() {
+        return broker;
+    }
 
-    RateLimiter rateLimiter();
+    public final Presence presence() {
+        return presence;
+    }
+
+    public final UserLeases leases() {
+        return leases;
+    }
+
+    public final RateLimiter rateLimiter() {
+        return rateLimiter;
+    }
 
     /**
      * Connects where the backend keeps its state, starts the broker's delivery to {@code listener} and the
@@ -23,8 +49,8 @@ public interface Backend {
      *
      * @throws BrokerUnavailableException when the backend's store cannot be reached or refuses this pod
      */
-    void start(BrokerListener listener);
+    public abstract void start(BrokerListener listener);
 
     /** Stops what {@link #start} started; idempotent. */
-    void stop();
+    public abstract void stop();
 }
