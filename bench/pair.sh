@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Compares two Herald builds in one run, alternating A B A B so that drift on this shared machine hits both alike:
-# fanout 1000 subscribers × 20 events/s and rooms 1000 × 10, embedded and clustered (a fresh Redis per run).
-# Appends one JSON line per run to target/bench-pair.jsonl with "target":"<label>-<mode>".
-# Usage: bench/pair.sh BEFORE.jar AFTER.jar [rounds]   (labels: before, after; each jar with its libs/ beside it)
+# Compares two Herald builds in one run, alternating them so that drift on this shared machine hits both alike:
+# fanout 1000 subscribers × 20 events/s and rooms 1000 × 10 (as fast as the publisher goes), embedded and clustered
+# (a fresh Redis per pod). Each pod is warmed up first (not recorded). Odd rounds run "before" first, even rounds
+# "after" first. Appends one JSON line per run to target/bench-pair.jsonl, "target": "<before|after>-<mode>".
+# Usage: bench/pair.sh BEFORE.jar AFTER.jar [rounds]      (each jar with its libs/ beside it)
+#   MODES="embedded clustered"  SCENARIOS="fanout rooms"  RUNS=1 (measured runs of each scenario per pod)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 BEFORE=$1 AFTER=$2 ROUNDS=${3:-2}
+MODES=${MODES:-embedded clustered} SCENARIOS=${SCENARIOS:-fanout rooms} RUNS=${RUNS:-1}
 SECRET=bench-secret-bench-secret-bench-secret-0123
 export BENCH_SECRET=$SECRET
 TOKEN=$(python3 bench/token.py $SECRET)
@@ -17,17 +20,21 @@ COMMON=(--subscribe "$SUB" --publish "http://127.0.0.1:8090/api/publish" --publi
 
 stop_pid() { kill "$1" 2>/dev/null; for _ in $(seq 1 100); do kill -0 "$1" 2>/dev/null || return; sleep 0.2; done; kill -9 "$1" 2>/dev/null; }
 
+load() { timeout 900 bench/load.sh "$@" "${COMMON[@]}" --server-pid "$PID"; }
+
 run() { # label scenario args…
   local label=$1; shift
   local line
-  line=$(timeout 900 bench/load.sh "$@" "${COMMON[@]}" --server-pid "$PID" 2>/dev/null | tail -1)
+  line=$(load "$@" 2>/dev/null | tail -1)
   [ -z "$line" ] && line='{"scenario":"'$1'","error":"no result"}'
   echo "{\"target\":\"$label\",${line#\{}" | tee -a $OUT
 }
 
 for round in $(seq 1 "$ROUNDS"); do
-  for mode in embedded clustered; do
-    for pair in "before:$BEFORE" "after:$AFTER"; do
+  for mode in $MODES; do
+    order=("before:$BEFORE" "after:$AFTER")
+    [ $((round % 2)) -eq 0 ] && order=("after:$AFTER" "before:$BEFORE")
+    for pair in "${order[@]}"; do
       label=${pair%%:*}-$mode jar=${pair#*:}
       if [ $mode = clustered ]; then
         REDIS_PORT=$((20000 + RANDOM % 10000))
@@ -39,10 +46,12 @@ for round in $(seq 1 "$ROUNDS"); do
       fi
       PID=$(HERALD_JAR=$jar bench/herald.sh 8090)
       # warm-up, not recorded: the hot paths compiled, as in production
-      timeout 600 bench/load.sh rooms "${COMMON[@]}" --server-pid "$PID" --rooms 1000 --per-room 10 --events 20000 >/dev/null 2>&1
-      timeout 600 bench/load.sh fanout "${COMMON[@]}" --server-pid "$PID" --subscribers 1000 --events 1000 --rate 100 >/dev/null 2>&1
-      run "$label" fanout --subscribers 1000 --events 400 --rate 20
-      run "$label" rooms --rooms 1000 --per-room 10 --events 40000
+      [[ " $SCENARIOS " == *" rooms "* ]] && load rooms --rooms 1000 --per-room 10 --events 20000 >/dev/null 2>&1
+      [[ " $SCENARIOS " == *" fanout "* ]] && load fanout --subscribers 1000 --events 1000 --rate 100 >/dev/null 2>&1
+      for _ in $(seq 1 "$RUNS"); do
+        [[ " $SCENARIOS " == *" fanout "* ]] && run "$label" fanout --subscribers 1000 --events 400 --rate 20
+        [[ " $SCENARIOS " == *" rooms "* ]] && run "$label" rooms --rooms 1000 --per-room 10 --events 40000
+      done
       stop_pid "$PID"
       [ $mode = clustered ] && redis-cli -p $REDIS_PORT shutdown nosave >/dev/null 2>&1
     done
