@@ -118,7 +118,6 @@ final class SseStream {
         }
     }
 
-    @SuppressWarnings("ReferenceEquality") // Event.HISTORY_LOST is a marker instance, recognised by identity
     private void loop(OutputStream out, BooleanSupplier clientGone) throws IOException, InterruptedException {
         List<Event> batch = new ArrayList<>();
         while (true) {
@@ -137,12 +136,22 @@ final class SseStream {
             long oldest = Long.MAX_VALUE;
             FrameBuffer frames = new FrameBuffer(estimate(batch));
             for (Event event : batch) {
-                if (event == Event.HISTORY_LOST) {
-                    written += historyLost(frames);
-                } else if (resume.accept(event)) {
-                    putFrame(frames, event.data());
-                    written++;
-                    oldest = Math.min(oldest, event.publishedAt());
+                switch (event.kind()) {
+                    case EVENT -> {
+                        if (resume.accept(event)) {
+                            putFrame(frames, event.data());
+                            written++;
+                            oldest = Math.min(oldest, event.publishedAt());
+                        }
+                    }
+                    case RESYNC -> {
+                        Resume.Resync resync = resume.resync(event.channel(), event.id());
+                        if (resync != null) {
+                            putFrame(frames, resync(resync));
+                            written++;
+                        }
+                    }
+                    case HISTORY_LOST -> written += historyLost(frames);
                 }
             }
             if (written > 0) {

@@ -10,4 +10,19 @@ public interface BrokerListener {
      * must tell its client to resync. Called before any event of the new epoch is delivered.
      */
     void historyLost();
+
+    /** Why a channel's history broke under the streams that follow it. */
+    enum Break {
+        /** History no longer reaches back to the last event delivered (an outage longer than the history). */
+        GAP,
+        /** The channel's ids went back or were reused under the same epoch (a restore, a failover to a lagging copy). */
+        IDS_RESTARTED
+    }
+
+    /**
+     * One channel's history broke ({@link Break}): every stream of the channel must tell its client to resync it,
+     * and continue with the events after {@code from}. Called in order with the channel's events, before any event
+     * after {@code from}.
+     */
+    void resync(String channel, long from, Break reason);
 }

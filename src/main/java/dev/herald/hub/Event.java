@@ -1,15 +1,38 @@
 package dev.herald.hub;
 
 /**
- * One event as it travels from a broker to the connections: serialized once, shared by every subscriber.
+ * One event as it travels from a broker to the connections: serialized once, shared by every subscriber. A few
+ * markers travel the same queues in order with the events ({@link Kind}); they are never written as they are.
  *
  * @param channel     the channel it was published on, e.g. {@code channel:general}
- * @param id          its position in the channel, assigned once by the broker, the same on every pod
+ * @param id          its position in the channel, assigned once by the broker, the same on every pod; for a
+ *                    {@link Kind#RESYNC} marker, the position the channel continues after
  * @param data        the complete event JSON on one line, UTF-8; never modified after construction
  * @param publishedAt wall-clock milliseconds when the broker accepted it (for latency metrics)
+ * @param kind        an event, or a marker
  */
 @SuppressWarnings("ArrayRecordComponent") // one array shared by every subscriber, never modified nor compared
-public record Event(String channel, long id, byte[] data, long publishedAt) {
-    /** Not an event: tells a stream that the broker's history started over ({@link BrokerListener#historyLost}). */
-    public static final Event HISTORY_LOST = new Event("", 0, new byte[0], 0);
+public record Event(String channel, long id, byte[] data, long publishedAt, Kind kind) {
+    /** What travels a stream's queue. */
+    public enum Kind {
+        /** A published event. */
+        EVENT,
+        /** The broker found a break in one channel's history: the stream resyncs that channel (see {@link #resync}). */
+        RESYNC,
+        /** The broker's whole history started over ({@link BrokerListener#historyLost}). */
+        HISTORY_LOST
+    }
+
+    /** The marker for {@link BrokerListener#historyLost}: every channel of every stream resyncs. */
+    public static final Event HISTORY_LOST = new Event("", 0, new byte[0], 0, Kind.HISTORY_LOST);
+
+    /** A published event. */
+    public Event(String channel, long id, byte[] data, long publishedAt) {
+        this(channel, id, data, publishedAt, Kind.EVENT);
+    }
+
+    /** The marker for {@link BrokerListener#resync}: the channel resyncs and continues after {@code from}. */
+    public static Event resync(String channel, long from) {
+        return new Event(channel, from, new byte[0], 0, Kind.RESYNC);
+    }
 }

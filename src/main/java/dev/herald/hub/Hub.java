@@ -108,8 +108,27 @@ public final class Hub implements BrokerListener {
     @Override
     public void historyLost() {
         LOG.warning("The broker's history started over (new epoch): every stream resyncs");
+        metrics.historyBreak(null);
         for (Subscription subscription : all) {
             if (subscription.offer(Event.HISTORY_LOST) == EventQueue.Offer.FULL) {
+                slowConsumer(subscription);
+            }
+        }
+    }
+
+    /** Tells every open stream of the channel, in the channel's order, to resync it and continue after {@code from}. */
+    @Override
+    public void resync(String channel, long from, Break reason) {
+        LOG.warning(() -> "The history of " + channel + " broke (" + reason.name().toLowerCase(java.util.Locale.ROOT)
+                          + "): its streams resync and continue after " + from);
+        metrics.historyBreak(reason);
+        Topic topic = topics.get(channel);
+        if (topic == null) {
+            return;
+        }
+        Event marker = Event.resync(channel, from);
+        for (Subscription subscription : topic.subscribers) {
+            if (subscription.offer(marker) == EventQueue.Offer.FULL) {
                 slowConsumer(subscription);
             }
         }

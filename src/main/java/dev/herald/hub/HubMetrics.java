@@ -20,6 +20,9 @@ public interface HubMetrics {
     /** Milliseconds from the broker accepting an event to its write to a client. */
     void deliveryLatency(long millis);
 
+    /** The broker found a channel's history broken (or, for {@code null}, the whole history lost): streams resync. */
+    void historyBreak(BrokerListener.Break reason);
+
     HubMetrics NONE = new HubMetrics() {
         @Override
         public void eventsSent(int count) {
@@ -43,6 +46,10 @@ public interface HubMetrics {
 
         @Override
         public void deliveryLatency(long millis) {
+        }
+
+        @Override
+        public void historyBreak(BrokerListener.Break reason) {
         }
     };
 }

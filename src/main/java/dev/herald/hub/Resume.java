@@ -172,6 +172,22 @@ public final class Resume {
         return resyncs;
     }
 
+    /**
+     * The broker found the channel's history broken under this stream (a gap it could not fill, ids that went
+     * back): the client resyncs the channel, and the stream continues with the events after {@code from}, even when
+     * its position was past that (ids that went back are new events).
+     *
+     * @return the resync to write, or null when the channel is not one of this stream's
+     */
+    public Resync resync(String channel, long from) {
+        int index = channels.indexOf(channel);
+        if (index < 0) {
+            return null;
+        }
+        positions[index] = from;
+        return new Resync(channel, from);
+    }
+
     public int channelCount() {
         return positions.length;
     }

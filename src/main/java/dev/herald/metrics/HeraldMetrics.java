@@ -11,6 +11,7 @@ import java.util.function.Supplier;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 
+import dev.herald.hub.BrokerListener;
 import dev.herald.hub.HubMetrics;
 
 import io.helidon.metrics.api.Counter;
@@ -38,7 +39,10 @@ public final class HeraldMetrics implements HubMetrics {
     public static final String AUTH_FAILURES = "herald_auth_failures";
     public static final String REDIS_RECONNECTS = "herald_redis_subscriber_reconnects";
     public static final String RATE_LIMITED = "herald_rate_limited";
+    public static final String HISTORY_BREAKS = "herald_history_breaks";
 
+    private static final String HISTORY_BREAKS_HELP =
+            "Times the broker found history broken under open streams (they resync), by reason";
     private static final List<Long> LATENCY_BUCKETS_MILLIS = List.of(1L, 2L, 5L, 10L, 25L, 50L, 100L, 250L, 500L,
                                                                      1000L, 2500L, 5000L, 10000L);
 
@@ -102,6 +106,9 @@ public final class HeraldMetrics implements HubMetrics {
         for (String reason : List.of("missing", "malformed", "expired", "signature", "claims")) {
             counter(AUTH_FAILURES, "Requests refused for their token, by reason", reason);
         }
+        for (String reason : List.of("gap", "ids_restarted", "history_lost")) {
+            counter(HISTORY_BREAKS, HISTORY_BREAKS_HELP, reason);
+        }
     }
 
     @Override
@@ -136,6 +143,12 @@ public final class HeraldMetrics implements HubMetrics {
 
     public void redisReconnect() {
         redisReconnects.increment();
+    }
+
+    @Override
+    public void historyBreak(BrokerListener.Break reason) {
+        counter(HISTORY_BREAKS, HISTORY_BREAKS_HELP,
+                reason == null ? "history_lost" : reason.name().toLowerCase(java.util.Locale.ROOT)).increment();
     }
 
     public void connectionRejected(String reason) {

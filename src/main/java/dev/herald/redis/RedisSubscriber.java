@@ -9,6 +9,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -25,8 +26,15 @@ import redis.clients.jedis.exceptions.JedisException;
 
 /**
  * The pod's one Redis pub/sub connection and the platform thread that reads it. It is subscribed exactly to the
- * channels with a local subscriber (plus a control channel), resubscribes after any failure with backoff, and
- * fills each channel's gap from history before live messages, so the hub sees every event once, in id order.
+ * channels with a local subscriber (plus a control channel), resubscribes after any failure with a jittered backoff
+ * that starts over once a connection holds, and fills each channel's gap from history before live messages, so the
+ * hub sees every event once, in id order — or, for a channel whose history broke under it, a resync first:
+ * <ul>
+ * <li>history no longer reaches back to the last event delivered (an outage longer than the history): a gap;</li>
+ * <li>the stored head is behind what was delivered, the stored event at the last delivered id is another one, or a
+ *     live message reuses an id already passed (Redis restored from an older copy, a failover to a lagging replica,
+ *     under the same epoch): the ids restarted.</li>
+ * </ul>
  *
  * <p>Threads: the reader thread runs callbacks and owns delivery; connection threads call {@link #subscribe} and
  * {@link #unsubscribe}, whose commands are written under {@code commands}. A connection that dies without a
@@ -35,6 +43,7 @@ import redis.clients.jedis.exceptions.JedisException;
  */
 final class RedisSubscriber {
     private static final Logger LOG = Logger.getLogger(RedisSubscriber.class.getName());
+    private static final long FIRST_BACKOFF_MILLIS = 100;
     private static final long MAX_BACKOFF_MILLIS = 5_000;
 
     private final RedisConnection redis;
@@ -47,8 +56,11 @@ final class RedisSubscriber {
     private volatile BrokerListener listener;
     /** Channels the hub wants: the source of truth for (re)subscribing. */
     private final Set<String> wanted = ConcurrentHashMap.newKeySet();
-    /** Per channel, the last id handed to the hub (or the head when subscribing): dedup and gap-fill mark. */
-    private final Map<String, Long> delivered = new ConcurrentHashMap<>();
+    /**
+     * Per channel, what was handed to the hub last (or the head when subscribing): the dedup and gap-fill mark.
+     * Created by subscribing threads, changed only by the reader thread, its position read by any thread.
+     */
+    private final Map<String, ChannelMark> delivered = new ConcurrentHashMap<>();
     /** Per channel, completed when Redis confirms the subscription on the current connection. */
     private final Map<String, CompletableFuture<Void>> confirmed = new ConcurrentHashMap<>();
     /** Serializes commands written to the pub/sub connection from threads other than the reader. */
@@ -87,7 +99,7 @@ final class RedisSubscriber {
         CompletableFuture<Void> confirmation = new CompletableFuture<>();
         confirmed.put(channel, confirmation);
         try {
-            delivered.putIfAbsent(channel, history.head(channel));
+            delivered.putIfAbsent(channel, new ChannelMark(history.head(channel)));
         } catch (JedisException | NumberFormatException e) {
             forget(channel);
             throw new BrokerUnavailableException("Redis is unreachable: " + e.getMessage(), e);
@@ -111,7 +123,8 @@ final class RedisSubscriber {
      * delivers the event, so a subscription registered before this read misses nothing after the value.
      */
     Long delivered(String channel) {
-        return delivered.get(channel);
+        ChannelMark mark = delivered.get(channel);
+        return mark == null ? null : mark.last();
     }
 
     void unsubscribe(String channel) {
@@ -166,21 +179,20 @@ final class RedisSubscriber {
     }
 
     private void run() {
-        long backoff = 100;
+        long backoff = FIRST_BACKOFF_MILLIS;
         boolean first = true;
         while (!closed) {
             if (!first) {
                 onReconnect.run();
             }
             first = false;
+            Listener listener = new Listener();
             try (Connection c = redis.openPubSub()) {
                 connection = c;
                 if (epoch.sync()) {
                     historyLost();
                 }
-                Listener listener = new Listener();
                 listener.proceed(c, keys.control());
-                backoff = 100;
             } catch (JedisException | NumberFormatException e) {
                 if (!closed) {
                     LOG.warning("Redis subscriber disconnected (" + e.getMessage() + "); reconnecting in "
@@ -196,7 +208,12 @@ final class RedisSubscriber {
                 confirmed.values().forEach(f -> f.completeExceptionally(new IllegalStateException("disconnected")));
                 confirmed.replaceAll((k, v) -> new CompletableFuture<>());
             }
-            awaitBackoff(backoff);
+            // a connection that held (subscribed) starts the backoff over: each later drop costs the first step only
+            if (listener.established) {
+                backoff = FIRST_BACKOFF_MILLIS;
+            }
+            // jittered, so that pods dropped together do not come back in lockstep
+            awaitBackoff(backoff / 2 + ThreadLocalRandom.current().nextLong(backoff / 2 + 1));
             backoff = Math.min(MAX_BACKOFF_MILLIS, backoff * 2);
         }
     }
@@ -218,15 +235,19 @@ final class RedisSubscriber {
 
     /** Redis lost the history: ids start over; tell every stream, and fill gaps from the new start. */
     private void historyLost() {
-        delivered.replaceAll((channel, last) -> 0L);
+        delivered.values().forEach(mark -> mark.reset(0));
         listener.historyLost();
     }
 
     /** Callbacks, all on the reader thread. */
     private final class Listener extends JedisPubSub {
+        /** The connection held: Redis confirmed the control channel. Read after {@code proceed} returns or fails. */
+        private volatile boolean established;
+
         @Override
         public void onSubscribe(String pubsub, int count) {
             if (pubsub.equals(keys.control())) {
+                established = true;
                 current = this;
                 commands.lock();
                 try {
@@ -242,7 +263,7 @@ final class RedisSubscriber {
             if (channel == null || !wanted.contains(channel)) {
                 return;
             }
-            fillGap(channel);
+            fill(channel);
             CompletableFuture<Void> confirmation = confirmed.computeIfAbsent(channel, c -> new CompletableFuture<>());
             confirmation.complete(null);
         }
@@ -265,27 +286,74 @@ final class RedisSubscriber {
             }
             long id = Long.parseLong(message, a + 1, b, 10);
             long at = Long.parseLong(message, b + 1, c, 10);
-            deliver(new Event(channel, id, message.substring(c + 1).getBytes(StandardCharsets.UTF_8), at));
+            live(new Event(channel, id, message.substring(c + 1).getBytes(StandardCharsets.UTF_8), at));
         }
 
-        /** Hands the hub what it missed on this channel while unsubscribed or disconnected. */
-        private void fillGap(String channel) {
-            Long last = delivered.get(channel);
-            if (last == null) {
+        /** A live message: the next event, a repeat of what a fill delivered, a gap, or an id used again. */
+        private void live(Event event) {
+            ChannelMark mark = delivered.get(event.channel());
+            if (mark == null) {
                 return;
             }
-            List<Event> missed = history.after(channel, last);
-            for (Event event : missed) {
-                deliver(event);
+            long last = mark.last();
+            if (event.id() == last + 1) {
+                mark.caughtUp();
+                deliver(mark, event);
+            } else if (event.id() > last + 1) {
+                // ids between were never received (cannot happen on a held connection unless an id was taken and
+                // not published): fill from history, which delivers this event too or tells streams to resync
+                fill(event.channel());
+            } else if (!mark.isRepeat(event) && !(event.id() == last && mark.sameAsLast(event))) {
+                // an id this pod already passed, carrying another event: the store went back under the same epoch
+                restarted(event.channel(), mark, event.id() - 1);
+                mark.caughtUp();
+                deliver(mark, event);
             }
         }
 
-        private void deliver(Event event) {
-            Long last = delivered.get(event.channel());
-            if (last != null && event.id() <= last) {
+        /**
+         * Hands the hub what it missed on this channel while unsubscribed or disconnected: the head, then everything
+         * history holds from the last delivered id on, read in one round trip; a break in between (a gap, a head or
+         * an event that contradicts what was delivered) makes the channel's streams resync first.
+         */
+        private void fill(String channel) {
+            ChannelMark mark = delivered.get(channel);
+            if (mark == null) {
                 return;
             }
-            delivered.put(event.channel(), event.id());
+            long last = mark.last();
+            RedisHistory.Snapshot now = history.read(channel, last);
+            List<Event> events = now.events();
+            if (!events.isEmpty() && events.get(0).id() == last) {
+                if (!mark.sameAsLast(events.get(0))) {
+                    restarted(channel, mark, now.head());
+                    return;
+                }
+                events = events.subList(1, events.size());
+            }
+            if (now.head() < last) {
+                restarted(channel, mark, now.head());
+                return;
+            }
+            if (events.isEmpty() ? now.head() > last : events.get(0).id() != last + 1) {
+                long from = events.isEmpty() ? now.head() : events.get(0).id() - 1;
+                listener.resync(channel, from, BrokerListener.Break.GAP);
+                mark.reset(from);
+            }
+            for (Event event : events) {
+                deliver(mark, event);
+            }
+            mark.filled(events);
+        }
+
+        /** The channel's ids went back: its streams resync and continue after {@code from}. */
+        private void restarted(String channel, ChannelMark mark, long from) {
+            listener.resync(channel, from, BrokerListener.Break.IDS_RESTARTED);
+            mark.reset(from);
+        }
+
+        private void deliver(ChannelMark mark, Event event) {
+            mark.delivered(event);
             listener.deliver(event);
         }
     }

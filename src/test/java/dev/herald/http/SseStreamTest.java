@@ -72,6 +72,10 @@ class SseStreamTest {
             @Override
             public void historyLost() {
             }
+
+            @Override
+            public void resync(String channel, long from, Break reason) {
+            }
         });
     }
 

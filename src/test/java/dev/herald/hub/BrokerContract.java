@@ -105,6 +105,7 @@ public abstract class BrokerContract {
             assertEquals(expected, ids.size());
         }
         assertEquals(0, recorder.historyLost.get(), "nothing was lost");
+        assertEquals(List.of(), recorder.resyncs, "no break in any channel's history");
     }
 
     @Test
@@ -246,6 +247,7 @@ public abstract class BrokerContract {
     private static final class Recorder implements BrokerListener {
         private final Map<String, List<Long>> delivered = new ConcurrentHashMap<>();
         private final AtomicInteger historyLost = new AtomicInteger();
+        private final List<String> resyncs = Collections.synchronizedList(new ArrayList<>());
 
         @Override
         public void deliver(Event event) {
@@ -256,6 +258,11 @@ public abstract class BrokerContract {
         @Override
         public void historyLost() {
             historyLost.incrementAndGet();
+        }
+
+        @Override
+        public void resync(String channel, long from, Break reason) {
+            resyncs.add(channel + " " + reason);
         }
 
         List<Long> ids(String channel) {

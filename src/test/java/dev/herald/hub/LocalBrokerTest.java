@@ -29,6 +29,10 @@ class LocalBrokerTest {
                 public void historyLost() {
                     throw new AssertionError("the local broker never loses history");
                 }
+
+                @Override
+                public void resync(String channel, long from, Break reason) {
+                }
             });
             broker.publish("channel:a", BODY);
             broker.publish("channel:a", BODY);
@@ -52,6 +56,10 @@ class LocalBrokerTest {
 
                 @Override
                 public void historyLost() {
+                }
+
+                @Override
+                public void resync(String channel, long from, Break reason) {
                 }
             });
             for (int i = 0; i < 5; i++) {

@@ -100,6 +100,10 @@ class PublishingTest {
             @Override
             public void historyLost() {
             }
+
+            @Override
+            public void resync(String channel, long from, Break reason) {
+            }
         });
         return broker;
     }
@@ -182,6 +186,10 @@ class PublishingTest {
 
         @Override
         public void deliveryLatency(long millis) {
+        }
+
+        @Override
+        public void historyBreak(BrokerListener.Break reason) {
         }
     }
 }

@@ -171,6 +171,20 @@ class ResumeRulesTest {
     }
 
     @Test
+    void aBreakInOneChannel_resyncsThatChannelOnly_andContinuesAfterItsPosition_evenBelowWhereItWas() {
+        History history = new History().head(A, 50).head(B, 7);
+        Resume resume = new Resume(List.of(A, B), List.of(Resume.LIVE, Resume.LIVE));
+        resume.plan(history);
+        // the store went back: A's ids restarted at 5, below the 50 this stream had passed
+        assertEquals(List.of("resync " + A + " from 5"), show(List.of(resume.resync(A, 5))));
+        assertEquals(5, resume.position(0));
+        assertEquals(7, resume.position(1), "the other channel is untouched");
+        assertTrue(resume.accept(event(A, 6, 1)), "a new event under a reused id is written");
+        assertFalse(resume.accept(event(B, 7, 1)));
+        assertEquals(null, resume.resync("channel:other", 3), "not this stream's channel");
+    }
+
+    @Test
     void liveEventOfAnotherChannel_isNeverWritten() {
         Resume resume = new Resume(List.of(A), List.of(Resume.LIVE));
         resume.plan(new History().head(A, 0));

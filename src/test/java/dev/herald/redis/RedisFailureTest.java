@@ -117,6 +117,9 @@ class RedisFailureTest {
                                      persistent ? "history survived: no resync" : "history was lost: one resync");
                     }
                     assertTrue(a.metric("herald_redis_subscriber_reconnects_total", null) >= 1);
+                    assertEquals(persistent ? 0.0 : 1.0,
+                                 a.metric("herald_history_breaks_total", "reason=\"history_lost\""),
+                                 "one new epoch seen by pod A when Redis came back empty");
                 } finally {
                     streams.forEach(SseClient::close);
                 }

@@ -167,7 +167,8 @@ public final class RedisProcess implements AutoCloseable {
     private void startProcess() throws IOException {
         List<String> command = new ArrayList<>(List.of("redis-server", "--port", String.valueOf(port),
                                                        "--bind", "127.0.0.1", "--dir", dir.toString(),
-                                                       "--save", "", "--daemonize", "no", "--loglevel", "warning"));
+                                                       "--save", "", "--daemonize", "no", "--loglevel", "warning",
+                                                       "--enable-debug-command", "yes"));
         command.addAll(persistent ? List.of("--appendonly", "yes", "--appendfsync", "always")
                                   : List.of("--appendonly", "no"));
         process = new ProcessBuilder(command).redirectErrorStream(true)

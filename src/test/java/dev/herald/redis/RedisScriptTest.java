@@ -16,6 +16,39 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * limits, connection leases (in a pipeline) and presence all keep working after the cache is emptied.
  */
 class RedisScriptTest {
+    @Test
+    void aCounterBehindHistory_publishSkipsPastTheNewestEvent_insteadOfWedgingTheChannel() throws Exception {
+        try (RedisProcess redis = RedisProcess.start(false)) {
+            RedisBackend backend = new RedisBackend(new RedisConnection(redis.url(), "wedge", Duration.ofSeconds(2)),
+                                                    "pod-w", 100, Duration.ofHours(1), Duration.ofSeconds(30), () -> { });
+            backend.start(new BrokerListener() {
+                @Override
+                public void deliver(Event event) {
+                }
+
+                @Override
+                public void historyLost() {
+                }
+
+                @Override
+                public void resync(String channel, long from, Break reason) {
+                }
+            });
+            try {
+                for (int i = 1; i <= 5; i++) {
+                    backend.broker().publish("channel:w", BODY);
+                }
+                // a restore brought back an older counter beside newer history: id 3 is already in the stream
+                assertEquals("OK", redis.command("SET", "wedge:seq:{channel:w}", "2"));
+                assertEquals(6, backend.broker().publish("channel:w", BODY).id(), "past the newest event held");
+                assertEquals(7, backend.broker().publish("channel:w", BODY).id());
+                assertEquals("7", redis.command("GET", "wedge:seq:{channel:w}"));
+            } finally {
+                backend.stop();
+            }
+        }
+    }
+
     private static void flush(RedisProcess redis) throws Exception {
         assertEquals("OK", redis.command("SCRIPT", "FLUSH"));
     }
@@ -39,6 +72,10 @@ class RedisScriptTest {
 
                 @Override
                 public void historyLost() {
+                }
+
+                @Override
+                public void resync(String channel, long from, Break reason) {
                 }
             });
             try {
