@@ -25,7 +25,6 @@ public final class ChatService implements HttpService {
 
     private void post(ServerRequest req, ServerResponse res) {
         Principal principal = AuthFilter.principal(req);
-        publisher.rateLimits().chat(principal.userId());
         ObjectNode body = JsonBody.read(req, publisher.maxBytes());
         String channel = Publisher.channel(body, principal);
         String content = JsonBody.text(body, "content");
@@ -36,7 +35,8 @@ public final class ChatService implements HttpService {
         event.put("userId", principal.userId());
         event.put("userName", principal.userName());
         event.put("content", content);
-        publisher.publish(channel, event);
+        // the chat budget is taken in the publish path, so a failure to check it counts as a publish error there
+        publisher.publish(channel, event, publisher.rateLimits().chat(principal.userId()));
         res.status(Status.NO_CONTENT_204).send();
     }
 }

@@ -11,6 +11,7 @@ import dev.herald.hub.ChannelName;
 import dev.herald.hub.Event;
 import dev.herald.hub.EventJson;
 import dev.herald.hub.Publishing;
+import dev.herald.hub.RateLimiter;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.helidon.http.Status;
@@ -56,12 +57,17 @@ final class Publisher {
     }
 
     Event publish(String channel, ObjectNode event) {
+        return publish(channel, event, null);
+    }
+
+    /** Publishes within the sender's budget ({@link RateLimits#chat}; none when null) and the channel's. */
+    Event publish(String channel, ObjectNode event, RateLimiter.Budget sender) {
         byte[] bytes = EventJson.bytes(event);
         if (bytes.length + ID_ROOM > maxBytes) {
             throw JsonBody.tooLarge(maxBytes);
         }
         try {
-            return rateLimits.publish(publishing, channel, bytes);
+            return rateLimits.publish(publishing, channel, bytes, sender);
         } catch (BrokerUnavailableException e) {
             LOG.log(Level.WARNING, "Publish to " + channel + " failed: " + e.getMessage());
             throw new ApiException(Status.SERVICE_UNAVAILABLE_503, "broker_unavailable",

@@ -23,31 +23,31 @@ final class RateLimits {
         this.metrics = metrics;
     }
 
-    void chat(String userId) {
-        check("chat", "user:" + userId, settings.chatPerSecond(), settings.chatBurst(),
-              "at most " + settings.chatPerSecond() + " chat messages per second per user (burst "
-              + settings.chatBurst() + ")");
+    /** The user's chat budget, taken by {@link #publish} before the channel's. */
+    RateLimiter.Budget chat(String userId) {
+        return new RateLimiter.Budget("chat", "user:" + userId, settings.chatPerSecond(), settings.chatBurst());
     }
 
-    /** Publishes within the channel's event budget (checked by the broker, in the same step where it can). */
-    Event publish(Publishing publishing, String channel, byte[] body) {
+    /**
+     * Publishes within the sender's budget (none when null) and the channel's event budget (checked by the broker, in
+     * the same step where it can); both are taken in {@link Publishing}, which counts a backend failure at any step.
+     */
+    Event publish(Publishing publishing, String channel, byte[] body, RateLimiter.Budget sender) {
         try {
-            return publishing.publish(channel, body, limiter, settings.channelPerSecond(), settings.channelBurst());
+            return publishing.publish(channel, body, limiter, sender, settings.channelPerSecond(),
+                                      settings.channelBurst());
         } catch (RateLimitedException e) {
-            throw refused("channel", e.waitMillis(), "at most " + settings.channelPerSecond()
-                          + " events per second in a channel (burst " + settings.channelBurst() + ")");
+            throw refused(e.limit(), e.waitMillis());
         }
     }
 
-    private void check(String limit, String subject, double perSecond, int burst, String message) {
-        long waitMillis = limiter.acquire(limit + "|" + subject, perSecond, burst);
-        if (waitMillis > 0) {
-            throw refused(limit, waitMillis, message);
-        }
-    }
-
-    private ApiException refused(String limit, long waitMillis, String message) {
+    private ApiException refused(String limit, long waitMillis) {
         metrics.rateLimited(limit);
+        String message = limit.equals("chat")
+                ? "at most " + settings.chatPerSecond() + " chat messages per second per user (burst "
+                  + settings.chatBurst() + ")"
+                : "at most " + settings.channelPerSecond() + " events per second in a channel (burst "
+                  + settings.channelBurst() + ")";
         long seconds = Math.max(1, (waitMillis + 999) / 1000);
         return new ApiException(Status.TOO_MANY_REQUESTS_429, "rate_limited", message,
                                 Map.of("Retry-After", Long.toString(seconds)));

@@ -33,12 +33,12 @@ public interface Broker extends Resume.Source, AutoCloseable {
      * of {@code limiter}) gave a token. A broker that keeps the budgets where it keeps the events checks both in
      * one step (one round trip).
      *
-     * @throws RateLimitedException when the budget is spent: nothing was published
+     * @throws RateLimitedException ({@code "channel"}) when the budget is spent: nothing was published
      */
     default Event publish(String channel, byte[] body, RateLimiter limiter, double perSecond, int burst) {
         long wait = limiter.acquire("channel|" + channel, perSecond, burst);
         if (wait > 0) {
-            throw new RateLimitedException(wait);
+            throw new RateLimitedException("channel", wait);
         }
         return publish(channel, body);
     }

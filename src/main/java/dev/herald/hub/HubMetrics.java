@@ -10,7 +10,10 @@ public interface HubMetrics {
     /** An event was accepted by the broker (stored and published). */
     void eventPublished();
 
-    /** The broker could not store an event (the publisher got a {@link BrokerUnavailableException}). */
+    /**
+     * An event could not be stored because the backend failed at some step of its publish (a budget or the store):
+     * the publisher got a {@link BrokerUnavailableException}.
+     */
     void publishFailed();
 
     void eventsDropped(DropReason reason, int count);

@@ -84,7 +84,7 @@ final class RedisBroker implements Broker {
         try {
             long id = (Long) result.get(0);
             if (id < 0) {
-                throw new RateLimitedException(-id);
+                throw new RateLimitedException("channel", -id);
             }
             long at = Long.parseLong(String.valueOf(result.get(1)));
             return new Event(channel, id, EventJson.withId(id, body), at);

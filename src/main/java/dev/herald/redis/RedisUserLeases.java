@@ -31,6 +31,12 @@ import redis.clients.jedis.params.ZAddParams;
  * as a single pipeline (each acquisition is still one atomic script): when thousands of clients reconnect at once,
  * Redis sees a few dozen round trips instead of one per connection and one pooled connection per waiting thread.
  * Thread-safe: the queue is the hand-off, the writer thread owns the pipeline, {@code mine} is a concurrent map.
+ *
+ * <p>When Redis loses its data (a restart without persistence, a flush), the refresh finds this pod's leases gone
+ * and recreates those of streams still open, as presence re-registers its entries: the cap counts them again within
+ * one refresh period. What remains: until then, other pods may grant streams the cap would have refused, and a
+ * recreated lease is added whatever the count (its stream is open), so such a user can hold more streams than the
+ * cap until some close. The window is bounded by the refresh period (a third of the TTL) after the loss.
  */
 final class RedisUserLeases implements UserLeases {
     private static final Logger LOG = Logger.getLogger(RedisUserLeases.class.getName());
@@ -48,13 +54,17 @@ final class RedisUserLeases implements UserLeases {
     /** The writer thread; set by {@link #start}. */
     private volatile Thread writer;
 
-    private sealed interface Op permits Acquire, Release {
+    private sealed interface Op permits Acquire, Release, Recreate {
     }
 
     private record Acquire(String userId, String leaseId, int max, CompletableFuture<Boolean> granted) implements Op {
     }
 
     private record Release(String userId, String leaseId) implements Op {
+    }
+
+    /** A lease of this pod that the refresh found missing in Redis; sent only if the pod still holds it then. */
+    private record Recreate(String userId, String leaseId) implements Op {
     }
 
     /**
@@ -116,20 +126,39 @@ final class RedisUserLeases implements UserLeases {
         return Duration.ofMillis(Math.max(100, ttlMillis / 3));
     }
 
+    /**
+     * Refreshes this pod's leases ({@code ZADD XX CH}: only existing ones, so a refresh racing a release never revives
+     * a lease) and hands those Redis no longer has (it lost its data) to the writer thread to recreate.
+     */
     @Override
     public void maintain() {
         if (mine.isEmpty()) {
             return;
         }
         long expiry = System.currentTimeMillis() + ttlMillis;
+        List<Map.Entry<String, String>> held = List.copyOf(mine.entrySet());
+        List<Response<Long>> refreshed = new ArrayList<>(held.size());
         try (Pipeline pipeline = redis.client().pipelined()) {
-            mine.forEach((leaseId, userId) -> {
-                pipeline.zadd(keys.leases(userId), (double) expiry, leaseId, ZAddParams.zAddParams().xx());
-                pipeline.pexpire(keys.leases(userId), ttlMillis);
-            });
+            ZAddParams existing = ZAddParams.zAddParams().xx().ch();
+            for (Map.Entry<String, String> lease : held) {
+                String key = keys.leases(lease.getValue());
+                refreshed.add(pipeline.zadd(key, (double) expiry, lease.getKey(), existing));
+                pipeline.pexpire(key, ttlMillis);
+            }
             pipeline.sync();
         } catch (JedisException e) {
             throw new BrokerUnavailableException("Redis connection leases are unreachable: " + e.getMessage(), e);
+        }
+        for (int i = 0; i < held.size(); i++) {
+            // 0: not in Redis (or its score did not move within the same millisecond: recreating it only refreshes it)
+            if (refreshed.get(i).get() == 0) {
+                Map.Entry<String, String> lease = held.get(i);
+                // through the writer's queue, so that it is ordered with the lease's release (see sendOnce); when the
+                // queue is full the next refresh tries again
+                if (!pending.offer(new Recreate(lease.getValue(), lease.getKey()))) {
+                    return;
+                }
+            }
         }
     }
 
@@ -188,6 +217,15 @@ final class RedisUserLeases implements UserLeases {
                             List.of(a.leaseId(), Long.toString(now + ttlMillis), Long.toString(now),
                                     Integer.toString(a.max()))));
                     case Release r -> pipeline.zrem(keys.leases(r.userId()), r.leaseId());
+                    // Never revives a released lease: release() drops it from mine before it queues the ZREM, and
+                    // this one thread sends the queue in order. Still held when checked here: its ZREM, if any, is
+                    // queued later and sent after this ZADD; no longer held: not recreated.
+                    case Recreate c -> {
+                        if (mine.containsKey(c.leaseId())) {
+                            pipeline.zadd(keys.leases(c.userId()), (double) (now + ttlMillis), c.leaseId());
+                            pipeline.pexpire(keys.leases(c.userId()), ttlMillis);
+                        }
+                    }
                 }
             }
             pipeline.sync();

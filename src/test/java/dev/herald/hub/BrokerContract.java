@@ -179,6 +179,7 @@ public abstract class BrokerContract {
         RateLimitedException refused = assertThrows(RateLimitedException.class,
                                                     () -> broker.publish("channel:q", body("c"), limiter, 0.001, 2));
         assertTrue(refused.waitMillis() > 0);
+        assertEquals("channel", refused.limit());
         assertEquals(List.of(1L, 2L), ids(broker.replay("channel:q", 0)), "nothing stored");
         assertEquals(3, broker.publish("channel:q", body("d")).id(), "the refused publish took no id");
     }

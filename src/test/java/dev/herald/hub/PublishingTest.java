@@ -17,6 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 @Tag("unit")
 class PublishingTest {
     private static final byte[] BODY = "{\"type\":\"t\"}".getBytes(StandardCharsets.UTF_8);
+    private static final RateLimiter.Budget CHAT = new RateLimiter.Budget("chat", "user:ann", 10, 10);
 
     @Test
     void anAcceptedPublish_countsOnePublished() {
@@ -48,9 +49,53 @@ class PublishingTest {
             Publishing publishing = new Publishing(broker, metrics);
             LocalRateLimiter limiter = new LocalRateLimiter();
             publishing.publish("channel:b", BODY, limiter, 0.001, 1);
-            assertThrows(RateLimitedException.class, () -> publishing.publish("channel:b", BODY, limiter, 0.001, 1));
+            RateLimitedException refused = assertThrows(RateLimitedException.class,
+                    () -> publishing.publish("channel:b", BODY, limiter, 0.001, 1));
+            assertEquals("channel", refused.limit());
         }
         assertEquals(1, metrics.published.get());
+        assertEquals(0, metrics.failed.get());
+    }
+
+    @Test
+    void aSenderBudgetTheBackendCannotCheck_countsOneError_andPublishesNothing() {
+        Counting metrics = new Counting();
+        try (LocalBroker broker = started()) {
+            Publishing publishing = new Publishing(broker, metrics);
+            RateLimiter down = (key, perSecond, burst) -> {
+                throw new BrokerUnavailableException("down", null);
+            };
+            assertThrows(BrokerUnavailableException.class,
+                         () -> publishing.publish("channel:c", BODY, down, CHAT, 10, 10));
+            assertEquals(0, broker.head("channel:c"), "nothing published");
+        }
+        assertEquals(0, metrics.published.get());
+        assertEquals(1, metrics.failed.get());
+    }
+
+    @Test
+    void aStoreFailureAfterTheSenderBudget_countsOneErrorOnly() {
+        Counting metrics = new Counting();
+        Publishing publishing = new Publishing(new Unavailable(), metrics);
+        assertThrows(BrokerUnavailableException.class,
+                     () -> publishing.publish("channel:a", BODY, new LocalRateLimiter(), CHAT, 10, 10));
+        assertEquals(1, metrics.failed.get());
+    }
+
+    @Test
+    void aPublishRefusedForTheSenderBudget_namesIt_countsNothing_andLeavesTheChannelBudget() {
+        Counting metrics = new Counting();
+        try (LocalBroker broker = started()) {
+            Publishing publishing = new Publishing(broker, metrics);
+            LocalRateLimiter limiter = new LocalRateLimiter();
+            RateLimiter.Budget once = new RateLimiter.Budget("chat", "user:ann", 0.001, 1);
+            publishing.publish("channel:d", BODY, limiter, once, 0.001, 2);
+            RateLimitedException refused = assertThrows(RateLimitedException.class,
+                    () -> publishing.publish("channel:d", BODY, limiter, once, 0.001, 2));
+            assertEquals("chat", refused.limit());
+            publishing.publish("channel:d", BODY, limiter, null, 0.001, 2); // the channel's second token is still there
+        }
+        assertEquals(2, metrics.published.get());
         assertEquals(0, metrics.failed.get());
     }
 

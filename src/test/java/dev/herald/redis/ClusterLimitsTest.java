@@ -18,6 +18,8 @@ import dev.herald.TestPod;
 import dev.herald.auth.TokenIssuer;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -138,6 +140,71 @@ class ClusterLimitsTest {
                     assertTrue(took.compareTo(Duration.ofSeconds(4)) <= 0, "locked out for " + took);
                 }
             }
+        }
+    }
+
+    /**
+     * Redis comes back empty while a user holds the cap in open streams: their pod recreates the leases at its
+     * next refresh (a third of {@code herald.presence.ttl}), so the cap counts them again on every pod; a stream
+     * closed afterwards gives its lease back and the refresh does not revive it.
+     *
+     * @param restart true: Redis is killed and started again empty; false: {@code FLUSHALL}
+     */
+    @ParameterizedTest(name = "restarted empty: {0}")
+    @ValueSource(booleans = {true, false})
+    void redisLosesItsData_leasesOfOpenStreamsAreRecreated_andTheCapHoldsAgain(boolean restart) throws Exception {
+        try (RedisProcess redis = RedisProcess.start(false)) {
+            Map<String, String> config = Map.of("herald.redis.url", redis.url(),
+                                                "herald.sse.max-connections-per-user", "2",
+                                                "herald.sse.heartbeat", "PT0.2S", "herald.presence.ttl", "PT3S");
+            try (TestPod a = TestPod.start(config); TestPod b = TestPod.start(config)) {
+                String token = a.token("kept");
+                String leases = "realtime:conn:{user:kept}";
+                try (SseClient one = a.subscribe(HttpClient.Version.HTTP_1_1, token, "channel:kept");
+                     SseClient two = a.subscribe(HttpClient.Version.HTTP_2, token, "channel:kept")) {
+                    one.awaitCursor(WAIT);
+                    two.awaitCursor(WAIT);
+                    assertEquals(429, b.get(HttpClient.Version.HTTP_1_1, TestPod.eventsPath("channel:kept"), token)
+                            .statusCode(), "two streams on pod A fill the cap");
+
+                    if (restart) {
+                        redis.kill();
+                        redis.restart();
+                    } else {
+                        assertEquals("OK", redis.command("FLUSHALL"));
+                    }
+                    long lostAt = System.nanoTime();
+                    // the refresh runs every second (PT3S / 3); after a restart, a stale pooled connection can
+                    // cost one; within the TTL, the leases are back before they would have expired had Redis kept them
+                    Await.until("pod A to recreate the leases of its two open streams", Duration.ofSeconds(3),
+                                () -> "2".equals(zcard(redis, leases)));
+                    Duration took = Duration.ofNanos(System.nanoTime() - lostAt);
+                    HttpResponse<String> third = b.get(HttpClient.Version.HTTP_1_1,
+                                                       TestPod.eventsPath("channel:kept"), token);
+                    assertEquals(429, third.statusCode(), "the cap counts the streams that stayed open (after "
+                                                          + took + ")");
+                    assertEquals("too_many_connections", TestPod.json(third.body()).get("error").asText());
+
+                    one.close();
+                    Await.until("the closed stream's lease to be released", WAIT, () -> "1".equals(zcard(redis, leases)));
+                    String expiry = redis.command("ZRANGE", leases, "0", "-1", "WITHSCORES").split("\n")[1];
+                    Await.until("pod A to refresh its remaining lease", WAIT, () -> !expiry.equals(
+                            command(redis, "ZRANGE", leases, "0", "-1", "WITHSCORES").split("\n")[1]));
+                    assertEquals("1", redis.command("ZCARD", leases), "a released lease is not recreated");
+                }
+            }
+        }
+    }
+
+    private static String zcard(RedisProcess redis, String key) {
+        return command(redis, "ZCARD", key);
+    }
+
+    private static String command(RedisProcess redis, String... args) {
+        try {
+            return redis.command(args);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 

@@ -22,6 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The redis-server is killed mid-stream and started again on the same port. */
 class RedisFailureTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final String PUBLISH_ERRORS = "redis_publish_errors_total";
 
     /** Redis drops every pod's pub/sub connection while events keep coming: each pod fills the gap from history. */
     @org.junit.jupiter.api.Test
@@ -53,6 +54,63 @@ class RedisFailureTest {
                 }
             }
         }
+    }
+
+    /**
+     * A POST that could not be stored because Redis failed counts once in {@code redis_publish_errors_total}, whichever
+     * step failed: the chat budget (a Redis script run before the publish) or the publish itself. Redis stopped, then
+     * refusing connections, then slower than {@code herald.redis.timeout}; after each, posts are stored again.
+     */
+    @org.junit.jupiter.api.Test
+    void redisStoppedRefusingOrSlow_eachPostAnswered503CountsOnePublishError() throws Exception {
+        try (RedisProcess redis = RedisProcess.start(false);
+             TestPod pod = TestPod.start(Map.of("herald.redis.url", redis.url(), "herald.redis.timeout", "PT0.5S"))) {
+            String token = pod.token("writer");
+            pod.chat(token, "channel:errors", "stored");
+            assertEquals(0.0, pod.metric(PUBLISH_ERRORS, null));
+
+            redis.kill();
+            refusedPosts_countOneErrorEach(pod, token, true);
+            redis.restart();
+            awaitStoredAgain(pod, token);
+
+            // refusing: no new connection is admitted and the pod's pooled ones are closed
+            assertEquals("OK", redis.command("CONFIG", "SET", "maxclients", "1"));
+            redis.command("CLIENT", "KILL", "TYPE", "normal"); // all but this test's own connection
+            refusedPosts_countOneErrorEach(pod, token, true);
+            assertEquals("OK", redis.command("CONFIG", "SET", "maxclients", "10000"));
+            awaitStoredAgain(pod, token);
+
+            // slower than the timeout: Redis answers nothing for 3 s (a publish is left out: Redis runs a paused
+            // command once the pause ends, so its outcome would be unknown, not refused)
+            assertEquals("OK", redis.command("CLIENT", "PAUSE", "3000", "ALL"));
+            refusedPosts_countOneErrorEach(pod, token, false);
+            awaitStoredAgain(pod, token);
+        }
+    }
+
+    private static void refusedPosts_countOneErrorEach(TestPod pod, String token, boolean withPublish) {
+        double errors = pod.metric(PUBLISH_ERRORS, null);
+        for (int i = 0; i < 2; i++) {
+            HttpResponse<String> chat = pod.post(HttpClient.Version.HTTP_1_1, "/api/chat/messages", token,
+                                                 "{\"channel\":\"channel:errors\",\"content\":\"lost\"}");
+            assertEquals(503, chat.statusCode(), chat.body());
+            assertEquals("broker_unavailable", TestPod.json(chat.body()).get("error").asText());
+            assertEquals(++errors, pod.metric(PUBLISH_ERRORS, null), 0.0, "one error per refused chat");
+        }
+        if (withPublish) {
+            HttpResponse<String> publish = pod.post(HttpClient.Version.HTTP_1_1, "/api/publish", pod.serviceToken(),
+                                                    "{\"channel\":\"channel:errors\",\"type\":\"lost\"}");
+            assertEquals(503, publish.statusCode(), publish.body());
+            assertEquals(++errors, pod.metric(PUBLISH_ERRORS, null), 0.0, "one error per refused publish");
+        }
+    }
+
+    /** Redis answers again; the failed attempts while the pod's pool finds out are counted too, before the next step. */
+    private static void awaitStoredAgain(TestPod pod, String token) {
+        Await.until("chat messages to be stored again", WAIT, () -> pod.post(HttpClient.Version.HTTP_1_1,
+                "/api/chat/messages", token, "{\"channel\":\"channel:errors\",\"content\":\"back\"}")
+                .statusCode() == 204);
     }
 
     /**
