@@ -19,7 +19,8 @@ final class Backends {
     static Backend create(Settings settings, Runnable onRedisReconnect) {
         Settings.Redis redis = settings.redis();
         if (redis.url().isEmpty()) {
-            return new LocalBackend(settings.history().size(), settings.history().ttl());
+            return new LocalBackend(settings.history().size(), settings.history().ttl(),
+                                    settings.publish().idempotencyTtl());
         }
         RedisConnection connection;
         try {
@@ -28,6 +29,6 @@ final class Backends {
             throw new StartupException("herald.redis.url (HERALD_REDIS_URL): " + e.getMessage());
         }
         return new RedisBackend(connection, settings.podId(), settings.history().size(), settings.history().ttl(),
-                                settings.presence().ttl(), onRedisReconnect);
+                                settings.presence().ttl(), settings.publish().idempotencyTtl(), onRedisReconnect);
     }
 }

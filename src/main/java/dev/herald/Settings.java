@@ -15,8 +15,8 @@ import io.helidon.config.ConfigException;
  * range: a value out of range or of the wrong type stops the pod with a {@link StartupException} naming the key.
  * The keys are documented in {@code config/application.yaml}.
  */
-public record Settings(String podId, boolean production, Sse sse, History history, Events events, Auth auth,
-                       Tls tls, Redis redis, Presence presence, Rate rate, Cors cors, boolean accessLog) {
+public record Settings(String podId, boolean production, Sse sse, History history, Events events, Publish publish,
+                       Auth auth, Tls tls, Redis redis, Presence presence, Rate rate, Cors cors, boolean accessLog) {
     private static final Pattern POD_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
     private static final Duration HOUR = Duration.ofHours(1);
     private static final Duration DAY = Duration.ofDays(1);
@@ -47,6 +47,14 @@ public record Settings(String podId, boolean production, Sse sse, History histor
     public record Events(int maxBytes) {
         static Events from(Config c) {
             return new Events(integer(c.get("max-bytes"), 16 * 1024, 256, 16 * 1024 * 1024));
+        }
+    }
+
+    /** {@code herald.publish.*}: the publish routes. */
+    public record Publish(Duration idempotencyTtl) {
+        static Publish from(Config c) {
+            return new Publish(duration(c.get("idempotency-ttl"), Duration.ofHours(24), Duration.ofSeconds(1),
+                                        Duration.ofDays(7)));
         }
     }
 
@@ -139,6 +147,7 @@ public record Settings(String podId, boolean production, Sse sse, History histor
                             Sse.from(herald.get("sse")),
                             History.from(herald.get("history")),
                             Events.from(herald.get("events")),
+                            Publish.from(herald.get("publish")),
                             Auth.from(herald.get("auth")),
                             Tls.from(herald.get("tls")),
                             Redis.from(herald.get("redis")),

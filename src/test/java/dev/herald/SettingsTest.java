@@ -46,7 +46,8 @@ class SettingsTest {
                 "herald.events.max-bytes", List.of("256", "16777216", "255", "16777217"),
                 "herald.sse.heartbeat", List.of("PT0.05S", "PT1H", "PT0.049S", "PT1H0.001S"),
                 "herald.presence.ttl", List.of("PT0.3S", "P1D", "PT0.299S", "P2D"),
-                "herald.redis.timeout", List.of("PT0.01S", "PT1M", "PT0S", "PT61S"));
+                "herald.redis.timeout", List.of("PT0.01S", "PT1M", "PT0S", "PT61S"),
+                "herald.publish.idempotency-ttl", List.of("PT1S", "P7D", "PT0.999S", "P8D"));
         cases.forEach((key, values) -> {
             read(Map.of(key, values.get(0)));
             read(Map.of(key, values.get(1)));

@@ -2,6 +2,7 @@ package dev.herald.http;
 
 import dev.herald.auth.Principal;
 import dev.herald.hub.EventJson;
+import dev.herald.hub.Idempotency;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.helidon.http.Status;
@@ -35,8 +36,9 @@ public final class ChatService implements HttpService {
         event.put("userId", principal.userId());
         event.put("userName", principal.userName());
         event.put("content", content);
+        Idempotency idempotency = Publisher.idempotency(req, principal, "chat", channel, body);
         // the chat budget is taken in the publish path, so a failure to check it counts as a publish error there
-        publisher.publish(channel, event, publisher.rateLimits().chat(principal.userId()));
+        publisher.publish(channel, event, publisher.rateLimits().chat(principal.userId()), idempotency, res);
         res.status(Status.NO_CONTENT_204).send();
     }
 }

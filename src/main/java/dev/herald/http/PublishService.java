@@ -5,7 +5,7 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 import dev.herald.auth.Principal;
-import dev.herald.hub.Event;
+import dev.herald.hub.Broker;
 import dev.herald.hub.EventJson;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -60,7 +60,9 @@ public final class PublishService implements HttpService {
                 event.set(name, field.getValue());
             }
         }
-        Event published = publisher.publish(channel, event);
+        Broker.Published published = publisher.publish(channel, event, null,
+                                                        Publisher.idempotency(req, principal, "publish", channel, body),
+                                                        res);
         res.status(Status.ACCEPTED_202);
         res.header(HeaderValues.CONTENT_TYPE_JSON);
         res.send("{\"id\":" + published.id() + "}");

@@ -1,20 +1,29 @@
 package dev.herald.http;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+
 import java.util.Map;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import java.util.regex.Pattern;
 
 import dev.herald.auth.ChannelPolicy;
 import dev.herald.auth.Principal;
+import dev.herald.hub.Broker;
 import dev.herald.hub.BrokerUnavailableException;
 import dev.herald.hub.ChannelName;
-import dev.herald.hub.Event;
 import dev.herald.hub.EventJson;
+import dev.herald.hub.Idempotency;
+import dev.herald.hub.IdempotencyConflictException;
 import dev.herald.hub.Publishing;
 import dev.herald.hub.RateLimiter;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.helidon.http.HeaderName;
+import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
 
 /**
  * The checks every publishing route shares: channel grammar and policy, event size, the channel budget, and the
@@ -22,6 +31,9 @@ import io.helidon.http.Status;
  */
 final class Publisher {
     private static final Logger LOG = Logger.getLogger(Publisher.class.getName());
+    private static final HeaderName IDEMPOTENCY_KEY = HeaderNames.create("Idempotency-Key");
+    private static final String REPLAYED = "Idempotent-Replayed";
+    private static final Pattern KEY = Pattern.compile("[\\x21-\\x7e]{1,255}");
     /** Room for {@code "id":<19 digits>,} spliced in by the broker. */
     private static final int ID_ROOM = 26;
 
@@ -56,22 +68,52 @@ final class Publisher {
         return channel;
     }
 
-    Event publish(String channel, ObjectNode event) {
-        return publish(channel, event, null);
+    /**
+     * The request's {@code Idempotency-Key}, scoped to the token's user and tied to this request (the route, the
+     * channel and the body as parsed), or null when it sent none.
+     *
+     * @throws ApiException 400 when the key is not 1-255 visible ASCII characters (optionally in double quotes)
+     */
+    static Idempotency idempotency(ServerRequest req, Principal principal, String route, String channel,
+                                   ObjectNode body) {
+        String key = req.headers().first(IDEMPOTENCY_KEY).orElse(null);
+        if (key == null) {
+            return null;
+        }
+        if (key.length() >= 2 && key.startsWith("\"") && key.endsWith("\"")) {
+            key = key.substring(1, key.length() - 1);
+        }
+        if (!KEY.matcher(key).matches()) {
+            throw ApiException.badRequest("the Idempotency-Key header must be 1-255 visible ASCII characters");
+        }
+        return new Idempotency(principal.userId(), key,
+                               Idempotency.digest(route, channel, new String(EventJson.bytes(body), UTF_8)));
     }
 
-    /** Publishes within the sender's budget ({@link RateLimits#chat}; none when null) and the channel's. */
-    Event publish(String channel, ObjectNode event, RateLimiter.Budget sender) {
+    /**
+     * Publishes within the sender's budget ({@link RateLimits#chat}; none when null) and the channel's, once only for
+     * its idempotency key (none when null); a replay sets {@code Idempotent-Replayed: true} on the response.
+     */
+    Broker.Published publish(String channel, ObjectNode event, RateLimiter.Budget sender, Idempotency idempotency,
+                             ServerResponse res) {
         byte[] bytes = EventJson.bytes(event);
         if (bytes.length + ID_ROOM > maxBytes) {
             throw JsonBody.tooLarge(maxBytes);
         }
         try {
-            return rateLimits.publish(publishing, channel, bytes, sender);
+            Broker.Published published = rateLimits.publish(publishing, channel, bytes, sender, idempotency);
+            if (published.replayed()) {
+                res.header(REPLAYED, "true");
+            }
+            return published;
+        } catch (IdempotencyConflictException e) {
+            throw new ApiException(Status.UNPROCESSABLE_CONTENT_422, "idempotency_key_reused",
+                                   "this Idempotency-Key was sent before with another request; use a new key");
         } catch (BrokerUnavailableException e) {
             LOG.log(Level.WARNING, "Publish to " + channel + " failed: " + e.getMessage());
             throw new ApiException(Status.SERVICE_UNAVAILABLE_503, "broker_unavailable",
-                                   "the event could not be stored; retry later", Map.of("Retry-After", "1"));
+                                   "the event could not be stored; retry later (with the same Idempotency-Key, a "
+                                   + "retry never publishes twice)", Map.of("Retry-After", "1"));
         }
     }
 }

@@ -3,7 +3,8 @@ package dev.herald.http;
 import java.util.Map;
 
 import dev.herald.Settings;
-import dev.herald.hub.Event;
+import dev.herald.hub.Broker;
+import dev.herald.hub.Idempotency;
 import dev.herald.hub.Publishing;
 import dev.herald.hub.RateLimitedException;
 import dev.herald.hub.RateLimiter;
@@ -32,10 +33,12 @@ final class RateLimits {
      * Publishes within the sender's budget (none when null) and the channel's event budget (checked by the broker, in
      * the same step where it can); both are taken in {@link Publishing}, which counts a backend failure at any step.
      */
-    Event publish(Publishing publishing, String channel, byte[] body, RateLimiter.Budget sender) {
+    Broker.Published publish(Publishing publishing, String channel, byte[] body, RateLimiter.Budget sender,
+                             Idempotency idempotency) {
+        RateLimiter.Budget budget = new RateLimiter.Budget("channel", channel, settings.channelPerSecond(),
+                                                           settings.channelBurst());
         try {
-            return publishing.publish(channel, body, limiter, sender, settings.channelPerSecond(),
-                                      settings.channelBurst());
+            return publishing.publish(channel, body, limiter, sender, budget, idempotency);
         } catch (RateLimitedException e) {
             throw refused(e.limit(), e.waitMillis());
         }

@@ -1,5 +1,7 @@
 package dev.herald.hub;
 
+import java.util.OptionalLong;
+
 /**
  * The transport between publishers and the hubs of every pod. The hub is the same whatever the
  * broker: {@link LocalBroker} in one process, the Redis broker across pods.
@@ -29,19 +31,38 @@ public interface Broker extends Resume.Source, AutoCloseable {
     Event publish(String channel, byte[] body);
 
     /**
-     * As {@link #publish(String, byte[])}, once the channel's event budget (bucket {@code "channel|" + channel}
-     * of {@code limiter}) gave a token. A broker that keeps the budgets where it keeps the events checks both in
-     * one step (one round trip).
-     *
-     * @throws RateLimitedException ({@code "channel"}) when the budget is spent: nothing was published
+     * What an API publish did: the event's id, and whether the request only replayed an earlier one with its
+     * idempotency key (then nothing was published).
      */
-    default Event publish(String channel, byte[] body, RateLimiter limiter, double perSecond, int burst) {
-        long wait = limiter.acquire("channel|" + channel, perSecond, burst);
-        if (wait > 0) {
-            throw new RateLimitedException("channel", wait);
-        }
-        return publish(channel, body);
+    record Published(long id, boolean replayed) {
     }
+
+    /**
+     * As {@link #publish(String, byte[])} for the publish API: within the channel's {@code budget} (a bucket of
+     * {@code limiter}; refused as {@link RateLimitedException#limit()} {@code "channel"}) when one is given, and once
+     * only per {@code idempotency} key when one is given. A broker that keeps the budgets and keys where it
+     * keeps the events does all of it in one step (one round trip). A request whose key was seen (same publisher,
+     * same channel, within {@code herald.publish.idempotency-ttl}) publishes nothing, touches no budget, and returns
+     * the first request's id.
+     *
+     * @param budget      the channel's budget, or null
+     * @param idempotency the request's key, or null
+     * @throws RateLimitedException         when the budget is spent: nothing published, no id taken, the key not kept
+     * @throws IdempotencyConflictException when the key was used for another request
+     * @throws BrokerUnavailableException   when the event could not be stored (it may have been, if the store
+     *                                      answered too late: a retry with the same key tells)
+     */
+    Published publish(String channel, byte[] body, RateLimiter limiter, RateLimiter.Budget budget,
+                      Idempotency idempotency);
+
+    /**
+     * The id an earlier publish with this idempotency key got on the channel, if any: for routes that check other
+     * things (a user's budget) before publishing, and must not refuse a replay.
+     *
+     * @throws IdempotencyConflictException when the key was used for another request
+     * @throws BrokerUnavailableException   when the store cannot be read
+     */
+    OptionalLong published(String channel, Idempotency idempotency);
 
     /**
      * Makes sure events of the channel reach the listener; delivery is active when this returns.

@@ -10,6 +10,9 @@ public interface HubMetrics {
     /** An event was accepted by the broker (stored and published). */
     void eventPublished();
 
+    /** A request with an idempotency key already seen got the first request's answer; nothing was published. */
+    void idempotentReplay();
+
     /**
      * An event could not be stored because the backend failed at some step of its publish (a budget or the store):
      * the publisher got a {@link BrokerUnavailableException}.
@@ -37,6 +40,10 @@ public interface HubMetrics {
 
         @Override
         public void publishFailed() {
+        }
+
+        @Override
+        public void idempotentReplay() {
         }
 
         @Override

@@ -5,8 +5,15 @@ import java.time.Duration;
 /** Embedded mode: every part in this process's memory. */
 public final class LocalBackend extends Backend {
     public LocalBackend(int historySize, Duration historyTtl) {
-        super("embedded", new LocalBroker(historySize, historyTtl), new LocalPresence(), new LocalUserLeases(),
-              new LocalRateLimiter());
+        this(historySize, historyTtl, Duration.ofHours(24));
+    }
+
+    /**
+     * @param idempotencyTtl how long an idempotency key is remembered
+     */
+    public LocalBackend(int historySize, Duration historyTtl, Duration idempotencyTtl) {
+        super("embedded", new LocalBroker(historySize, historyTtl, idempotencyTtl), new LocalPresence(),
+              new LocalUserLeases(), new LocalRateLimiter());
     }
 
     @Override

@@ -3,10 +3,12 @@ package dev.herald.hub;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 
@@ -21,6 +23,7 @@ public final class LocalBroker implements Broker {
     private final Map<String, ChannelLog> channels = new ConcurrentHashMap<>();
     private final int historySize;
     private final long ttlMillis;
+    private final LocalIdempotency idempotency;
     private final String epoch = Long.toString(ThreadLocalRandom.current().nextLong(1L << 40, 1L << 45), 36);
     /** Set by {@link #start}, read by publishers. */
     private volatile BrokerListener listener;
@@ -28,8 +31,16 @@ public final class LocalBroker implements Broker {
     private volatile ScheduledExecutorService sweeper;
 
     public LocalBroker(int historySize, Duration ttl) {
+        this(historySize, ttl, Duration.ofHours(24));
+    }
+
+    /**
+     * @param idempotencyTtl how long an idempotency key is remembered
+     */
+    public LocalBroker(int historySize, Duration ttl, Duration idempotencyTtl) {
         this.historySize = historySize;
         this.ttlMillis = ttl.toMillis();
+        this.idempotency = new LocalIdempotency(idempotencyTtl);
     }
 
     @Override
@@ -55,6 +66,29 @@ public final class LocalBroker implements Broker {
         } finally {
             log.lock.unlock();
         }
+    }
+
+    @Override
+    public Published publish(String channel, byte[] body, RateLimiter limiter, RateLimiter.Budget budget,
+                             Idempotency key) {
+        LongSupplier publish = () -> {
+            if (budget != null) {
+                long wait = limiter.acquire(budget.key(), budget.perSecond(), budget.burst());
+                if (wait > 0) {
+                    throw new RateLimitedException(budget.limit(), wait);
+                }
+            }
+            return publish(channel, body).id();
+        };
+        if (key == null) {
+            return new Published(publish.getAsLong(), false);
+        }
+        return idempotency.once(channel + "\n" + key.id(), key.request(), publish);
+    }
+
+    @Override
+    public OptionalLong published(String channel, Idempotency key) {
+        return idempotency.published(channel + "\n" + key.id(), key.request());
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.herald.hub;
 
+import java.util.OptionalLong;
+
 /**
  * The one path by which the pod publishes: chat, the publish API, presence announcements and job progress all come
  * through here, so the published and publish-error counters see every event exactly once. The budgets a publish must
@@ -33,34 +35,43 @@ public final class Publishing {
     }
 
     /**
-     * As {@link #publish(String, byte[])} within the channel's event budget ({@link Broker#publish(String, byte[],
-     * RateLimiter, double, int)}); a refusal for the budget is not an error and counts nothing here.
+     * An API publish ({@link Broker#publish(String, byte[], RateLimiter, RateLimiter.Budget, Idempotency)}): once
+     * only per idempotency key, after a token from the sender's budget (a user's chat budget; none when null), within
+     * the channel's budget. An earlier answer to the key is looked up before the sender's budget is touched, so a
+     * replay is never refused nor charged. A new event counts as published, a replay as a replay; a backend failure
+     * at any step (the sender's budget, the channel's, the store) counts one publish error; a refusal for a budget or
+     * for a reused key counts nothing here.
      *
-     * @throws RateLimitedException when the budget is spent: nothing was published
+     * @param sender      the sender's budget, or null
+     * @param budget      the channel's budget, or null
+     * @param idempotency the request's key, or null
+     * @throws RateLimitedException         naming the spent budget: nothing published
+     * @throws IdempotencyConflictException the key was used for another request
+     * @throws BrokerUnavailableException   the event could not be stored (counted)
      */
-    public Event publish(String channel, byte[] body, RateLimiter limiter, double perSecond, int burst) {
-        return publish(channel, body, limiter, null, perSecond, burst);
-    }
-
-    /**
-     * As {@link #publish(String, byte[], RateLimiter, double, int)}, after a token from the sender's budget (a user's
-     * chat budget; none when null). A backend failure at any step, the sender's budget, the channel's or the store,
-     * counts one publish error: the event could not be stored either way.
-     *
-     * @throws RateLimitedException naming the spent budget: nothing was published, nothing counted
-     */
-    public Event publish(String channel, byte[] body, RateLimiter limiter, RateLimiter.Budget sender,
-                         double perSecond, int burst) {
+    public Broker.Published publish(String channel, byte[] body, RateLimiter limiter, RateLimiter.Budget sender,
+                                    RateLimiter.Budget budget, Idempotency idempotency) {
         try {
             if (sender != null) {
+                if (idempotency != null) {
+                    OptionalLong earlier = broker.published(channel, idempotency);
+                    if (earlier.isPresent()) {
+                        metrics.idempotentReplay();
+                        return new Broker.Published(earlier.getAsLong(), true);
+                    }
+                }
                 long wait = limiter.acquire(sender.key(), sender.perSecond(), sender.burst());
                 if (wait > 0) {
                     throw new RateLimitedException(sender.limit(), wait);
                 }
             }
-            Event event = broker.publish(channel, body, limiter, perSecond, burst);
-            metrics.eventPublished();
-            return event;
+            Broker.Published published = broker.publish(channel, body, limiter, budget, idempotency);
+            if (published.replayed()) {
+                metrics.idempotentReplay();
+            } else {
+                metrics.eventPublished();
+            }
+            return published;
         } catch (BrokerUnavailableException e) {
             metrics.publishFailed();
             throw e;

@@ -40,6 +40,7 @@ public final class HeraldMetrics implements HubMetrics {
     public static final String REDIS_RECONNECTS = "herald_redis_subscriber_reconnects";
     public static final String RATE_LIMITED = "herald_rate_limited";
     public static final String HISTORY_BREAKS = "herald_history_breaks";
+    public static final String IDEMPOTENT_REPLAYS = "herald_idempotent_replays";
 
     private static final String HISTORY_BREAKS_HELP =
             "Times the broker found history broken under open streams (they resync), by reason";
@@ -58,6 +59,7 @@ public final class HeraldMetrics implements HubMetrics {
     private Counter slowConsumers;
     private Counter published;
     private Counter publishErrors;
+    private Counter replays;
     private Counter redisReconnects;
     private final Map<DropReason, Counter> dropped = new EnumMap<>(DropReason.class);
     private Timer latency;
@@ -83,6 +85,8 @@ public final class HeraldMetrics implements HubMetrics {
         published = register(Counter.builder(EVENTS_PUBLISHED).description("Events accepted by the broker"));
         publishErrors = register(Counter.builder(REDIS_PUBLISH_ERRORS)
                                          .description("Publishes the broker could not store"));
+        replays = register(Counter.builder(IDEMPOTENT_REPLAYS)
+                                   .description("Publishes answered from an earlier request with the same idempotency key"));
         redisReconnects = register(Counter.builder(REDIS_RECONNECTS)
                                            .description("Times the Redis subscriber connection was opened again"));
         for (DropReason reason : DropReason.values()) {
@@ -134,6 +138,11 @@ public final class HeraldMetrics implements HubMetrics {
     @Override
     public void eventPublished() {
         published.increment();
+    }
+
+    @Override
+    public void idempotentReplay() {
+        replays.increment();
     }
 
     @Override

@@ -20,8 +20,16 @@ public final class RedisBackend extends Backend {
      */
     public RedisBackend(RedisConnection redis, String podId, int historySize, Duration historyTtl,
                         Duration presenceTtl, Runnable onReconnect) {
-        this(redis, broker(redis, historySize, historyTtl, onReconnect), new RedisUserLeases(redis, presenceTtl),
-             new RedisPresence(redis, podId, presenceTtl));
+        this(redis, podId, historySize, historyTtl, presenceTtl, Duration.ofHours(24), onReconnect);
+    }
+
+    /**
+     * @param idempotencyTtl how long an idempotency key is remembered
+     */
+    public RedisBackend(RedisConnection redis, String podId, int historySize, Duration historyTtl,
+                        Duration presenceTtl, Duration idempotencyTtl, Runnable onReconnect) {
+        this(redis, broker(redis, historySize, historyTtl, idempotencyTtl, onReconnect),
+             new RedisUserLeases(redis, presenceTtl), new RedisPresence(redis, podId, presenceTtl));
     }
 
     private RedisBackend(RedisConnection redis, RedisBroker broker, RedisUserLeases leases, RedisPresence presence) {
@@ -32,11 +40,11 @@ public final class RedisBackend extends Backend {
     }
 
     private static RedisBroker broker(RedisConnection redis, int historySize, Duration historyTtl,
-                                      Runnable onReconnect) {
+                                      Duration idempotencyTtl, Runnable onReconnect) {
         RedisHistory history = new RedisHistory(redis);
         RedisEpoch epoch = new RedisEpoch(redis);
         RedisSubscriber subscriber = new RedisSubscriber(redis, history, epoch, onReconnect);
-        return new RedisBroker(redis, history, epoch, subscriber, historySize, historyTtl);
+        return new RedisBroker(redis, history, epoch, subscriber, historySize, historyTtl, idempotencyTtl);
     }
 
     @Override

@@ -2,8 +2,8 @@ package dev.herald.redis;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.logging.Logger;
 
 import dev.herald.hub.Broker;
@@ -11,6 +11,8 @@ import dev.herald.hub.BrokerListener;
 import dev.herald.hub.BrokerUnavailableException;
 import dev.herald.hub.Event;
 import dev.herald.hub.EventJson;
+import dev.herald.hub.Idempotency;
+import dev.herald.hub.IdempotencyConflictException;
 import dev.herald.hub.RateLimitedException;
 import dev.herald.hub.RateLimiter;
 import dev.herald.hub.Replay;
@@ -32,9 +34,10 @@ final class RedisBroker implements Broker {
     private final RedisSubscriber subscriber;
     private final int historySize;
     private final long historyTtlMillis;
+    private final long idempotencyTtlMillis;
 
     RedisBroker(RedisConnection redis, RedisHistory history, RedisEpoch epoch, RedisSubscriber subscriber,
-                int historySize, Duration historyTtl) {
+                int historySize, Duration historyTtl, Duration idempotencyTtl) {
         this.redis = redis;
         this.keys = redis.keys();
         this.history = history;
@@ -42,6 +45,7 @@ final class RedisBroker implements Broker {
         this.subscriber = subscriber;
         this.historySize = historySize;
         this.historyTtlMillis = historyTtl.toMillis();
+        this.idempotencyTtlMillis = idempotencyTtl.toMillis();
     }
 
     /** Reads the epoch (Redis answered at start, so a failure here is logged and retried by the subscriber). */
@@ -57,39 +61,78 @@ final class RedisBroker implements Broker {
 
     @Override
     public Event publish(String channel, byte[] body) {
-        return publish(channel, body, List.of(keys.sequence(channel), keys.history(channel), keys.epoch()),
-                       List.of());
+        List<?> result = run(channel, body, null, null);
+        return new Event(channel, id(result), EventJson.withId(id(result), body), at(result));
     }
 
-    /** The budget check and the publish in one script: one round trip. */
+    /** The budget, the idempotency record and the publish in one script: one round trip. */
     @Override
-    public Event publish(String channel, byte[] body, RateLimiter limiter, double perSecond, int burst) {
-        return publish(channel, body, List.of(keys.sequence(channel), keys.history(channel), keys.epoch(),
-                                              keys.rate("channel", channel)),
-                       List.of(Double.toString(perSecond), Integer.toString(burst)));
+    public Published publish(String channel, byte[] body, RateLimiter limiter, RateLimiter.Budget budget,
+                             Idempotency idempotency) {
+        List<?> result = run(channel, body, budget, idempotency);
+        return new Published(id(result), result.size() > 3 && Long.valueOf(1).equals(result.get(3)));
     }
 
-    private Event publish(String channel, byte[] body, List<String> keyList, List<String> budget) {
-        List<String> args = new ArrayList<>(7);
-        args.addAll(List.of(new String(body, 1, body.length - 1, StandardCharsets.UTF_8),
-                            Integer.toString(Math.max(1, historySize)), Long.toString(historyTtlMillis),
-                            keys.pubsub(channel), RedisEpoch.fresh()));
-        args.addAll(budget);
+    @Override
+    public OptionalLong published(String channel, Idempotency idempotency) {
+        String seen;
+        try {
+            seen = redis.client().get(keys.idempotency(channel, idempotency.id()));
+        } catch (JedisException e) {
+            throw new BrokerUnavailableException("Redis idempotency records are unreachable: " + e.getMessage(), e);
+        }
+        if (seen == null) {
+            return OptionalLong.empty();
+        }
+        String[] parts = seen.split(" ", 3);
+        if (!parts[0].equals(idempotency.request())) {
+            throw new IdempotencyConflictException();
+        }
+        return OptionalLong.of(Long.parseLong(parts[1]));
+    }
+
+    /** Runs the publish script; the answer is {id, ms, epoch, replayed} (see publish.lua). */
+    private List<?> run(String channel, byte[] body, RateLimiter.Budget budget, Idempotency idempotency) {
+        List<String> keyList = List.of(keys.sequence(channel), keys.history(channel), keys.epoch(),
+                                       budget == null ? keys.rate("channel", channel)
+                                                      : keys.rate(budget.limit(), budget.subject()),
+                                       keys.idempotency(channel, idempotency == null ? "-" : idempotency.id()));
+        List<String> args = List.of(new String(body, 1, body.length - 1, StandardCharsets.UTF_8),
+                                    Integer.toString(Math.max(1, historySize)), Long.toString(historyTtlMillis),
+                                    keys.pubsub(channel), RedisEpoch.fresh(),
+                                    budget == null ? "" : Double.toString(budget.perSecond()),
+                                    budget == null ? "" : Integer.toString(budget.burst()),
+                                    idempotency == null ? "" : idempotency.request(),
+                                    Long.toString(idempotencyTtlMillis));
         List<?> result;
         try {
             result = (List<?>) RedisScript.PUBLISH.eval(redis.client(), keyList, args);
         } catch (JedisException | ClassCastException e) {
             throw new BrokerUnavailableException("Redis did not store the event: " + e.getMessage(), e);
         }
+        long id = id(result);
+        if (id < 0) {
+            throw new RateLimitedException(budget == null ? "channel" : budget.limit(), -id);
+        }
+        if (id == 0) {
+            throw new IdempotencyConflictException();
+        }
+        return result;
+    }
+
+    private static long id(List<?> result) {
         try {
-            long id = (Long) result.get(0);
-            if (id < 0) {
-                throw new RateLimitedException("channel", -id);
-            }
-            long at = Long.parseLong(String.valueOf(result.get(1)));
-            return new Event(channel, id, EventJson.withId(id, body), at);
-        } catch (ClassCastException | NumberFormatException | IndexOutOfBoundsException e) {
-            throw new BrokerUnavailableException("Redis answered the publish oddly: " + e.getMessage(), e);
+            return (Long) result.get(0);
+        } catch (ClassCastException | IndexOutOfBoundsException e) {
+            throw new BrokerUnavailableException("Redis answered the publish oddly: " + result, e);
+        }
+    }
+
+    private static long at(List<?> result) {
+        try {
+            return Long.parseLong(String.valueOf(result.get(1)));
+        } catch (NumberFormatException | IndexOutOfBoundsException e) {
+            throw new BrokerUnavailableException("Redis answered the publish oddly: " + result, e);
         }
     }
 

@@ -71,6 +71,14 @@ final class RedisKeys {
         return prefix + ":rate:" + limit + ":{" + subject + "}";
     }
 
+    /**
+     * An idempotency record of a publish on the channel: {@code "<request digest> <id> <ms>"}, expiring after
+     * {@code herald.publish.idempotency-ttl}. {@code keyId} names publisher and key ({@code Idempotency#id}).
+     */
+    String idempotency(String channel, String keyId) {
+        return prefix + ":idem:{" + channel + "}:" + keyId;
+    }
+
     /** A user's open SSE connections on every pod: sorted set of lease ids scored by expiry (ms). */
     String leases(String userId) {
         return prefix + ":conn:{user:" + userId + "}";

@@ -1,11 +1,25 @@
 -- Assigns the next id, appends to history and publishes, atomically: the id stored is the id delivered
--- (after token-bucket.lua).
--- KEYS: sequence, history, epoch, and optionally the channel's token bucket.
--- ARGV: body after its '{', history max length, history TTL ms, pub/sub channel, an epoch to create if Redis has
--- none (it lost its data), and with the bucket its rate per second and burst (the same bucket as rate.lua).
--- Returns {id, published-at ms, epoch}, or {-ms to wait} when the bucket is empty (nothing published).
--- The message is "epoch id ms json".
-if KEYS[4] then
+-- (after token-bucket.lua). With an idempotency record, a request seen before publishes nothing and gets the first
+-- answer; with a budget, the channel's token bucket must give a token first.
+-- KEYS: sequence, history, epoch, the channel's token bucket, the idempotency record (both always named, so that
+-- Redis Cluster sees every key; used only when ARGV says so).
+-- ARGV: 1 body after its '{', 2 history max length, 3 history TTL ms, 4 pub/sub channel, 5 an epoch to create if
+-- Redis has none (it lost its data), 6 the budget's rate per second or '' for none, 7 its burst, 8 the request's
+-- digest or '' for no idempotency key, 9 how long the record is kept (ms).
+-- Returns {id, published-at ms, epoch, 0} for a new event; {id, published-at ms, epoch, 1} when the idempotency
+-- record answered (nothing published, no budget taken); {-ms to wait} when the bucket is empty (nothing published);
+-- {0} when the key was used for another request. The message is "epoch id ms json".
+if ARGV[8] ~= '' then
+  local seen = redis.call('GET', KEYS[5])
+  if seen then
+    local request, sid, sms = string.match(seen, '^(%S+) (%d+) (%d+)$')
+    if request ~= ARGV[8] then
+      return {0}
+    end
+    return {tonumber(sid), sms, redis.call('GET', KEYS[3]) or '', 1}
+  end
+end
+if ARGV[6] ~= '' then
   local wait = take(KEYS[4], tonumber(ARGV[6]), tonumber(ARGV[7]))
   if wait > 0 then
     return {-wait}
@@ -33,5 +47,8 @@ local data = '{"id":' .. sid .. ',' .. ARGV[1]
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '0-' .. sid, 'd', data, 't', sms)
 redis.call('SET', KEYS[1], sid)
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
+if ARGV[8] ~= '' then
+  redis.call('SET', KEYS[5], ARGV[8] .. ' ' .. sid .. ' ' .. sms, 'PX', ARGV[9])
+end
 redis.call('PUBLISH', ARGV[4], epoch .. ' ' .. sid .. ' ' .. sms .. ' ' .. data)
-return {id, sms, epoch}
+return {id, sms, epoch, 0}

@@ -174,14 +174,97 @@ public abstract class BrokerContract {
         Backend backend = newBackend(100, Duration.ofHours(1));
         Broker broker = start(backend, new Recorder());
         RateLimiter limiter = backend.rateLimiter();
-        assertEquals(1, broker.publish("channel:q", body("a"), limiter, 0.001, 2).id());
-        assertEquals(2, broker.publish("channel:q", body("b"), limiter, 0.001, 2).id());
+        RateLimiter.Budget budget = new RateLimiter.Budget("channel", "channel:q", 0.001, 2);
+        assertEquals(1, broker.publish("channel:q", body("a"), limiter, budget, null).id());
+        assertEquals(2, broker.publish("channel:q", body("b"), limiter, budget, null).id());
         RateLimitedException refused = assertThrows(RateLimitedException.class,
-                                                    () -> broker.publish("channel:q", body("c"), limiter, 0.001, 2));
+                                                    () -> broker.publish("channel:q", body("c"), limiter, budget, null));
         assertTrue(refused.waitMillis() > 0);
         assertEquals("channel", refused.limit());
         assertEquals(List.of(1L, 2L), ids(broker.replay("channel:q", 0)), "nothing stored");
         assertEquals(3, broker.publish("channel:q", body("d")).id(), "the refused publish took no id");
+    }
+
+    @Test
+    void idempotentPublish_theSameRequestAgain_getsTheFirstId_andPublishesNothing() {
+        Recorder recorder = new Recorder();
+        Backend backend = newBackend(100, Duration.ofHours(1));
+        Broker broker = start(backend, recorder);
+        broker.subscribe("channel:i");
+        Idempotency key = new Idempotency("backend", "k-1", "request-a");
+        assertEquals(java.util.OptionalLong.empty(), broker.published("channel:i", key));
+        Broker.Published first = broker.publish("channel:i", body("a"), backend.rateLimiter(), null, key);
+        Broker.Published again = broker.publish("channel:i", body("a"), backend.rateLimiter(), null, key);
+        assertEquals(new Broker.Published(1, false), first);
+        assertEquals(new Broker.Published(1, true), again);
+        assertEquals(java.util.OptionalLong.of(1), broker.published("channel:i", key));
+        assertEquals(List.of(1L), ids(broker.replay("channel:i", 0)), "stored once");
+        assertEquals(2, broker.publish("channel:i", body("b")).id());
+        Await.until("both events delivered", WAIT, () -> recorder.ids("channel:i").size() == 2);
+        assertEquals(List.of(1L, 2L), recorder.ids("channel:i"), "delivered once");
+        Broker.Published otherPublisher = broker.publish("channel:i", body("a"), backend.rateLimiter(), null,
+                                                         new Idempotency("someone-else", "k-1", "request-a"));
+        assertEquals(new Broker.Published(3, false), otherPublisher, "keys of different publishers never meet");
+    }
+
+    @Test
+    void idempotentPublish_theSameKeyWithAnotherRequest_isRefused_andPublishesNothing() {
+        Backend backend = newBackend(100, Duration.ofHours(1));
+        Broker broker = start(backend, new Recorder());
+        broker.publish("channel:j", body("a"), backend.rateLimiter(), null, new Idempotency("p", "k", "request-a"));
+        Idempotency reused = new Idempotency("p", "k", "request-b");
+        assertThrows(IdempotencyConflictException.class,
+                     () -> broker.publish("channel:j", body("b"), backend.rateLimiter(), null, reused));
+        assertThrows(IdempotencyConflictException.class, () -> broker.published("channel:j", reused));
+        assertEquals(List.of(1L), ids(broker.replay("channel:j", 0)));
+    }
+
+    @Test
+    void idempotentReplay_takesNoBudget_butARefusedPublishIsNotRemembered() {
+        Backend backend = newBackend(100, Duration.ofHours(1));
+        Broker broker = start(backend, new Recorder());
+        RateLimiter limiter = backend.rateLimiter();
+        RateLimiter.Budget once = new RateLimiter.Budget("channel", "channel:m", 0.001, 1);
+        Idempotency first = new Idempotency("p", "first", "r1");
+        assertEquals(1, broker.publish("channel:m", body("a"), limiter, once, first).id());
+        assertEquals(new Broker.Published(1, true), broker.publish("channel:m", body("a"), limiter, once, first),
+                     "a replay is answered although the budget is spent");
+        Idempotency second = new Idempotency("p", "second", "r2");
+        assertThrows(RateLimitedException.class, () -> broker.publish("channel:m", body("b"), limiter, once, second));
+        assertEquals(java.util.OptionalLong.empty(), broker.published("channel:m", second), "a refusal is not kept");
+        RateLimiter.Budget roomy = new RateLimiter.Budget("channel", "channel:m2", 0.001, 5);
+        assertEquals(new Broker.Published(1, false), broker.publish("channel:m2", body("b"), limiter, roomy, second),
+                     "the same key, sent again once it can be accepted, publishes");
+    }
+
+    @Test
+    void idempotentPublish_sentManyTimesAtOnce_publishesOnce_andEveryoneGetsItsId() throws Exception {
+        Backend backend = newBackend(100, Duration.ofHours(1));
+        Broker broker = start(backend, new Recorder());
+        Idempotency key = new Idempotency("p", "storm", "request");
+        int senders = 8;
+        ExecutorService pool = Executors.newFixedThreadPool(senders);
+        try {
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<Broker.Published>> answers = new ArrayList<>();
+            for (int i = 0; i < senders; i++) {
+                answers.add(pool.submit(() -> {
+                    go.await();
+                    return broker.publish("channel:s", body("x"), backend.rateLimiter(), null, key);
+                }));
+            }
+            go.countDown();
+            int fresh = 0;
+            for (Future<Broker.Published> answer : answers) {
+                Broker.Published published = answer.get(30, TimeUnit.SECONDS);
+                assertEquals(1, published.id());
+                fresh += published.replayed() ? 0 : 1;
+            }
+            assertEquals(1, fresh, "exactly one request published");
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(List.of(1L), ids(broker.replay("channel:s", 0)));
     }
 
     @Test

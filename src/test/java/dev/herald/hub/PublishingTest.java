@@ -19,13 +19,17 @@ class PublishingTest {
     private static final byte[] BODY = "{\"type\":\"t\"}".getBytes(StandardCharsets.UTF_8);
     private static final RateLimiter.Budget CHAT = new RateLimiter.Budget("chat", "user:ann", 10, 10);
 
+    private static RateLimiter.Budget channel(String channel, double perSecond, int burst) {
+        return new RateLimiter.Budget("channel", channel, perSecond, burst);
+    }
+
     @Test
     void anAcceptedPublish_countsOnePublished() {
         Counting metrics = new Counting();
         try (LocalBroker broker = started()) {
             Publishing publishing = new Publishing(broker, metrics);
             publishing.publish("channel:a", BODY);
-            publishing.publish("channel:a", BODY, new LocalRateLimiter(), 10, 10);
+            publishing.publish("channel:a", BODY, new LocalRateLimiter(), null, channel("channel:a", 10, 10), null);
         }
         assertEquals(2, metrics.published.get());
         assertEquals(0, metrics.failed.get());
@@ -37,7 +41,7 @@ class PublishingTest {
         Publishing publishing = new Publishing(new Unavailable(), metrics);
         assertThrows(BrokerUnavailableException.class, () -> publishing.publish("channel:a", BODY));
         assertThrows(BrokerUnavailableException.class,
-                     () -> publishing.publish("channel:a", BODY, new LocalRateLimiter(), 10, 10));
+                     () -> publishing.publish("channel:a", BODY, new LocalRateLimiter(), null, channel("channel:a", 10, 10), null));
         assertEquals(0, metrics.published.get());
         assertEquals(2, metrics.failed.get());
     }
@@ -48,9 +52,9 @@ class PublishingTest {
         try (LocalBroker broker = started()) {
             Publishing publishing = new Publishing(broker, metrics);
             LocalRateLimiter limiter = new LocalRateLimiter();
-            publishing.publish("channel:b", BODY, limiter, 0.001, 1);
+            publishing.publish("channel:b", BODY, limiter, null, channel("channel:b", 0.001, 1), null);
             RateLimitedException refused = assertThrows(RateLimitedException.class,
-                    () -> publishing.publish("channel:b", BODY, limiter, 0.001, 1));
+                    () -> publishing.publish("channel:b", BODY, limiter, null, channel("channel:b", 0.001, 1), null));
             assertEquals("channel", refused.limit());
         }
         assertEquals(1, metrics.published.get());
@@ -66,7 +70,7 @@ class PublishingTest {
                 throw new BrokerUnavailableException("down", null);
             };
             assertThrows(BrokerUnavailableException.class,
-                         () -> publishing.publish("channel:c", BODY, down, CHAT, 10, 10));
+                         () -> publishing.publish("channel:c", BODY, down, CHAT, channel("channel:c", 10, 10), null));
             assertEquals(0, broker.head("channel:c"), "nothing published");
         }
         assertEquals(0, metrics.published.get());
@@ -78,7 +82,7 @@ class PublishingTest {
         Counting metrics = new Counting();
         Publishing publishing = new Publishing(new Unavailable(), metrics);
         assertThrows(BrokerUnavailableException.class,
-                     () -> publishing.publish("channel:a", BODY, new LocalRateLimiter(), CHAT, 10, 10));
+                     () -> publishing.publish("channel:a", BODY, new LocalRateLimiter(), CHAT, channel("channel:a", 10, 10), null));
         assertEquals(1, metrics.failed.get());
     }
 
@@ -89,11 +93,11 @@ class PublishingTest {
             Publishing publishing = new Publishing(broker, metrics);
             LocalRateLimiter limiter = new LocalRateLimiter();
             RateLimiter.Budget once = new RateLimiter.Budget("chat", "user:ann", 0.001, 1);
-            publishing.publish("channel:d", BODY, limiter, once, 0.001, 2);
+            publishing.publish("channel:d", BODY, limiter, once, channel("channel:d", 0.001, 2), null);
             RateLimitedException refused = assertThrows(RateLimitedException.class,
-                    () -> publishing.publish("channel:d", BODY, limiter, once, 0.001, 2));
+                    () -> publishing.publish("channel:d", BODY, limiter, once, channel("channel:d", 0.001, 2), null));
             assertEquals("chat", refused.limit());
-            publishing.publish("channel:d", BODY, limiter, null, 0.001, 2); // the channel's second token is still there
+            publishing.publish("channel:d", BODY, limiter, null, channel("channel:d", 0.001, 2), null); // the channel's second token is still there
         }
         assertEquals(2, metrics.published.get());
         assertEquals(0, metrics.failed.get());
@@ -165,7 +169,13 @@ class PublishingTest {
         }
 
         @Override
-        public Event publish(String channel, byte[] body, RateLimiter limiter, double perSecond, int burst) {
+        public Published publish(String channel, byte[] body, RateLimiter limiter, RateLimiter.Budget budget,
+                                 Idempotency idempotency) {
+            throw new BrokerUnavailableException("down", null);
+        }
+
+        @Override
+        public java.util.OptionalLong published(String channel, Idempotency idempotency) {
             throw new BrokerUnavailableException("down", null);
         }
 
@@ -206,6 +216,7 @@ class PublishingTest {
     private static final class Counting implements HubMetrics {
         final AtomicInteger published = new AtomicInteger();
         final AtomicInteger failed = new AtomicInteger();
+        final AtomicInteger replayed = new AtomicInteger();
 
         @Override
         public void eventsSent(int count) {
@@ -219,6 +230,11 @@ class PublishingTest {
         @Override
         public void publishFailed() {
             failed.incrementAndGet();
+        }
+
+        @Override
+        public void idempotentReplay() {
+            replayed.incrementAndGet();
         }
 
         @Override

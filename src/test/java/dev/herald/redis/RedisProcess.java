@@ -94,6 +94,19 @@ public final class RedisProcess implements AutoCloseable {
         }
     }
 
+    /** True when a PING on a new connection is answered within {@code timeout} (false while Redis is stalled). */
+    public boolean answersWithin(Duration timeout) {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            socket.setSoTimeout((int) timeout.toMillis());
+            socket.getOutputStream().write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
+            byte[] buffer = new byte[7];
+            int n = socket.getInputStream().readNBytes(buffer, 0, 7);
+            return new String(buffer, 0, n, StandardCharsets.US_ASCII).startsWith("+PONG");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** Connections to this Redis other than this test's own admin connection. */
     public int clientCount() throws IOException {
         String info = command("INFO", "clients");

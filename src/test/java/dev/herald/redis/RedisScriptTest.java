@@ -5,6 +5,7 @@ import java.time.Duration;
 
 import dev.herald.hub.BrokerListener;
 import dev.herald.hub.Event;
+import dev.herald.hub.RateLimiter;
 
 import org.junit.jupiter.api.Test;
 
@@ -86,7 +87,9 @@ class RedisScriptTest {
                     assertLoaded(redis, RedisScript.PUBLISH);
                     flush(redis);
                     assertEquals(++id,
-                                 backend.broker().publish("channel:s", BODY, backend.rateLimiter(), 100, 100).id());
+                                 backend.broker().publish("channel:s", BODY, backend.rateLimiter(),
+                                                          new RateLimiter.Budget("channel", "channel:s", 100, 100),
+                                                          null).id());
                     flush(redis);
                     assertEquals(0, backend.rateLimiter().acquire("chat|user:s", 100, 100));
                     assertLoaded(redis, RedisScript.RATE);
