@@ -101,6 +101,9 @@ class ClusterLimitsTest {
                 HttpResponse<String> third = a.get(HttpClient.Version.HTTP_1_1, TestPod.eventsPath("channel:cap"), token);
                 assertEquals(429, third.statusCode(), "two streams on two pods fill the cap");
                 assertEquals("too_many_connections", TestPod.json(third.body()).get("error").asText());
+                assertEquals(1, a.metric("sse_connections_rejected_total", "reason=\"user_full\""), 0.0,
+                             "counted by the pod that refused the stream");
+                assertEquals(0, b.metric("sse_connections_rejected_total", "reason=\"user_full\""), 0.0);
                 one.close();
                 // the slot is freed before the lease writer has sent the release: wait for Redis itself
                 Await.until("the closed stream's lease to be released", WAIT,
