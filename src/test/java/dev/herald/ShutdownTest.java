@@ -6,6 +6,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
+import dev.herald.hub.Subscription;
+
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -37,7 +39,31 @@ class ShutdownTest {
             HttpResponse<String> refused = pod.get(HttpClient.Version.HTTP_1_1, TestPod.eventsPath("channel:s"), token);
             assertEquals(503, refused.statusCode());
             assertEquals("5", refused.headers().firstValue("retry-after").orElseThrow());
+            assertEquals(1.0, pod.metric("sse_connections_rejected_total", "reason=\"shutting_down\""));
             assertEquals(200, pod.get(HttpClient.Version.HTTP_1_1, "/observe/health/live", null).statusCode());
+        }
+    }
+
+    /**
+     * Events that reach a stream after the drain ended it are not written, counted as dropped for shutdown, and stay
+     * in history. A stream's writer leaves the hub moments after the drain, so a subscription registered without a
+     * writer stands for one that has not left yet.
+     */
+    @Test
+    void drain_eventsForAStreamItEnded_areCountedAsDroppedForShutdown() {
+        try (TestPod pod = TestPod.start()) {
+            Subscription lingering = new Subscription(List.of("channel:late"), "lin", 16);
+            pod.herald().hub().register(lingering);
+            try {
+                pod.publish("channel:late", "before", "");
+                pod.herald().drain();
+                pod.publish("channel:late", "after", "");
+                pod.publish("channel:late", "after", "");
+                assertEquals(2.0, pod.metric("sse_events_dropped_total", "reason=\"shutdown\""));
+                assertEquals(0.0, pod.metric("sse_events_dropped_total", "reason=\"slow_consumer\""));
+            } finally {
+                pod.herald().hub().unregister(lingering);
+            }
         }
     }
 }

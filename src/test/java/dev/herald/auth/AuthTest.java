@@ -73,6 +73,37 @@ class AuthTest {
         assertTrue(pod.metric("herald_auth_failures_total", "expired") >= 1);
     }
 
+    /** Each refused token moves its own reason of herald_auth_failures_total by one, and no other. */
+    @Test
+    void eachRefusedToken_countsOneAuthFailureUnderItsReason() throws Exception {
+        byte[] secret = TestPod.SECRET.getBytes(StandardCharsets.UTF_8);
+        Map<String, String> tokens = new java.util.LinkedHashMap<>();
+        tokens.put("missing", null);
+        tokens.put("malformed", "not-a-jwt");
+        tokens.put("expired", sign(secret, claims("alice").expirationTime(new Date(System.currentTimeMillis() - 60_000))
+                .build()));
+        tokens.put("signature", sign("another-secret-another-secret-another-secret!".getBytes(StandardCharsets.UTF_8),
+                                     claims("alice").build()));
+        tokens.put("claims", sign(secret, new JWTClaimsSet.Builder()
+                .expirationTime(new Date(System.currentTimeMillis() + 60_000)).build()));
+        for (Map.Entry<String, String> token : tokens.entrySet()) {
+            Map<String, Double> before = authFailures();
+            assertEquals(401, pod.get(HttpClient.Version.HTTP_1_1, TestPod.eventsPath("channel:x"), token.getValue())
+                    .statusCode(), token.getKey());
+            Map<String, Double> expected = new java.util.HashMap<>(before);
+            expected.merge(token.getKey(), 1.0, Double::sum);
+            assertEquals(expected, authFailures(), token.getKey());
+        }
+    }
+
+    private static Map<String, Double> authFailures() {
+        Map<String, Double> counts = new java.util.HashMap<>();
+        for (String reason : List.of("missing", "malformed", "expired", "signature", "claims")) {
+            counts.put(reason, pod.metric("herald_auth_failures_total", "reason=\"" + reason + "\""));
+        }
+        return counts;
+    }
+
     @Test
     void clockSkewOf30Seconds_isTolerated() throws Exception {
         byte[] secret = TestPod.SECRET.getBytes(StandardCharsets.UTF_8);

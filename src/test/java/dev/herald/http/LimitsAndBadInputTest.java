@@ -56,8 +56,10 @@ class LimitsAndBadInputTest {
         String token = pod.token("lena");
         try (SseClient one = pod.subscribe(version, token, "channel:x");
              SseClient two = pod.subscribe(version, token, "channel:y")) {
+            double refused = pod.metric("sse_connections_rejected_total", "reason=\"user_full\"");
             HttpResponse<String> third = pod.get(version, TestPod.eventsPath("channel:z"), token);
             assertError(third, 429, "too_many_connections");
+            assertEquals(refused + 1, pod.metric("sse_connections_rejected_total", "reason=\"user_full\""), 0.0);
             assertEquals("5", third.headers().firstValue("retry-after").orElseThrow());
             try (SseClient other = pod.subscribe(version, pod.token("mo"), "channel:x")) {
                 assertFalse(other.ended(), "another user is not affected");

@@ -31,6 +31,13 @@ class MetricsAndHealthTest {
                                        "sse_slow_consumer_disconnects_total")) {
                 assertEquals(0.0, pod.metric(name, null), name + " starts at zero");
             }
+            Map<String, List<String>> labelled = Map.of(
+                    "sse_events_dropped_total", List.of("slow_consumer", "shutdown"),
+                    "sse_connections_rejected_total", List.of("pod_full", "user_full", "shutting_down"),
+                    "herald_rate_limited_total", List.of("chat", "channel"),
+                    "herald_auth_failures_total", List.of("missing", "malformed", "expired", "signature", "claims"));
+            labelled.forEach((name, reasons) -> reasons.forEach(reason -> assertEquals(
+                    0.0, pod.metric(name, "reason=\"" + reason + "\""), name + "{" + reason + "} exists from the start")));
             String service = pod.serviceToken();
             List<SseClient> clients = List.of(pod.subscribe(HttpClient.Version.HTTP_1_1, service, "channel:m"),
                                               pod.subscribe(HttpClient.Version.HTTP_2, service, "channel:m"),
@@ -54,6 +61,9 @@ class MetricsAndHealthTest {
                 assertTrue(pod.metric("herald_delivery_latency_seconds_count", null) >= 4);
                 assertTrue(pod.metric("herald_delivery_latency_seconds_bucket", "le=\"0.25\"") >= 4,
                            "loopback deliveries land in the sub-second buckets");
+                // exposed; loopback deliveries may all round to 0 ms, so these need not move
+                assertTrue(pod.metric("herald_delivery_latency_seconds_sum", null) >= 0);
+                assertTrue(pod.metric("herald_delivery_latency_seconds_max", null) >= 0);
             } finally {
                 clients.forEach(SseClient::close);
             }

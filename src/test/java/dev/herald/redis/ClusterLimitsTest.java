@@ -101,10 +101,14 @@ class ClusterLimitsTest {
                 HttpResponse<String> third = a.get(HttpClient.Version.HTTP_1_1, TestPod.eventsPath("channel:cap"), token);
                 assertEquals(429, third.statusCode(), "two streams on two pods fill the cap");
                 assertEquals("too_many_connections", TestPod.json(third.body()).get("error").asText());
+                assertEquals(1, a.metric("sse_connections_rejected_total", "reason=\"user_full\""), 0.0,
+                             "counted by the pod that refused the stream");
+                assertEquals(0, b.metric("sse_connections_rejected_total", "reason=\"user_full\""), 0.0);
                 one.close();
+                // the slot is freed before the lease writer has sent the release: wait for Redis itself
                 Await.until("the closed stream's lease to be released", WAIT,
-                            () -> b.get(HttpClient.Version.HTTP_1_1, "/observe/health", null).statusCode() == 200
-                                  && a.metric("sse_connections_total", null) == 0);
+                            () -> a.metric("sse_connections_total", null) == 0
+                                  && "1".equals(zcard(redis, "realtime:conn:{user:capped}")));
                 try (SseClient again = b.subscribe(HttpClient.Version.HTTP_1_1, token, "channel:cap")) {
                     again.awaitCursor(WAIT);
                 }
@@ -246,7 +250,7 @@ class ClusterLimitsTest {
     }
 
     private static long countLeases(RedisProcess redis) throws Exception {
-        Process cli = new ProcessBuilder("redis-cli", "-p", String.valueOf(redis.port()), "--scan", "--pattern", "*lease*")
+        Process cli = new ProcessBuilder("redis-cli", "-p", String.valueOf(redis.port()), "--scan", "--pattern", "*:conn:*")
                 .redirectErrorStream(true).start();
         String keys = new String(cli.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
         cli.waitFor(10, TimeUnit.SECONDS);
