@@ -106,6 +106,16 @@ class SettingsTest {
         assertTrue(settings.auth().secret().isEmpty());
     }
 
+    @Test
+    void observePort_isUnsetByDefault_andAPortWhenSet() {
+        assertTrue(read(Map.of()).observe().port().isEmpty());
+        assertEquals(9090, read(Map.of("herald.observe.port", "9090")).observe().port().getAsInt());
+        assertEquals("herald.observe.port must be between 1 and 65535 (is 0)",
+                     message(Map.of("herald.observe.port", "0")));
+        assertEquals("herald.observe.port must be between 1 and 65535 (is 65536)",
+                     message(Map.of("herald.observe.port", "65536")));
+    }
+
     private static Settings read(Map<String, String> overrides) {
         Map<String, String> config = new HashMap<>(overrides);
         config.putIfAbsent("herald.pod-id", "test");
