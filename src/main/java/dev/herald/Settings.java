@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.regex.Pattern;
 
 import io.helidon.config.Config;
@@ -16,7 +17,8 @@ import io.helidon.config.ConfigException;
  * The keys are documented in {@code config/application.yaml}.
  */
 public record Settings(String podId, boolean production, Sse sse, History history, Events events, Publish publish,
-                       Auth auth, Tls tls, Redis redis, Presence presence, Rate rate, Cors cors, boolean accessLog) {
+                       Auth auth, Tls tls, Redis redis, Presence presence, Rate rate, Cors cors, Management management,
+                       boolean accessLog) {
     private static final Pattern POD_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
     private static final Duration HOUR = Duration.ofHours(1);
     private static final Duration DAY = Duration.ofDays(1);
@@ -131,6 +133,20 @@ public record Settings(String podId, boolean production, Sse sse, History histor
     }
 
     /**
+     * {@code herald.management.*}: a second port that serves only {@code /observe} (health, metrics), with its own
+     * accept loop, so that probes still get an answer (liveness DOWN) when the main listener has died.
+     */
+    public record Management(OptionalInt port) {
+        static Management from(Config c) {
+            Config port = c.get("port");
+            if (nonBlank(port).isEmpty()) {
+                return new Management(OptionalInt.empty());
+            }
+            return new Management(OptionalInt.of(integer(port, 0, 1, 65535)));
+        }
+    }
+
+    /**
      * Reads and checks every setting.
      *
      * @throws StartupException naming the first key whose value is of the wrong type or out of range
@@ -154,6 +170,7 @@ public record Settings(String podId, boolean production, Sse sse, History histor
                             Presence.from(herald.get("presence")),
                             Rate.from(herald.get("rate")),
                             Cors.from(herald.get("cors")),
+                            Management.from(herald.get("management")),
                             bool(herald.get("access-log"), true));
     }
 

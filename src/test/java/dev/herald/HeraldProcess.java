@@ -16,9 +16,14 @@ public record HeraldProcess(Process process, Path log) {
 
     /** Starts Herald and waits until it listens. */
     public static HeraldProcess start(Map<String, String> env, List<String> jvmArgs) throws IOException {
+        return start(command(env, jvmArgs));
+    }
+
+    /** Starts a command built by {@link #command} (perhaps prefixed, e.g. by {@code prlimit}) and waits until it listens. */
+    public static HeraldProcess start(ProcessBuilder command) throws IOException {
         Path log = Files.createTempFile("herald-process", ".log");
         log.toFile().deleteOnExit();
-        Process process = command(env, jvmArgs).redirectOutput(log.toFile()).start();
+        Process process = command.redirectOutput(log.toFile()).start();
         // a test that fails half way must not leave its pods running after the test JVM ends
         Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly));
         HeraldProcess started = new HeraldProcess(process, log);

@@ -107,6 +107,16 @@ class SettingsTest {
         assertTrue(settings.auth().secret().isEmpty());
     }
 
+    @Test
+    void managementPort_isUnsetByDefault_andAPortWhenSet() {
+        assertTrue(read(Map.of()).management().port().isEmpty());
+        assertEquals(9090, read(Map.of("herald.management.port", "9090")).management().port().getAsInt());
+        assertEquals("herald.management.port must be between 1 and 65535 (is 0)",
+                     message(Map.of("herald.management.port", "0")));
+        assertEquals("herald.management.port must be between 1 and 65535 (is 65536)",
+                     message(Map.of("herald.management.port", "65536")));
+    }
+
     private static Settings read(Map<String, String> overrides) {
         Map<String, String> config = new HashMap<>(overrides);
         config.putIfAbsent("herald.pod-id", "test");

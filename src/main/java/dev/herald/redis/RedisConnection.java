@@ -23,6 +23,8 @@ import redis.clients.jedis.util.JedisURIHelper;
 public final class RedisConnection {
     /** Enough connections for many virtual threads at once (Jedis' default of 8 makes commons-pool spin). */
     private static final int POOL_SIZE = 128;
+    /** Sockets this holder may open at once: the pool and the subscriber's pub/sub connection (the file budget). */
+    public static final int MAX_SOCKETS = POOL_SIZE + 1;
 
     private final HostAndPort address;
     private final JedisClientConfig config;
