@@ -1,8 +1,10 @@
 package dev.herald.http;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 import dev.herald.Settings;
@@ -28,6 +30,12 @@ import io.helidon.webserver.http.ServerResponse;
 /** {@code GET /api/events}: one SSE stream for up to {@code herald.sse.max-channels} channels. */
 public final class EventsService implements HttpService {
     private static final String RETRY_AFTER_SECONDS = "5";
+    /** How long a refused connect waits for probed streams to give back a slot before it answers 429 or 503. */
+    private static final Duration PATIENCE = Duration.ofMillis(1500);
+    private static final Duration FIRST_PAUSE = Duration.ofMillis(50);
+    private static final Duration MAX_PAUSE = Duration.ofMillis(400);
+    /** The share of the pod's cap from which its idle streams are probed before each connect (at most once a second). */
+    private static final double NEARLY_FULL = 0.9;
     private static final HeaderName LAST_EVENT_ID = HeaderNames.create("Last-Event-ID");
 
     private final Hub hub;
@@ -60,7 +68,7 @@ public final class EventsService implements HttpService {
             metrics.connectionRejected("shutting_down");
             throw unavailable("this pod is shutting down; connect to another");
         }
-        ConnectionLimits.Slot slot = limits.acquire(principal.userId());
+        ConnectionLimits.Slot slot = slot(principal.userId());
         ConnectionLimits.Outcome outcome = slot.outcome();
         if (outcome == ConnectionLimits.Outcome.POD_FULL) {
             metrics.connectionRejected("pod_full");
@@ -102,6 +110,36 @@ public final class EventsService implements HttpService {
         } finally {
             limits.release(slot);
         }
+    }
+
+    /**
+     * A connection slot for the user. When the pod nears its cap, its idle streams are probed first. When a cap
+     * refuses, the streams that could be holding it are made to write (the user's, on every pod, or this pod's idle
+     * ones; some may belong to clients that left without a word: in HTTP that is noticed only when a write fails),
+     * and the slot is tried again, with growing pauses, for up to {@link #PATIENCE}: a page reloaded many times in
+     * a row gets its stream instead of 429.
+     */
+    private ConnectionLimits.Slot slot(String userId) {
+        if (limits.open() >= settings.maxConnections() * NEARLY_FULL) {
+            hub.probeIdle();
+        }
+        ConnectionLimits.Slot slot = limits.acquire(userId);
+        if (slot.outcome() == ConnectionLimits.Outcome.USER_FULL) {
+            hub.probeUser(userId);
+            hub.broker().probeUserElsewhere(userId);
+        }
+        long deadline = System.nanoTime() + PATIENCE.toNanos();
+        long pause = FIRST_PAUSE.toNanos();
+        while (slot.outcome() != ConnectionLimits.Outcome.ACQUIRED && System.nanoTime() < deadline
+               && !Thread.currentThread().isInterrupted()) {
+            if (slot.outcome() == ConnectionLimits.Outcome.POD_FULL) {
+                hub.probeIdle();
+            }
+            LockSupport.parkNanos(Math.min(pause, deadline - System.nanoTime()));
+            pause = Math.min(pause * 2, MAX_PAUSE.toNanos());
+            slot = limits.acquire(userId);
+        }
+        return slot;
     }
 
     /** The requested channels, validated, authorized, distinct and sorted. */

@@ -96,6 +96,13 @@ public interface Broker extends Resume.Source, AutoCloseable {
     /** Identifies the history's lifetime: cursors from another epoch cannot be resumed exactly. May change. */
     String epoch();
 
+    /**
+     * Asks the other pods to probe this user's streams ({@link BrokerListener#probeUser}): one of them may hold
+     * streams whose client left. Best effort; a broker of one pod has nothing to ask.
+     */
+    default void probeUserElsewhere(String userId) {
+    }
+
     /** Whether publishing is expected to work right now (readiness). */
     boolean ready();
 

@@ -25,4 +25,11 @@ public interface BrokerListener {
      * after {@code from}.
      */
     void resync(String channel, long from, Break reason);
+
+    /**
+     * Another pod refused a stream of this user for the per-user cap: make this pod's streams of the user write, so
+     * those whose client left end now and give back their slot ({@code Hub#probe}).
+     */
+    default void probeUser(String userId) {
+    }
 }

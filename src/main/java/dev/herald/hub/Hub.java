@@ -1,13 +1,19 @@
 package dev.herald.hub;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Predicate;
 import java.util.logging.Logger;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
@@ -34,7 +40,17 @@ public final class Hub implements BrokerListener {
     private final ReentrantLock idleLock = new ReentrantLock();
     private final Condition idle = idleLock.newCondition();
 
+    /** The second write of a probe comes this long after the first. */
+    static final Duration CONFIRM = Duration.ofMillis(250);
+    /** A stream that wrote nothing for this long is probed when the pod nears its cap; at most this often. */
+    private static final Duration IDLE = Duration.ofMillis(500);
+    private static final int MAX_PROBED_USERS = 10_000;
+
     private final Duration heartbeat;
+    /** User → when its streams were last probed (nanoTime): one probe per user per {@link #CONFIRM}. */
+    private final Map<String, Long> probedUsers = new ConcurrentHashMap<>();
+    /** When idle streams were last probed (nanoTime). */
+    private final AtomicLong lastIdleProbe = new AtomicLong(System.nanoTime() - IDLE.toNanos());
     /** Wakes idle writers to send their heartbeat; null until {@link #start}. */
     private volatile ScheduledExecutorService heartbeats;
 
@@ -49,18 +65,65 @@ public final class Hub implements BrokerListener {
 
     /**
      * Starts the pod's heartbeat ticker: every half heartbeat it wakes each stream that wrote nothing for a whole
-     * one, so it sends a ping (one timer for the pod instead of a timed wait per stream and wake-up).
+     * one, so it sends a ping (one timer for the pod instead of a timed wait per stream and wake-up), and has it
+     * ping once more {@link #CONFIRM} later: a client that left makes the second write fail, so an idle stream
+     * whose client is gone ends within about one heartbeat instead of two or three.
      */
     public void start() {
         long idleNanos = heartbeat.toNanos();
-        heartbeats = Daemons.every("herald-heartbeat", heartbeat.dividedBy(2), () -> {
-            long now = System.nanoTime();
-            for (Subscription subscription : all) {
-                if (now - subscription.lastWrite() >= idleNanos) {
-                    subscription.queue().ping();
-                }
+        heartbeats = Daemons.every("herald-heartbeat", heartbeat.dividedBy(2),
+                                   () -> probe(s -> System.nanoTime() - s.lastWrite() >= idleNanos));
+    }
+
+    /**
+     * Makes every open stream that {@code which} selects write twice, {@link #CONFIRM} apart: in HTTP a client that
+     * went away is noticed only when a write fails, often the second one after it left (the first is accepted by
+     * the kernel, the peer answers with a reset). Those streams end and give back their slot, lease and presence.
+     */
+    public void probe(Predicate<Subscription> which) {
+        List<Subscription> probed = new ArrayList<>();
+        for (Subscription subscription : all) {
+            if (which.test(subscription)) {
+                subscription.queue().ping();
+                probed.add(subscription);
             }
-        });
+        }
+        ScheduledExecutorService ticker = heartbeats;
+        if (!probed.isEmpty() && ticker != null && !ticker.isShutdown()) {
+            try {
+                var unused = ticker.schedule(() -> probed.forEach(s -> s.queue().ping()), CONFIRM.toMillis(),
+                                             TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
+                // the pod is stopping: its streams end anyway
+            }
+        }
+    }
+
+    /** Probes this user's streams on this pod ({@link #probe}); at most once per {@link #CONFIRM} per user. */
+    @Override
+    public void probeUser(String userId) {
+        long now = System.nanoTime();
+        Long last = probedUsers.put(userId, now);
+        if (last != null && now - last < CONFIRM.toNanos()) {
+            return;
+        }
+        if (probedUsers.size() > MAX_PROBED_USERS) {
+            probedUsers.values().removeIf(at -> now - at > CONFIRM.toNanos());
+        }
+        probe(s -> s.userId().equals(userId));
+    }
+
+    /**
+     * Probes the streams that wrote nothing for half a second (at most twice a second): some may belong to clients
+     * that left without a word.
+     */
+    public void probeIdle() {
+        long now = System.nanoTime();
+        long last = lastIdleProbe.get();
+        if (now - last < IDLE.toNanos() || !lastIdleProbe.compareAndSet(last, now)) {
+            return;
+        }
+        probe(s -> now - s.lastWrite() >= IDLE.toNanos());
     }
 
     public Broker broker() {

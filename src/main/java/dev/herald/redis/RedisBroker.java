@@ -184,6 +184,16 @@ final class RedisBroker implements Broker {
         }
     }
 
+    /** A {@code probe <userId>} message on the control channel, which every pod's subscriber holds. */
+    @Override
+    public void probeUserElsewhere(String userId) {
+        try {
+            redis.client().publish(keys.control(), RedisSubscriber.PROBE + userId);
+        } catch (JedisException e) {
+            LOG.fine(() -> "Could not ask the other pods to probe a user's streams: " + e.getMessage());
+        }
+    }
+
     @Override
     public String epoch() {
         return epoch.current();

@@ -43,6 +43,8 @@ import redis.clients.jedis.exceptions.JedisException;
  */
 final class RedisSubscriber {
     private static final Logger LOG = Logger.getLogger(RedisSubscriber.class.getName());
+    /** A control message: probe this user's streams ({@link BrokerListener#probeUser}). */
+    static final String PROBE = "probe ";
     private static final long FIRST_BACKOFF_MILLIS = 100;
     private static final long MAX_BACKOFF_MILLIS = 5_000;
 
@@ -270,6 +272,12 @@ final class RedisSubscriber {
 
         @Override
         public void onMessage(String pubsub, String message) {
+            if (pubsub.equals(keys.control())) {
+                if (message.startsWith(PROBE)) {
+                    listener.probeUser(message.substring(PROBE.length()));
+                }
+                return;
+            }
             String channel = keys.channelOf(pubsub);
             if (channel == null || !wanted.contains(channel)) {
                 return;
