@@ -15,8 +15,7 @@ import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
-import dev.herald.hub.BrokerListener;
-import dev.herald.hub.Event;
+import dev.herald.hub.Ignoring;
 import dev.herald.hub.HubMetrics;
 import dev.herald.hub.LocalBroker;
 import dev.herald.hub.Resume;
@@ -64,19 +63,7 @@ class SseStreamTest {
     void setUp() {
         log.addHandler(capture);
         broker = new LocalBroker(100, Duration.ofHours(1));
-        broker.start(new BrokerListener() {
-            @Override
-            public void deliver(Event event) {
-            }
-
-            @Override
-            public void historyLost() {
-            }
-
-            @Override
-            public void resync(String channel, long from, Break reason) {
-            }
-        });
+        broker.start(Ignoring.LISTENER);
     }
 
     @AfterEach

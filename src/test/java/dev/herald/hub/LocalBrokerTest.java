@@ -49,19 +49,7 @@ class LocalBrokerTest {
     @Test
     void replay_isCompleteOnlyWhenHistoryCoversTheCursor() {
         try (LocalBroker broker = new LocalBroker(3, Duration.ofHours(1))) {
-            broker.start(new BrokerListener() {
-                @Override
-                public void deliver(Event event) {
-                }
-
-                @Override
-                public void historyLost() {
-                }
-
-                @Override
-                public void resync(String channel, long from, Break reason) {
-                }
-            });
+            broker.start(Ignoring.LISTENER);
             for (int i = 0; i < 5; i++) {
                 broker.publish("channel:b", BODY);
             }

@@ -141,19 +141,7 @@ class PublishingTest {
 
     private static LocalBroker started() {
         LocalBroker broker = new LocalBroker(100, Duration.ofHours(1));
-        broker.start(new BrokerListener() {
-            @Override
-            public void deliver(Event event) {
-            }
-
-            @Override
-            public void historyLost() {
-            }
-
-            @Override
-            public void resync(String channel, long from, Break reason) {
-            }
-        });
+        broker.start(Ignoring.LISTENER);
         return broker;
     }
 

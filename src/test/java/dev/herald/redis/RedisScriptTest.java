@@ -3,8 +3,7 @@ package dev.herald.redis;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
-import dev.herald.hub.BrokerListener;
-import dev.herald.hub.Event;
+import dev.herald.hub.Ignoring;
 import dev.herald.hub.RateLimiter;
 
 import org.junit.jupiter.api.Test;
@@ -20,21 +19,7 @@ class RedisScriptTest {
     @Test
     void aCounterBehindHistory_publishSkipsPastTheNewestEvent_insteadOfWedgingTheChannel() throws Exception {
         try (RedisProcess redis = RedisProcess.start(false)) {
-            RedisBackend backend = new RedisBackend(new RedisConnection(redis.url(), "wedge", Duration.ofSeconds(2)),
-                                                    "pod-w", 100, Duration.ofHours(1), Duration.ofSeconds(30), () -> { });
-            backend.start(new BrokerListener() {
-                @Override
-                public void deliver(Event event) {
-                }
-
-                @Override
-                public void historyLost() {
-                }
-
-                @Override
-                public void resync(String channel, long from, Break reason) {
-                }
-            });
+            RedisBackend backend = started(redis, "wedge");
             try {
                 for (int i = 1; i <= 5; i++) {
                     backend.broker().publish("channel:w", BODY);
@@ -48,6 +33,15 @@ class RedisScriptTest {
                 backend.stop();
             }
         }
+    }
+
+    /** A backend on this Redis under its own key prefix, started with nobody listening. */
+    private static RedisBackend started(RedisProcess redis, String prefix) {
+        RedisBackend backend = new RedisBackend(new RedisConnection(redis.url(), prefix, Duration.ofSeconds(2)),
+                                                "pod-" + prefix, 100, Duration.ofHours(1), Duration.ofSeconds(30),
+                                                () -> { });
+        backend.start(Ignoring.LISTENER);
+        return backend;
     }
 
     private static void flush(RedisProcess redis) throws Exception {
@@ -64,21 +58,7 @@ class RedisScriptTest {
     @Test
     void afterScriptFlush_everyScriptIsLoadedAgain_andTheLocalShaIsRedis() throws Exception {
         try (RedisProcess redis = RedisProcess.start(false)) {
-            RedisBackend backend = new RedisBackend(new RedisConnection(redis.url(), "scripts", Duration.ofSeconds(2)),
-                                                    "pod-s", 100, Duration.ofHours(1), Duration.ofSeconds(30), () -> { });
-            backend.start(new BrokerListener() {
-                @Override
-                public void deliver(Event event) {
-                }
-
-                @Override
-                public void historyLost() {
-                }
-
-                @Override
-                public void resync(String channel, long from, Break reason) {
-                }
-            });
+            RedisBackend backend = started(redis, "scripts");
             try {
                 long id = 0;
                 for (int round = 1; round <= 2; round++) {
