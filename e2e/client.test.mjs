@@ -87,3 +87,69 @@ test('a token function is asked again at each reconnect', () => {
   h.fire();
   assert.equal(new URL(h.last().url, 'http://x').searchParams.get('access_token'), 'token-2');
 });
+
+test('a token_expired event reconnects at once with a fresh token, from the cursor of that last frame', () => {
+  const h = harness();
+  const events = [];
+  let n = 0;
+  subscribe(['channel:a'], { ...h.options, token: () => `token-${++n}`, onEvent: (e) => events.push(e) });
+  h.last().message({ type: 'ready' }, 'ep_fp_0');
+  h.last().message({ type: 'chat', id: 1 }, 'ep_fp_1');
+  const expiring = h.last();
+  expiring.message({ type: 'token_expired', expiredAt: '2026-11-30T00:00:00Z' }, 'ep_fp_1');
+  assert.equal(expiring.closed, true, 'the expired stream is closed, not left to reconnect with its old URL');
+  assert.equal(h.timers.length, 0, 'no backoff: the reconnect is immediate');
+  assert.equal(FakeSource.instances.length, 2);
+  const url = new URL(h.last().url, 'http://x');
+  assert.equal(url.searchParams.get('access_token'), 'token-2');
+  assert.equal(url.searchParams.get('lastEventId'), 'ep_fp_1');
+  expiring.fail();
+  assert.equal(h.timers.length, 0, 'the old stream closing afterwards does not schedule another connect');
+  assert.deepEqual(events.map((e) => e.type), ['chat'], 'token_expired is handled, not passed on');
+});
+
+test('a token function may return a promise; close while it is pending opens nothing', async () => {
+  const h = harness();
+  let release;
+  const sub = subscribe(['channel:a'], { ...h.options, token: () => new Promise((r) => { release = r; }) });
+  assert.equal(FakeSource.instances.length, 0, 'waits for the token');
+  release('async-1');
+  await Promise.resolve();
+  assert.equal(new URL(h.last().url, 'http://x').searchParams.get('access_token'), 'async-1');
+  h.last().message({ type: 'token_expired' }, 'ep_fp_3');
+  assert.equal(FakeSource.instances.length, 1);
+  sub.close();
+  release('async-2');
+  await Promise.resolve();
+  assert.equal(FakeSource.instances.length, 1, 'a token arriving after close opens no stream');
+});
+
+test('a rejected token promise is an error followed by a backoff retry', async () => {
+  const h = harness();
+  const errors = [];
+  let n = 0;
+  subscribe(['channel:a'], {
+    ...h.options,
+    token: () => (++n === 1 ? Promise.reject(new Error('identity provider down')) : Promise.resolve('ok')),
+    onError: (e) => errors.push(e.message),
+  });
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(errors, ['identity provider down']);
+  assert.equal(h.fire(), 1000);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(new URL(h.last().url, 'http://x').searchParams.get('access_token'), 'ok');
+});
+
+test('with a fixed token string, token_expired closes the subscription with a token_expired error', () => {
+  const h = harness();
+  const errors = [];
+  const statuses = [];
+  subscribe(['channel:a'], { ...h.options, token: 'fixed', onError: (e) => errors.push(e), onStatus: (s) => statuses.push(s) });
+  h.last().message({ type: 'token_expired', expiredAt: '2026-11-30T00:00:00Z' }, 'ep_fp_1');
+  assert.equal(h.last().closed, true);
+  assert.equal(FakeSource.instances.length, 1, 'no reconnect with a token known to be expired');
+  assert.equal(h.timers.length, 0);
+  assert.equal(errors[0].code, 'token_expired');
+  assert.equal(errors[0].expiredAt, '2026-11-30T00:00:00Z');
+  assert.equal(statuses.at(-1), 'closed');
+});

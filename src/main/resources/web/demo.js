@@ -7,6 +7,9 @@ const seen = new Set();
 const online = new Map();
 let client;
 let me;
+let token;
+/** The token for a new stream: a stream ends when its token expires, so renew one close to its end first. */
+let freshToken;
 let runningJob = null;
 /** Job events that arrived before the POST that started the job answered. */
 const early = [];
@@ -16,16 +19,31 @@ $('signin').addEventListener('submit', async (e) => {
   const name = $('name').value.trim();
   const userId = name.toLowerCase().replace(/[^a-z0-9._~@-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 64) || 'guest';
   me = { userId, name };
-  const token = await devToken(userId, name);
-  client = createClient({ token });
+  token = await devToken(userId, name);
+  freshToken = async () => {
+    if (expiresWithin(token, 60)) token = await devToken(userId, name);
+    return token;
+  };
+  client = createClient({ token: () => token });
   $('signin').hidden = true;
   $('app').hidden = false;
   $('who').textContent = `signed in as ${name}`;
   start();
 });
 
+/** Whether the JWT's exp is less than `seconds` away. */
+function expiresWithin(jwt, seconds) {
+  try {
+    const payload = JSON.parse(atob(jwt.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+    return payload.exp * 1000 - Date.now() < seconds * 1000;
+  } catch {
+    return true;
+  }
+}
+
 function start() {
   client.subscribe([ROOM, `user:${me.userId}`], {
+    token: freshToken,
     lastEventId: 'earliest',
     onStatus: (status) => {
       $('status').dataset.status = status;

@@ -63,7 +63,7 @@ public record Settings(String podId, boolean production, Sse sse, History histor
     /** {@code herald.auth.*}: tokens. */
     public record Auth(boolean devMode, Optional<String> secret, Optional<String> jwksFile, Optional<String> jwksUrl,
                        Duration jwksRefetch, Optional<String> issuer, Optional<String> audience,
-                       Optional<String> cookie) {
+                       Optional<String> cookie, Duration clockSkew) {
         static Auth from(Config c) {
             return new Auth(bool(c.get("dev-mode"), false),
                             nonBlank(c.get("jwt.secret")),
@@ -72,7 +72,9 @@ public record Settings(String podId, boolean production, Sse sse, History histor
                             duration(c.get("jwt.jwks-refetch"), Duration.ofMinutes(1), Duration.ZERO, DAY),
                             nonBlank(c.get("jwt.issuer")),
                             nonBlank(c.get("jwt.audience")),
-                            nonBlank(c.get("cookie")));
+                            nonBlank(c.get("cookie")),
+                            duration(c.get("jwt.clock-skew"), Duration.ofSeconds(30), Duration.ZERO,
+                                     Duration.ofSeconds(60)));
         }
     }
 

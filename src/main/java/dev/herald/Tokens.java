@@ -1,8 +1,12 @@
 package dev.herald;
 
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.logging.Logger;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 
 import dev.herald.auth.Jwks;
 import dev.herald.auth.TokenIssuer;
@@ -30,12 +34,45 @@ record Tokens(TokenVerifier verifier, TokenIssuer issuer) {
         }
         JWKSource<SecurityContext> jwks = jwks(auth);
         byte[] secret = secret(auth, jwks != null);
+        byte[] devKey = auth.devMode() ? devKey(secret, jwks != null) : null;
         TokenVerifier verifier = new TokenVerifier(secret, jwks, auth.issuer().orElse(null),
-                                                   auth.audience().orElse(null));
-        return new Tokens(verifier, auth.devMode() ? new TokenIssuer(secret) : null);
+                                                   auth.audience().orElse(null), devKey,
+                                                   (int) auth.clockSkew().toSeconds());
+        return new Tokens(verifier, devKey == null ? null : new TokenIssuer(devKey, TokenVerifier.DEV_KEY_ID));
     }
 
-    /** The HMAC secret: configured, or random in dev mode; null when only a JWKS is used. */
+    /**
+     * The key dev mode signs its tokens with: never the real secret, so that a pod left in dev mode cannot hand out
+     * tokens that the production pods (or other services sharing the secret) accept. Derived from the real secret
+     * when there is one, so that every dev-mode pod sharing that secret accepts the others' dev tokens (a cluster on
+     * a laptop); otherwise random.
+     */
+    private static byte[] devKey(byte[] secret, boolean haveJwks) {
+        if (secret == null && !haveJwks) {
+            LOG.warning("DEV MODE: tokens are signed with a random key and anyone on this machine can get one at "
+                        + "POST /dev/token. Never run this in production.");
+            byte[] random = new byte[32];
+            new SecureRandom().nextBytes(random);
+            return random;
+        }
+        LOG.warning("DEV MODE IS ON BESIDE A REAL " + (secret != null ? "SECRET" : "JWKS") + ": POST /dev/token "
+                    + "(from this machine only) signs tokens with a separate development key that only pods in dev "
+                    + "mode accept, never with the real keys. Turn dev mode off anywhere real users connect.");
+        if (secret == null) {
+            byte[] random = new byte[32];
+            new SecureRandom().nextBytes(random);
+            return random;
+        }
+        try {
+            Mac hmac = Mac.getInstance("HmacSHA256");
+            hmac.init(new SecretKeySpec(secret, "HmacSHA256"));
+            return hmac.doFinal("herald dev-mode tokens".getBytes(StandardCharsets.UTF_8));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("every JVM has HmacSHA256", e);
+        }
+    }
+
+    /** The HMAC secret: configured; null when only a JWKS is used, or in dev mode without one. */
     private static byte[] secret(Settings.Auth auth, boolean haveJwks) {
         if (auth.secret().isPresent()) {
             byte[] secret = auth.secret().get().getBytes(StandardCharsets.UTF_8);
@@ -53,11 +90,7 @@ record Tokens(TokenVerifier verifier, TokenIssuer issuer) {
                                        + "herald.auth.jwt.jwks-file, herald.auth.jwt.jwks-url), "
                                        + "or turn on dev mode for a laptop (HERALD_DEV_MODE=true)");
         }
-        LOG.warning("DEV MODE: tokens are signed with a random secret and anyone can get one at POST /dev/token. "
-                    + "Never run this in production.");
-        byte[] random = new byte[32];
-        new SecureRandom().nextBytes(random);
-        return random;
+        return null;
     }
 
     private static JWKSource<SecurityContext> jwks(Settings.Auth auth) {

@@ -11,18 +11,26 @@ export interface HeraldEvent {
   [field: string]: unknown;
 }
 
+/** A token, or a function giving the current one (or a promise of it). */
+export type TokenSource = string | (() => string | Promise<string>);
+
 export type Status = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
 export interface SubscribeOptions {
   baseUrl?: string;
-  /** The JWT, or a function returning the current one (called at each reconnect). */
-  token?: string | (() => string);
+  /**
+   * The JWT, or a function returning the current one or a promise of it (called before each connect, and at once
+   * when the server ends the stream because its token expired). A string cannot be renewed: the stream then closes
+   * with an error whose code is 'token_expired'.
+   */
+  token?: TokenSource;
   /** Resume from this cursor, or 'earliest' for everything history holds. */
   lastEventId?: string;
   withCredentials?: boolean;
   onEvent?: (event: HeraldEvent) => void;
   onOpen?: () => void;
-  onError?: (error: Event) => void;
+  /** An EventSource error event, an error thrown by the token function, or an Error with code 'token_expired'. */
+  onError?: (error: Event | Error & { code?: string; expiredAt?: string }) => void;
   onStatus?: (status: Status) => void;
   onResync?: (channel: string, event: HeraldEvent) => void;
   minDelay?: number;
@@ -51,7 +59,7 @@ export interface ApiError extends Error {
   retryAfter?: number;
 }
 
-export declare function api<T = unknown>(path: string, options?: { baseUrl?: string; token?: string | (() => string); method?: string; body?: unknown; fetch?: typeof fetch }): Promise<T>;
+export declare function api<T = unknown>(path: string, options?: { baseUrl?: string; token?: TokenSource; method?: string; body?: unknown; fetch?: typeof fetch }): Promise<T>;
 export declare function devToken(userId: string, name: string, options?: { baseUrl?: string; fetch?: typeof fetch }): Promise<string>;
 
 export interface Client {
@@ -60,8 +68,9 @@ export interface Client {
   publish(event: { channel: string; type: string; [field: string]: unknown }): Promise<{ id: number }>;
   presence(channel: string): Promise<{ channel: string; users: { userId: string; userName: string; since: string }[] }>;
   startExport(channel: string): Promise<{ jobId: string }>;
+  /** Needs a token given as a string or a function returning a string (not a promise). */
   resultUrl(result: string): string;
   api<T = unknown>(path: string, options?: { method?: string; body?: unknown }): Promise<T>;
 }
 
-export declare function createClient(options?: { baseUrl?: string; token?: string | (() => string) } & Partial<SubscribeOptions>): Client;
+export declare function createClient(options?: { baseUrl?: string; token?: TokenSource } & Partial<SubscribeOptions>): Client;

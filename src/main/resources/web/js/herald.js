@@ -24,6 +24,11 @@ export function streamUrl(baseUrl, channels, { cursor, token } = {}) {
  * Subscribes to channels. Events reach `onEvent` (JSON objects, `resync` included); `onOpen` runs each time the
  * stream is live; `onError` on each failure; `onStatus` with 'connecting', 'open', 'reconnecting', 'closed'.
  * A native EventSource stops for good after a 429 or 503; this one closes and reconnects by itself.
+ *
+ * `token` is a string or a function returning a token (or a promise of one); a function is called before every
+ * connect. A stream ends when its token expires (a last `token_expired` event, not passed to `onEvent`): with a
+ * function the stream reconnects at once with a fresh token from its cursor, missing nothing; with a string it
+ * cannot renew, so it closes and `onError` gets an error whose `code` is 'token_expired'.
  */
 export function subscribe(channels, options = {}) {
   const {
@@ -49,13 +54,40 @@ export function subscribe(channels, options = {}) {
   let source = null;
   let timer = null;
   let closed = false;
+  /** Counts connects, so that a token arriving for an attempt that was superseded or closed is dropped. */
+  let generation = 0;
 
-  const currentToken = () => (typeof token === 'function' ? token() : token);
+  function retryLater(error) {
+    onError(error);
+    const delay = backoffDelay(attempt, { minDelay, maxDelay, random });
+    attempt += 1;
+    onStatus('reconnecting');
+    timer = schedule(connect, delay);
+  }
 
   function connect() {
     timer = null;
+    const mine = ++generation;
     onStatus(attempt === 0 ? 'connecting' : 'reconnecting');
-    const es = new Source(streamUrl(baseUrl, list, { cursor, token: currentToken() }), { withCredentials });
+    let pending;
+    try {
+      pending = typeof token === 'function' ? token() : token;
+    } catch (error) {
+      retryLater(error);
+      return;
+    }
+    if (pending && typeof pending.then === 'function') {
+      pending.then(
+        (fresh) => { if (mine === generation && !closed) open(fresh); },
+        (error) => { if (mine === generation && !closed) retryLater(error); },
+      );
+    } else {
+      open(pending);
+    }
+  }
+
+  function open(currentToken) {
+    const es = new Source(streamUrl(baseUrl, list, { cursor, token: currentToken }), { withCredentials });
     source = es;
     es.onmessage = (message) => {
       if (source !== es) return;
@@ -72,6 +104,10 @@ export function subscribe(channels, options = {}) {
         onOpen();
         return;
       }
+      if (event.type === 'token_expired') {
+        tokenExpired(es, event);
+        return;
+      }
       if (event.type === 'resync') onResync(event.channel, event);
       onEvent(event);
     };
@@ -79,12 +115,24 @@ export function subscribe(channels, options = {}) {
       if (source !== es || closed) return;
       es.close();
       source = null;
-      onError(error);
-      const delay = backoffDelay(attempt, { minDelay, maxDelay, random });
-      attempt += 1;
-      onStatus('reconnecting');
-      timer = schedule(connect, delay);
+      retryLater(error);
     };
+  }
+
+  /** The server ended the stream because its token expired: reconnect now with a fresh one, or stop. */
+  function tokenExpired(es, event) {
+    es.close();
+    source = null;
+    if (typeof token === 'string') {
+      const error = new Error('the stream\'s token expired; pass a function as token to renew it');
+      error.code = 'token_expired';
+      error.expiredAt = event.expiredAt;
+      closed = true;
+      onError(error);
+      onStatus('closed');
+      return;
+    }
+    connect();
   }
 
   connect();
@@ -98,6 +146,7 @@ export function subscribe(channels, options = {}) {
     },
     close() {
       closed = true;
+      generation += 1;
       if (timer !== null) cancel(timer);
       if (source) source.close();
       source = null;
@@ -109,7 +158,8 @@ export function subscribe(channels, options = {}) {
 /** Calls Herald's HTTP API with the token; resolves to the parsed JSON (or null), rejects with the error body. */
 export async function api(path, { baseUrl = '', token, method = 'GET', body, fetch: doFetch = globalThis.fetch } = {}) {
   const headers = {};
-  if (token) headers.Authorization = `Bearer ${typeof token === 'function' ? token() : token}`;
+  const current = typeof token === 'function' ? await token() : token;
+  if (current) headers.Authorization = `Bearer ${current}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const response = await doFetch(`${baseUrl}${path}`, {
     method,

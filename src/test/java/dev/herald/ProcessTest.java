@@ -91,6 +91,20 @@ class ProcessTest {
     }
 
     @Test
+    void devModeBesideARealSecret_warnsLoudlyAtStart() throws Exception {
+        HeraldProcess herald = HeraldProcess.start(Map.of("SERVER_PORT", String.valueOf(HeraldProcess.freePort()),
+                                                          "HERALD_DEV_MODE", "true", "HERALD_JWT_SECRET", SECRET),
+                                                   List.of());
+        try {
+            assertTrue(herald.output().contains("DEV MODE IS ON BESIDE A REAL SECRET"), herald.output());
+            assertFalse(herald.output().contains(SECRET), "never the secret itself");
+        } finally {
+            herald.process().destroy();
+            herald.process().waitFor(20, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
     void productionWithoutSecret_refusesToStartWithOneLine() throws Exception {
         Process process = HeraldProcess.command(Map.of("SERVER_PORT", String.valueOf(HeraldProcess.freePort()), "HERALD_DEV_MODE", "false"),
                                   List.of("-Dherald.config=config/production.yaml")).start();

@@ -34,6 +34,7 @@ class SettingsTest {
         assertEquals("realtime", settings.redis().prefix());
         assertTrue(settings.redis().url().isEmpty(), "embedded unless a URL is set");
         assertTrue(settings.accessLog());
+        assertEquals(Duration.ofSeconds(30), settings.auth().clockSkew());
     }
 
     @Test
@@ -47,7 +48,8 @@ class SettingsTest {
                 "herald.sse.heartbeat", List.of("PT0.05S", "PT1H", "PT0.049S", "PT1H0.001S"),
                 "herald.presence.ttl", List.of("PT0.3S", "P1D", "PT0.299S", "P2D"),
                 "herald.redis.timeout", List.of("PT0.01S", "PT1M", "PT0S", "PT61S"),
-                "herald.publish.idempotency-ttl", List.of("PT1S", "P7D", "PT0.999S", "P8D"));
+                "herald.publish.idempotency-ttl", List.of("PT1S", "P7D", "PT0.999S", "P8D"),
+                "herald.auth.jwt.clock-skew", List.of("PT0S", "PT60S", "-PT0.001S", "PT60.001S"));
         cases.forEach((key, values) -> {
             read(Map.of(key, values.get(0)));
             read(Map.of(key, values.get(1)));

@@ -9,6 +9,13 @@ import java.util.List;
  * @param userName        the token's {@code name}, or the user id when absent
  * @param service         true for backends (role {@code service}): may publish and subscribe anywhere
  * @param channelPatterns the token's {@code channels} claim, narrowing the default policy; empty when absent
+ * @param validUntil      when the token stops being accepted (its {@code exp} plus the allowed clock skew), epoch ms:
+ *                        a stream opened with it ends then
  */
-public record Principal(String userId, String userName, boolean service, List<String> channelPatterns) {
+public record Principal(String userId, String userName, boolean service, List<String> channelPatterns,
+                        long validUntil) {
+    /** A principal whose token never ends (tests, tools). */
+    public Principal(String userId, String userName, boolean service, List<String> channelPatterns) {
+        this(userId, userName, service, channelPatterns, Long.MAX_VALUE);
+    }
 }

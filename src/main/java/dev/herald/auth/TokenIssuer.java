@@ -12,11 +12,21 @@ import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 
-/** Signs HS256 tokens with the shared secret: the dev-mode token endpoint and tests use it. Thread-safe. */
+/** Signs HS256 tokens with a secret: the dev-mode token endpoint and tests use it. Thread-safe. */
 public final class TokenIssuer {
     private final MACSigner signer;
+    /** The {@code kid} put in every token's header, or null. */
+    private final String keyId;
 
     public TokenIssuer(byte[] secret) {
+        this(secret, null);
+    }
+
+    /**
+     * @param keyId the {@code kid} of the tokens' header (e.g. {@link TokenVerifier#DEV_KEY_ID}), or null for none
+     */
+    public TokenIssuer(byte[] secret, String keyId) {
+        this.keyId = keyId;
         try {
             this.signer = new MACSigner(secret);
         } catch (JOSEException e) {
@@ -36,7 +46,7 @@ public final class TokenIssuer {
         if (!roles.isEmpty()) {
             claims.claim("roles", roles);
         }
-        SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), claims.build());
+        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.HS256).keyID(keyId).build(), claims.build());
         try {
             jwt.sign(signer);
         } catch (JOSEException e) {

@@ -1,11 +1,14 @@
 package dev.herald.auth;
 
+import java.security.Key;
 import java.text.ParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+
+import javax.crypto.spec.SecretKeySpec;
 
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
@@ -30,6 +33,11 @@ import com.nimbusds.jwt.proc.ExpiredJWTException;
  */
 public final class TokenVerifier {
     static final int MAX_SKEW_SECONDS = 30;
+    /**
+     * The {@code kid} of the tokens dev mode mints: they verify only against the development key, which only a pod in
+     * dev mode has, and a token without it never verifies against that key.
+     */
+    public static final String DEV_KEY_ID = "herald-dev";
     private static final int MAX_TOKEN_LENGTH = 8192;
 
     private static final int CACHE_SIZE = 10_000;
@@ -39,6 +47,7 @@ public final class TokenVerifier {
     }
 
     private final DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
+    private final long skewMillis;
     /**
      * Tokens already verified: publishers and reconnecting clients present the same token many times, and
      * verifying a signature costs more than the rest of a publish. Concurrent map, cleared when full.
@@ -58,17 +67,32 @@ public final class TokenVerifier {
      * @param audience required {@code aud}, or null
      */
     public TokenVerifier(byte[] secret, JWKSource<SecurityContext> jwks, String issuer, String audience) {
+        this(secret, jwks, issuer, audience, null, MAX_SKEW_SECONDS);
+    }
+
+    /**
+     * @param devKey      the development key of dev mode (tokens with {@code kid} {@link #DEV_KEY_ID}), or null
+     * @param skewSeconds how far past its {@code exp} (and before its {@code nbf}) a token is still accepted
+     */
+    public TokenVerifier(byte[] secret, JWKSource<SecurityContext> jwks, String issuer, String audience,
+                         byte[] devKey, int skewSeconds) {
+        this.skewMillis = skewSeconds * 1000L;
         if (secret != null && secret.length < 32) {
             throw new IllegalArgumentException("the JWT secret must be at least 32 bytes (256 bits)");
         }
-        if (secret == null && jwks == null) {
+        if (secret == null && jwks == null && devKey == null) {
             throw new IllegalArgumentException("a JWT secret or a JWKS is required");
         }
         JWSKeySelector<SecurityContext> hmac = secret == null ? null
                 : new JWSVerificationKeySelector<>(HMAC, new ImmutableSecret<>(secret));
+        // chosen by the kid already: the key itself, for HS256 only
+        List<Key> dev = devKey == null ? List.of() : List.of(new SecretKeySpec(devKey, "HmacSHA256"));
         JWSKeySelector<SecurityContext> publicKeys = jwks == null ? null
                 : new JWSVerificationKeySelector<>(PUBLIC_KEY, jwks);
         processor.setJWSKeySelector((header, context) -> {
+            if (DEV_KEY_ID.equals(header.getKeyID())) {
+                return JWSAlgorithm.HS256.equals(header.getAlgorithm()) ? dev : List.of();
+            }
             if (HMAC.contains(header.getAlgorithm())) {
                 return hmac == null ? List.of() : hmac.selectJWSKeys(header, context);
             }
@@ -83,7 +107,7 @@ public final class TokenVerifier {
         }
         DefaultJWTClaimsVerifier<SecurityContext> claims = new DefaultJWTClaimsVerifier<>(
                 audience, exact.build(), new HashSet<>(Arrays.asList("sub", "exp")));
-        claims.setMaxClockSkew(MAX_SKEW_SECONDS);
+        claims.setMaxClockSkew(skewSeconds);
         processor.setJWTClaimsSetVerifier(claims);
     }
 
@@ -126,9 +150,10 @@ public final class TokenVerifier {
         try {
             String sub = subject;
             String name = claims.getStringClaim("name");
-            long until = Math.min(claims.getExpirationTime().toInstant().toEpochMilli(), System.currentTimeMillis() + 60_000);
+            long exp = claims.getExpirationTime().toInstant().toEpochMilli();
+            long until = Math.min(exp, System.currentTimeMillis() + 60_000);
             return new Verified(new Principal(sub, name == null || name.isBlank() ? sub : name, hasServiceRole(claims),
-                                              patterns(claims)), until);
+                                              patterns(claims), exp + skewMillis), until);
         } catch (ParseException e) {
             throw new AuthException("claims", "the token's claims have the wrong types");
         }

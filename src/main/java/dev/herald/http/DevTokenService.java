@@ -1,5 +1,6 @@
 package dev.herald.http;
 
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,14 +13,19 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.HeaderValues;
+import io.helidon.http.Status;
 import io.helidon.webserver.http.HttpRules;
 import io.helidon.webserver.http.HttpService;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
-/** {@code POST /dev/token {userId, name[, roles]}}: mints a token for anyone. Registered only in dev mode. */
+/**
+ * {@code POST /dev/token {userId, name[, roles][, ttlSeconds]}}: mints a token for anyone on this machine (loopback callers only),
+ * signed with dev mode's own key ({@code Tokens}), never with the real secret. Registered only in dev mode.
+ */
 public final class DevTokenService implements HttpService {
     private static final Duration VALIDITY = Duration.ofHours(12);
+    private static final long MAX_TTL_SECONDS = VALIDITY.toSeconds();
     private final TokenIssuer issuer;
 
     DevTokenService(TokenIssuer issuer) {
@@ -32,6 +38,10 @@ public final class DevTokenService implements HttpService {
     }
 
     private void token(ServerRequest req, ServerResponse res) {
+        // tokens for anyone, so only for someone on this machine: elsewhere the endpoint does not exist
+        if (!(req.remotePeer().address() instanceof InetSocketAddress peer) || !peer.getAddress().isLoopbackAddress()) {
+            throw new ApiException(Status.NOT_FOUND_404, "not_found", "no such endpoint");
+        }
         ObjectNode body = JsonBody.read(req, 4096);
         String userId = JsonBody.text(body, "userId");
         if (!ChannelName.isValidId(userId)) {
@@ -48,8 +58,17 @@ public final class DevTokenService implements HttpService {
         if (rolesNode != null && rolesNode.isArray()) {
             rolesNode.forEach(r -> roles.add(r.asText()));
         }
+        Duration validity = VALIDITY;
+        JsonNode ttlNode = body.get("ttlSeconds");
+        if (ttlNode != null) {
+            if (!ttlNode.canConvertToLong() || !ttlNode.isIntegralNumber() || ttlNode.longValue() < 1
+                || ttlNode.longValue() > MAX_TTL_SECONDS) {
+                throw ApiException.badRequest("'ttlSeconds' must be a whole number from 1 to " + MAX_TTL_SECONDS);
+            }
+            validity = Duration.ofSeconds(ttlNode.longValue());
+        }
         ObjectNode answer = EventJson.MAPPER.createObjectNode();
-        answer.put("token", issuer.issue(userId, name, roles, VALIDITY));
+        answer.put("token", issuer.issue(userId, name, roles, validity));
         res.header(HeaderValues.CONTENT_TYPE_JSON);
         res.header(HeaderValues.create(HeaderNames.CACHE_CONTROL, "no-store"));
         res.send(EventJson.bytes(answer));

@@ -81,7 +81,8 @@ public final class EventsService implements HttpService {
                                    Map.of("Retry-After", RETRY_AFTER_SECONDS));
         }
         try {
-            Subscription subscription = new Subscription(channels, principal.userId(), settings.queueCapacity());
+            Subscription subscription = new Subscription(channels, principal.userId(), settings.queueCapacity(),
+                                                             principal.validUntil());
             hub.register(subscription);
             try {
                 if (req.prologue().protocolVersion().startsWith("1")) {

@@ -23,7 +23,7 @@ public final class PublishService implements HttpService {
     /** Fields the server sets; a body that sets them is refused rather than silently changed. */
     private static final Set<String> SERVER_FIELDS = Set.of("id", "timestamp", "userId", "userName");
     /** Types only the server emits, since clients act on them. */
-    private static final Set<String> SERVER_TYPES = Set.of("resync", "presence");
+    private static final Set<String> SERVER_TYPES = Set.of("resync", "presence", "ready", "token_expired");
 
     private final Publisher publisher;
 

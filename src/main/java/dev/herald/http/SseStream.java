@@ -99,7 +99,13 @@ final class SseStream {
             out.flush();
             metrics.eventsSent(replayedEvents);
             loop(out, clientGone);
-            if (subscription.end() == Subscription.End.SHUTDOWN) {
+            if (subscription.end() == Subscription.End.TOKEN_EXPIRED) {
+                FrameBuffer last = new FrameBuffer(idPrefix.length + 16 * channels.size() + 128);
+                putFrame(last, tokenExpiredEvent());
+                last.writeTo(out);
+                out.flush();
+                metrics.eventsSent(1);
+            } else if (subscription.end() == Subscription.End.SHUTDOWN) {
                 long jittered = shutdownRetryMillis / 2 + ThreadLocalRandom.current().nextLong(shutdownRetryMillis + 1);
                 out.write(("retry: " + jittered + "\n\n").getBytes(StandardCharsets.US_ASCII));
                 out.flush();
@@ -182,6 +188,18 @@ final class SseStream {
         body.put("type", "ready");
         body.put("timestamp", EventJson.timestamp(java.time.Instant.now()));
         body.putPOJO("channels", channels);
+        return EventJson.bytes(body);
+    }
+
+    /**
+     * {@code {"type":"token_expired","expiredAt":…}}: the last frame of a stream whose token expired. Its id line is
+     * the cursor: the client reconnects with a fresh token from there and misses nothing.
+     */
+    private byte[] tokenExpiredEvent() {
+        ObjectNode body = EventJson.MAPPER.createObjectNode();
+        body.put("type", "token_expired");
+        body.put("timestamp", EventJson.timestamp(java.time.Instant.now()));
+        body.put("expiredAt", EventJson.timestamp(java.time.Instant.ofEpochMilli(subscription.validUntil())));
         return EventJson.bytes(body);
     }
 

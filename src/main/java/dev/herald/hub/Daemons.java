@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -35,6 +36,21 @@ public final class Daemons {
                 LOG.log(Level.WARNING, name + " failed; retrying in " + millis + " ms", e);
             }
         }, millis, millis, TimeUnit.MILLISECONDS);
+        return executor;
+    }
+
+    /**
+     * A one-thread timer for many one-shot tasks that are mostly cancelled before they run (for example a stream's
+     * end at its token's expiry): a cancelled task leaves the queue at once instead of at its time, so the queue
+     * holds only live tasks. The tasks must catch their own failures.
+     */
+    public static ScheduledExecutorService timer(String name) {
+        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        });
+        executor.setRemoveOnCancelPolicy(true);
         return executor;
     }
 }

@@ -53,6 +53,8 @@ public final class Hub implements BrokerListener {
     private final AtomicLong lastIdleProbe = new AtomicLong(System.nanoTime() - IDLE.toNanos());
     /** Wakes idle writers to send their heartbeat; null until {@link #start}. */
     private volatile ScheduledExecutorService heartbeats;
+    /** Ends each stream when its token expires; null until {@link #start}. Thread-safe (an executor). */
+    private volatile ScheduledExecutorService expiries;
 
     /**
      * @param heartbeat how long a stream may write nothing before it sends a {@code : ping} comment
@@ -73,6 +75,7 @@ public final class Hub implements BrokerListener {
         long idleNanos = heartbeat.toNanos();
         heartbeats = Daemons.every("herald-heartbeat", heartbeat.dividedBy(2),
                                    () -> probe(s -> System.nanoTime() - s.lastWrite() >= idleNanos));
+        expiries = Daemons.timer("herald-token-expiry");
     }
 
     /**
@@ -144,13 +147,44 @@ public final class Hub implements BrokerListener {
                     added = topic(channel).add(subscription);
                 }
             }
+            scheduleExpiry(subscription);
         } catch (RuntimeException e) {
             unregister(subscription);
             throw e;
         }
     }
 
+    /**
+     * Ends the subscription when its token stops being accepted: a stream must not outlive the token that opened
+     * it (a revoked user, a narrowed {@code channels} claim). Its writer then says why in a last frame, and the
+     * client reconnects with a fresh token from its cursor.
+     */
+    private void scheduleExpiry(Subscription subscription) {
+        if (subscription.validUntil() == Long.MAX_VALUE) {
+            return;
+        }
+        long delay = subscription.validUntil() - System.currentTimeMillis();
+        ScheduledExecutorService timer = expiries;
+        if (delay <= 0 || timer == null) {
+            expire(subscription);
+            return;
+        }
+        try {
+            subscription.expiry(timer.schedule(() -> expire(subscription), delay, TimeUnit.MILLISECONDS));
+        } catch (RejectedExecutionException e) {
+            // the pod is stopping: the stream ends anyway
+        }
+    }
+
+    private void expire(Subscription subscription) {
+        if (subscription.end(Subscription.End.TOKEN_EXPIRED) >= 0) {
+            metrics.tokenExpired();
+            LOG.fine(() -> "Token expired: ending " + subscription);
+        }
+    }
+
     public void unregister(Subscription subscription) {
+        subscription.cancelExpiry();
         if (all.remove(subscription) && all.isEmpty()) {
             idleLock.lock();
             try {
@@ -209,8 +243,11 @@ public final class Hub implements BrokerListener {
                 case QUEUED -> { }
                 case FULL -> slowConsumer(subscription);
                 // the subscription is ending; its client resumes from history elsewhere or on reconnect
-                case CLOSED -> metrics.eventsDropped(subscription.end() == Subscription.End.SLOW_CONSUMER
-                        ? HubMetrics.DropReason.SLOW_CONSUMER : HubMetrics.DropReason.SHUTDOWN, 1);
+                case CLOSED -> metrics.eventsDropped(switch (subscription.end()) {
+                    case SLOW_CONSUMER -> HubMetrics.DropReason.SLOW_CONSUMER;
+                    case TOKEN_EXPIRED -> HubMetrics.DropReason.TOKEN_EXPIRED;
+                    case null, default -> HubMetrics.DropReason.SHUTDOWN;
+                }, 1);
             }
         }
     }
@@ -230,6 +267,10 @@ public final class Hub implements BrokerListener {
         ScheduledExecutorService ticker = heartbeats;
         if (ticker != null) {
             ticker.shutdownNow();
+        }
+        ScheduledExecutorService timer = expiries;
+        if (timer != null) {
+            timer.shutdownNow();
         }
         for (Subscription subscription : all) {
             subscription.end(Subscription.End.SHUTDOWN);

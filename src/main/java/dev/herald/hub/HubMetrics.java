@@ -3,7 +3,7 @@ package dev.herald.hub;
 /** What the hub reports about delivery; implemented with real meters outside this package. Thread-safe. */
 public interface HubMetrics {
     /** Why an event did not reach a subscriber's stream. */
-    enum DropReason { SLOW_CONSUMER, SHUTDOWN }
+    enum DropReason { SLOW_CONSUMER, SHUTDOWN, TOKEN_EXPIRED }
 
     void eventsSent(int count);
 
@@ -22,6 +22,9 @@ public interface HubMetrics {
     void eventsDropped(DropReason reason, int count);
 
     void slowConsumerDisconnected();
+
+    /** A stream ended because the token it was opened with expired. */
+    void tokenExpired();
 
     /** Milliseconds from the broker accepting an event to its write to a client. */
     void deliveryLatency(long millis);
@@ -52,6 +55,10 @@ public interface HubMetrics {
 
         @Override
         public void slowConsumerDisconnected() {
+        }
+
+        @Override
+        public void tokenExpired() {
         }
 
         @Override

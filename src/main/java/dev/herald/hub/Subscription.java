@@ -9,10 +9,14 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class Subscription {
     /** Why a subscription ended before its client went away. */
-    public enum End { SLOW_CONSUMER, SHUTDOWN }
+    public enum End { SLOW_CONSUMER, SHUTDOWN, TOKEN_EXPIRED }
 
     private final List<String> channels;
     private final String userId;
+    /** When the token it was opened with stops being accepted (epoch ms); the stream ends then. */
+    private final long validUntil;
+    /** Ends the subscription at {@code validUntil}; set by the hub when it registers it, cancelled when it leaves. */
+    private volatile java.util.concurrent.Future<?> expiry;
     private final EventQueue queue;
     private final AtomicReference<End> end = new AtomicReference<>();
     /** The thread writing to an HTTP/1.1 client, interrupted when it is too slow (see {@link #abortWritesOnEnd}). */
@@ -25,8 +29,16 @@ public final class Subscription {
      * @param userId   who opened it, for logs
      */
     public Subscription(List<String> channels, String userId, int queueCapacity) {
+        this(channels, userId, queueCapacity, Long.MAX_VALUE);
+    }
+
+    /**
+     * @param validUntil when the token the stream was opened with stops being accepted (epoch ms)
+     */
+    public Subscription(List<String> channels, String userId, int queueCapacity, long validUntil) {
         this.channels = List.copyOf(channels);
         this.userId = userId;
+        this.validUntil = validUntil;
         this.queue = new EventQueue(queueCapacity);
     }
 
@@ -36,6 +48,22 @@ public final class Subscription {
 
     public String userId() {
         return userId;
+    }
+
+    public long validUntil() {
+        return validUntil;
+    }
+
+    void expiry(java.util.concurrent.Future<?> scheduled) {
+        this.expiry = scheduled;
+    }
+
+    /** Cancels the scheduled end at the token's expiry (the subscription left first). */
+    void cancelExpiry() {
+        java.util.concurrent.Future<?> scheduled = expiry;
+        if (scheduled != null) {
+            scheduled.cancel(false);
+        }
     }
 
     public EventQueue queue() {

@@ -32,6 +32,7 @@ public final class HeraldMetrics implements HubMetrics {
     public static final String EVENTS_SENT = "sse_events_sent";
     public static final String EVENTS_DROPPED = "sse_events_dropped";
     public static final String SLOW_CONSUMERS = "sse_slow_consumer_disconnects";
+    public static final String TOKEN_EXPIRIES = "sse_token_expiries";
     public static final String CONNECTIONS_REJECTED = "sse_connections_rejected";
     public static final String DELIVERY_LATENCY = "herald_delivery_latency";
     public static final String EVENTS_PUBLISHED = "herald_events_published";
@@ -57,6 +58,7 @@ public final class HeraldMetrics implements HubMetrics {
     // set once by register(), before any thread of the pod starts (Thread.start publishes them)
     private Counter eventsSent;
     private Counter slowConsumers;
+    private Counter tokenExpiries;
     private Counter published;
     private Counter publishErrors;
     private Counter replays;
@@ -82,6 +84,8 @@ public final class HeraldMetrics implements HubMetrics {
         eventsSent = register(Counter.builder(EVENTS_SENT).description("Events written to SSE clients"));
         slowConsumers = register(Counter.builder(SLOW_CONSUMERS)
                                          .description("SSE connections closed because their queue was full"));
+        tokenExpiries = register(Counter.builder(TOKEN_EXPIRIES)
+                                         .description("SSE streams ended because the token they were opened with expired"));
         published = register(Counter.builder(EVENTS_PUBLISHED).description("Events accepted by the broker"));
         publishErrors = register(Counter.builder(REDIS_PUBLISH_ERRORS)
                                          .description("Publishes the broker could not store"));
@@ -128,6 +132,11 @@ public final class HeraldMetrics implements HubMetrics {
     @Override
     public void slowConsumerDisconnected() {
         slowConsumers.increment();
+    }
+
+    @Override
+    public void tokenExpired() {
+        tokenExpiries.increment();
     }
 
     @Override

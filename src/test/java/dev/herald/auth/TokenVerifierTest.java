@@ -64,8 +64,11 @@ class TokenVerifierTest {
     @ParameterizedTest
     @ValueSource(strings = {"HS256", "HS384", "HS512"})
     void verify_validHmacToken_givesPrincipal(String alg) throws Exception {
-        Principal p = verifier.verify(sign(SECRET, JWSAlgorithm.parse(alg), claims("alice").claim("name", "Alice").build()));
-        assertEquals(new Principal("alice", "Alice", false, List.of()), p);
+        JWTClaimsSet claims = claims("alice").claim("name", "Alice").build();
+        Principal p = verifier.verify(sign(SECRET, JWSAlgorithm.parse(alg), claims));
+        // valid until exp plus the default 30 s of clock skew: a stream opened with it ends then
+        long validUntil = claims.getExpirationTime().getTime() / 1000 * 1000 + 30_000;
+        assertEquals(new Principal("alice", "Alice", false, List.of(), validUntil), p);
     }
 
     @Test

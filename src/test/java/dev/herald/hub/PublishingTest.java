@@ -234,6 +234,10 @@ class PublishingTest {
         }
 
         @Override
+        public void tokenExpired() {
+        }
+
+        @Override
         public void deliveryLatency(long millis) {
         }
 

@@ -28,11 +28,11 @@ class MetricsAndHealthTest {
             assertTrue(text.headers().firstValue("content-type").orElseThrow().startsWith("text/plain"));
             for (String name : List.of("sse_connections_total", "sse_channels_total", "sse_events_sent_total",
                                        "redis_publish_errors_total", "sse_events_dropped_total",
-                                       "sse_slow_consumer_disconnects_total")) {
+                                       "sse_slow_consumer_disconnects_total", "sse_token_expiries_total")) {
                 assertEquals(0.0, pod.metric(name, null), name + " starts at zero");
             }
             Map<String, List<String>> labelled = Map.of(
-                    "sse_events_dropped_total", List.of("slow_consumer", "shutdown"),
+                    "sse_events_dropped_total", List.of("slow_consumer", "shutdown", "token_expired"),
                     "sse_connections_rejected_total", List.of("pod_full", "user_full", "shutting_down"),
                     "herald_rate_limited_total", List.of("chat", "channel"),
                     "herald_auth_failures_total", List.of("missing", "malformed", "expired", "signature", "claims"));

@@ -228,6 +228,11 @@ class HostileInputTest {
                 "{\"channel\":\"channel:lobby\",\"type\":\"x\",\"userId\":\"alice\"}", 400, "bad_request");
         addJson("publish resync", PUBLISH, service, "{\"channel\":\"channel:lobby\",\"type\":\"resync\"}", 400,
                 "bad_request");
+        // herald.js acts on these two: a published one would make every subscriber reconnect
+        addJson("publish token_expired", PUBLISH, service,
+                "{\"channel\":\"channel:lobby\",\"type\":\"token_expired\"}", 400, "bad_request");
+        addJson("publish ready", PUBLISH, service, "{\"channel\":\"channel:lobby\",\"type\":\"ready\"}", 400,
+                "bad_request");
         addJson("publish presence", PUBLISH, service, "{\"channel\":\"channel:lobby\",\"type\":\"presence\"}", 400,
                 "bad_request");
         addJson("type with capitals", PUBLISH, service, "{\"channel\":\"channel:lobby\",\"type\":\"Chat\"}", 400,
