@@ -20,7 +20,7 @@ final class Backends {
         Settings.Redis redis = settings.redis();
         if (redis.url().isEmpty()) {
             return new LocalBackend(settings.history().size(), settings.history().ttl(),
-                                    settings.publish().idempotencyTtl());
+                                    settings.publish().idempotencyTtl(), settings.history().cursorTtl());
         }
         RedisConnection connection;
         try {
@@ -29,6 +29,7 @@ final class Backends {
             throw new StartupException("herald.redis.url (HERALD_REDIS_URL): " + e.getMessage());
         }
         return new RedisBackend(connection, settings.podId(), settings.history().size(), settings.history().ttl(),
-                                settings.presence().ttl(), settings.publish().idempotencyTtl(), onRedisReconnect);
+                                settings.presence().ttl(), settings.publish().idempotencyTtl(),
+                                settings.history().cursorTtl(), onRedisReconnect);
     }
 }

@@ -92,7 +92,7 @@ public final class Herald {
         }
         try {
             FileBudget budget = listeners.budget();
-            metrics.register(limits::open, hub::channelCount);
+            metrics.register(limits::open, hub::channelCount, hub.broker()::heldChannels);
             started.push(metrics::close);
             startBackend();
             hub.start();

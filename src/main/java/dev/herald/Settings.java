@@ -25,7 +25,7 @@ public record Settings(String podId, boolean production, Sse sse, History histor
 
     /** {@code herald.sse.*}: the SSE streams. */
     public record Sse(Duration heartbeat, int queueCapacity, int maxConnections, int maxConnectionsPerUser,
-                      int maxChannels, Duration retry, Duration shutdownGrace) {
+                      int maxChannels, Duration retry, Duration shutdownGrace, int maxReplayBytes) {
         static Sse from(Config c) {
             return new Sse(duration(c.get("heartbeat"), Duration.ofSeconds(15), Duration.ofMillis(50), HOUR),
                            integer(c.get("queue-capacity"), 1024, 1, 1_000_000),
@@ -33,15 +33,25 @@ public record Settings(String podId, boolean production, Sse sse, History histor
                            integer(c.get("max-connections-per-user"), 20, 1, 1_000_000),
                            integer(c.get("max-channels"), 16, 1, 1000),
                            duration(c.get("retry"), Duration.ofSeconds(3), Duration.ZERO, HOUR),
-                           duration(c.get("shutdown-grace"), Duration.ofSeconds(10), Duration.ZERO, HOUR));
+                           duration(c.get("shutdown-grace"), Duration.ofSeconds(10), Duration.ZERO, HOUR),
+                           integer(c.get("max-replay-bytes"), 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024));
         }
     }
 
-    /** {@code herald.history.*}: events kept per channel for resume. */
-    public record History(int size, Duration ttl) {
+    /**
+     * {@code herald.history.*}: events kept per channel for resume, and how long a cursor is honoured (a channel
+     * nobody publishes to or reads is forgotten after that long, so a cursor older than it resyncs).
+     */
+    public record History(int size, Duration ttl, Duration cursorTtl) {
         static History from(Config c) {
-            return new History(integer(c.get("size"), 1000, 0, 10_000_000),
-                               duration(c.get("ttl"), HOUR, Duration.ofSeconds(1), Duration.ofDays(365)));
+            Duration ttl = duration(c.get("ttl"), HOUR, Duration.ofSeconds(1), Duration.ofDays(365));
+            Duration cursorTtl = duration(c.get("cursor-ttl"), dev.herald.hub.Broker.defaultCursorTtl(ttl),
+                                          Duration.ofSeconds(1), Duration.ofDays(365));
+            if (cursorTtl.compareTo(ttl) < 0) {
+                throw new StartupException("herald.history.cursor-ttl must be at least herald.history.ttl ("
+                                                   + cursorTtl + " < " + ttl + ")");
+            }
+            return new History(integer(c.get("size"), 1000, 0, 10_000_000), ttl, cursorTtl);
         }
     }
 

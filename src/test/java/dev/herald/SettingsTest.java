@@ -83,6 +83,19 @@ class SettingsTest {
     }
 
     @Test
+    void cursorTtl_defaultsToADayOrTheHistoryTtl_andIsNeverShorterThanIt() {
+        assertEquals(Duration.ofDays(1), read(Map.of()).history().cursorTtl());
+        assertEquals(Duration.ofDays(3), read(Map.of("herald.history.ttl", "P3D")).history().cursorTtl());
+        assertEquals(Duration.ofSeconds(2), read(Map.of("herald.history.ttl", "PT1S",
+                                                        "herald.history.cursor-ttl", "PT2S")).history().cursorTtl());
+        assertEquals("herald.history.cursor-ttl must be at least herald.history.ttl (PT30M < PT1H)",
+                     message(Map.of("herald.history.cursor-ttl", "PT30M")));
+        assertEquals(4 * 1024 * 1024, read(Map.of()).sse().maxReplayBytes());
+        assertTrue(message(Map.of("herald.sse.max-replay-bytes", "1023"))
+                           .startsWith("herald.sse.max-replay-bytes must be between 1024"));
+    }
+
+    @Test
     void podId_isOneTokenSafeInRedisNames() {
         assertEquals("web-7f9c.default:1", read(Map.of("herald.pod-id", "web-7f9c.default:1")).podId());
         for (String bad : List.of("two words", "new\nline", "x".repeat(129), "brace{")) {

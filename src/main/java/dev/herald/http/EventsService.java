@@ -88,7 +88,8 @@ public final class EventsService implements HttpService {
                 if (req.prologue().protocolVersion().startsWith("1")) {
                     subscription.abortWritesOnEnd(Thread.currentThread());
                 }
-                SseStream stream = new SseStream(subscription, hub.broker(), metrics, starts);
+                SseStream stream = new SseStream(subscription, hub.broker(), metrics, starts,
+                                                 settings.maxReplayBytes());
                 stream.prepare();
                 if (!principal.service()) {
                     presence.joined(channels, principal.userId(), principal.userName());
@@ -172,7 +173,8 @@ public final class EventsService implements HttpService {
                 .or(() -> req.query().first("lastEventId").asOptional())
                 .orElse(null);
         try {
-            return Resume.starts(text, hub.broker().epoch(), channels);
+            long honouredSince = System.currentTimeMillis() / 1000 - hub.broker().cursorTtl().toSeconds();
+            return Resume.starts(text, hub.broker().epoch(), channels, honouredSince);
         } catch (IllegalArgumentException e) {
             throw new ApiException(Status.BAD_REQUEST_400, "bad_cursor", e.getMessage()
                     + "; reconnect without a cursor, or with one from a stream of the same channels");

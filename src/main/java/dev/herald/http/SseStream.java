@@ -40,6 +40,7 @@ final class SseStream {
     private final HubMetrics metrics;
     private final List<String> channels;
     private final Resume resume;
+    private final long maxReplayBytes;
     /** {@code id: <epoch>_<fingerprint>_}: the head of every id line (a new epoch changes it). */
     private byte[] idPrefix;
     /** The replay, framed during {@link #prepare}, written first by {@link #run}. */
@@ -50,6 +51,16 @@ final class SseStream {
      * @param starts where each channel of the subscription starts ({@link Resume#starts})
      */
     SseStream(Subscription subscription, Broker broker, HubMetrics metrics, List<Resume.Start> starts) {
+        this(subscription, broker, metrics, starts, Long.MAX_VALUE);
+    }
+
+    /**
+     * @param maxReplayBytes the most event data the stream replays on opening; a channel beyond it resyncs instead
+     *                       ({@code herald.sse.max-replay-bytes})
+     */
+    SseStream(Subscription subscription, Broker broker, HubMetrics metrics, List<Resume.Start> starts,
+              long maxReplayBytes) {
+        this.maxReplayBytes = maxReplayBytes;
         this.subscription = subscription;
         this.broker = broker;
         this.metrics = metrics;
@@ -64,7 +75,7 @@ final class SseStream {
      */
     void prepare() {
         FrameBuffer frames = new FrameBuffer(256);
-        for (Resume.Frame frame : resume.plan(broker)) {
+        for (Resume.Frame frame : resume.plan(broker, maxReplayBytes)) {
             switch (frame) {
                 case Resume.Resync resync -> putFrame(frames, resync(resync));
                 case Resume.Missed missed -> {
@@ -230,7 +241,10 @@ final class SseStream {
         return total;
     }
 
+    /** The cursor after its prefix: when it was written, then the position of every channel. */
     private void putPositions(FrameBuffer frames) {
+        frames.putBase36(System.currentTimeMillis() / 1000);
+        frames.put((byte) '_');
         for (int i = 0; i < resume.channelCount(); i++) {
             if (i > 0) {
                 frames.put((byte) '.');

@@ -1,5 +1,6 @@
 package dev.herald.hub;
 
+import java.time.Duration;
 import java.util.OptionalLong;
 
 /**
@@ -86,12 +87,33 @@ public interface Broker extends Resume.Source, AutoCloseable {
     /**
      * Retained events with an id greater than {@code after}, oldest first; {@code complete} is false when events
      * between {@code after} and the first returned one are gone (trimmed, expired, {@code after} ahead of the head,
-     * or {@link Replay#UNKNOWN}).
+     * or {@link Replay#UNKNOWN}); {@link Replay#overBudget} when they hold more than {@code maxBytes} of data.
+     * History is read in pages, so a large one never comes in one answer.
      *
      * @throws BrokerUnavailableException when history cannot be read
      */
     @Override
-    Replay replay(String channel, long after);
+    Replay replay(String channel, long after, long maxBytes);
+
+    /**
+     * How long a cursor is honoured after it was written ({@code herald.history.cursor-ttl}): the broker forgets a
+     * channel (its ids may then start over) only after nobody published to it or read it for longer, so within that
+     * time a cursor's positions are never ahead of a new beginning.
+     */
+    Duration cursorTtl();
+
+    /**
+     * How much longer than the cursor TTL an unused channel is kept: a minute (at most the TTL itself), for cursor
+     * times written in whole seconds and for clocks that disagree a little between pods and Redis.
+     */
+    static Duration cursorSlack(Duration cursorTtl) {
+        return cursorTtl.compareTo(Duration.ofMinutes(1)) < 0 ? cursorTtl : Duration.ofMinutes(1);
+    }
+
+    /** {@code herald.history.cursor-ttl} when not set: a day, or the history TTL when that is longer. */
+    static Duration defaultCursorTtl(Duration historyTtl) {
+        return historyTtl.compareTo(Duration.ofDays(1)) > 0 ? historyTtl : Duration.ofDays(1);
+    }
 
     /** Identifies the history's lifetime: cursors from another epoch cannot be resumed exactly. May change. */
     String epoch();
@@ -101,6 +123,14 @@ public interface Broker extends Resume.Source, AutoCloseable {
      * streams whose client left. Best effort; a broker of one pod has nothing to ask.
      */
     default void probeUserElsewhere(String userId) {
+    }
+
+    /**
+     * How many channels' ids and history the broker holds in this process's memory (a gauge): every channel
+     * published to or read within the cursor TTL in embedded mode, none where Redis holds them.
+     */
+    default int heldChannels() {
+        return 0;
     }
 
     /** Whether publishing is expected to work right now (readiness). */

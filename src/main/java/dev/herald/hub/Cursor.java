@@ -8,13 +8,19 @@ import java.util.zip.CRC32;
 
 /**
  * The SSE event id: for every channel of a connection, the id up to which the client has received.
- * Text form {@code <epoch>_<fingerprint>_<p1>.<p2>…}, base 36, positions in the connection's sorted channel
- * order; the fingerprint ties it to that channel set. Opaque to clients; safe in a header and a query string.
+ * Text form {@code <epoch>_<fingerprint>_<written>_<p1>.<p2>…}, base 36, positions in the connection's sorted
+ * channel order; the fingerprint ties it to that channel set, {@code written} (epoch seconds) says when the pod
+ * wrote it, so that a cursor older than the broker's memory of its channels is not trusted (see
+ * {@link Resume#starts}). Opaque to clients; safe in a header and a query string. The form without {@code written}
+ * (before cursor times) still parses, with an unknown time.
  */
 public final class Cursor {
     public static final int MAX_LENGTH = 1024;
     private static final Pattern DOT = Pattern.compile("\\.");
-    private static final Pattern FORM = Pattern.compile("[0-9a-z]{1,16}_[0-9a-z]{1,8}_[0-9a-z]{1,13}(\\.[0-9a-z]{1,13})*");
+    private static final Pattern FORM =
+            Pattern.compile("[0-9a-z]{1,16}_[0-9a-z]{1,8}(_[0-9a-z]{1,8})?_[0-9a-z]{1,13}(\\.[0-9a-z]{1,13})*");
+    /** {@link Parsed#writtenAt} of a cursor in the form without a time. */
+    public static final long UNKNOWN_TIME = -1;
 
     private Cursor() {
     }
@@ -34,8 +40,22 @@ public final class Cursor {
         return epoch + "_" + fingerprint(channels) + "_";
     }
 
-    /** A cursor as a client sent it back: the epoch it was written in, and one position per channel. */
-    public record Parsed(String epoch, List<Long> positions) {
+    /** The text of a cursor (what a stream writes after {@code id: }; tests build cursors with it). */
+    public static String text(String epoch, List<String> channels, long writtenAt, long... positions) {
+        StringBuilder text = new StringBuilder(prefix(epoch, channels)).append(Long.toString(writtenAt, 36));
+        char separator = '_';
+        for (long position : positions) {
+            text.append(separator).append(Long.toString(position, 36));
+            separator = '.';
+        }
+        return text.toString();
+    }
+
+    /**
+     * A cursor as a client sent it back: the epoch it was written in, when (epoch seconds, or {@link #UNKNOWN_TIME}),
+     * and one position per channel.
+     */
+    public record Parsed(String epoch, long writtenAt, List<Long> positions) {
     }
 
     /**
@@ -48,11 +68,12 @@ public final class Cursor {
         if (cursor.length() > MAX_LENGTH || !FORM.matcher(cursor).matches()) {
             throw new IllegalArgumentException("malformed cursor");
         }
-        String[] parts = cursor.split("_", 3);
+        String[] parts = cursor.split("_", 4);
         if (!parts[1].equals(fingerprint(channels))) {
             throw new IllegalArgumentException("the cursor belongs to another set of channels");
         }
-        String[] numbers = DOT.split(parts[2], -1);
+        long writtenAt = parts.length == 4 ? Long.parseLong(parts[2], 36) : UNKNOWN_TIME;
+        String[] numbers = DOT.split(parts[parts.length - 1], -1);
         if (numbers.length != channels.size()) {
             throw new IllegalArgumentException("the cursor belongs to another set of channels");
         }
@@ -64,6 +85,6 @@ public final class Cursor {
                 throw new IllegalArgumentException("malformed cursor", e);
             }
         }
-        return new Parsed(parts[0], List.copyOf(positions));
+        return new Parsed(parts[0], writtenAt, List.copyOf(positions));
     }
 }

@@ -12,7 +12,15 @@ public final class LocalBackend extends Backend {
      * @param idempotencyTtl how long an idempotency key is remembered
      */
     public LocalBackend(int historySize, Duration historyTtl, Duration idempotencyTtl) {
-        super("embedded", new LocalBroker(historySize, historyTtl, idempotencyTtl), new LocalPresence(),
+        this(historySize, historyTtl, idempotencyTtl,
+             Broker.defaultCursorTtl(historyTtl));
+    }
+
+    /**
+     * @param cursorTtl how long a cursor is honoured ({@code herald.history.cursor-ttl})
+     */
+    public LocalBackend(int historySize, Duration historyTtl, Duration idempotencyTtl, Duration cursorTtl) {
+        super("embedded", new LocalBroker(historySize, historyTtl, idempotencyTtl, cursorTtl), new LocalPresence(),
               new LocalUserLeases(), new LocalRateLimiter());
     }
 

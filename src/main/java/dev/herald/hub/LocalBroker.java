@@ -1,6 +1,7 @@
 package dev.herald.hub;
 
 import java.time.Duration;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -14,15 +15,24 @@ import com.google.errorprone.annotations.concurrent.GuardedBy;
 
 /**
  * The in-process broker of embedded mode: ids, history and delivery in one step under a per-channel lock,
- * so the sink sees each channel's events in id order. The history of a channel idle for the TTL is dropped, but
- * its id counter is kept (about 150 bytes per channel ever used) so that ids never restart under a client's
- * cursor: a client that comes back after its history expired gets a resync, never a silent gap.
+ * so the sink sees each channel's events in id order. The history of a channel idle for the history TTL is
+ * dropped; the channel itself (its id counter) is forgotten once nobody published to it or read it for the cursor
+ * TTL, so that memory holds only channels in use. Ids never restart under a cursor that is still honoured: a cursor
+ * is honoured for the cursor TTL after it was written, and it was written while the stream read the channel, so the
+ * channel cannot have been forgotten since (see {@link Resume#starts}).
  */
 public final class LocalBroker implements Broker {
-    /** Channel name → its log; entries are created by publishers and never removed (the sweeper empties them). */
+    /**
+     * Channel name → its log; created by publishers, removed by the sweeper once unused for the cursor TTL (a
+     * removed log is marked retired under its lock, and whoever finds it retired looks the channel up again).
+     */
     private final Map<String, ChannelLog> channels = new ConcurrentHashMap<>();
+    /** Channel name → how many hub topics read it (the hub subscribes once per channel); never forgotten while read. */
+    private final Map<String, Integer> readers = new ConcurrentHashMap<>();
     private final int historySize;
     private final long ttlMillis;
+    private final Duration cursorTtl;
+    private final long forgetMillis;
     private final LocalIdempotency idempotency;
     private final String epoch = Long.toString(ThreadLocalRandom.current().nextLong(1L << 40, 1L << 45), 36);
     /** Set by {@link #start}, read by publishers. */
@@ -38,22 +48,31 @@ public final class LocalBroker implements Broker {
      * @param idempotencyTtl how long an idempotency key is remembered
      */
     public LocalBroker(int historySize, Duration ttl, Duration idempotencyTtl) {
+        this(historySize, ttl, idempotencyTtl, Broker.defaultCursorTtl(ttl));
+    }
+
+    /**
+     * @param cursorTtl how long a cursor is honoured; a channel nobody published to or read for that long is
+     *                  forgotten
+     */
+    public LocalBroker(int historySize, Duration ttl, Duration idempotencyTtl, Duration cursorTtl) {
         this.historySize = historySize;
         this.ttlMillis = ttl.toMillis();
+        this.cursorTtl = cursorTtl;
+        this.forgetMillis = cursorTtl.plus(Broker.cursorSlack(cursorTtl)).toMillis();
         this.idempotency = new LocalIdempotency(idempotencyTtl);
     }
 
     @Override
     public void start(BrokerListener listener) {
         this.listener = listener;
-        this.sweeper = Daemons.every("herald-history-sweeper", Duration.ofMillis(Math.max(1000, ttlMillis / 4)),
-                                     this::sweep);
+        this.sweeper = Daemons.every("herald-history-sweeper",
+                                     Duration.ofMillis(Math.min(60_000, Math.max(1000, ttlMillis / 4))), this::sweep);
     }
 
     @Override
     public Event publish(String channel, byte[] body) {
-        ChannelLog log = channels.computeIfAbsent(channel, c -> new ChannelLog(historySize));
-        log.lock.lock();
+        ChannelLog log = lockLog(channel);
         try {
             long id = ++log.head;
             // never earlier than the channel's previous event, even if the wall clock steps back
@@ -91,22 +110,64 @@ public final class LocalBroker implements Broker {
         return idempotency.published(channel + "\n" + key.id(), key.request());
     }
 
-    @Override
-    public void subscribe(String channel) {
-        // every published event already reaches the hub, which knows its subscribers
+    /** The channel's log, created if needed, locked by the caller's thread; never a retired one. */
+    @SuppressWarnings("LockNotBeforeTry") // hands the held lock to the caller, who releases it in a finally
+    private ChannelLog lockLog(String channel) {
+        while (true) {
+            ChannelLog log = channels.computeIfAbsent(channel, c -> new ChannelLog(historySize));
+            log.lock.lock();
+            if (!log.retired) {
+                return log;
+            }
+            log.lock.unlock();
+        }
     }
 
+    /** The channel's log locked by the caller's thread, or null when the channel is unknown (or forgotten). */
+    @SuppressWarnings("LockNotBeforeTry") // hands the held lock to the caller, who releases it in a finally
+    private ChannelLog lockExisting(String channel) {
+        while (true) {
+            ChannelLog log = channels.get(channel);
+            if (log == null) {
+                return null;
+            }
+            log.lock.lock();
+            if (!log.retired) {
+                return log;
+            }
+            log.lock.unlock();
+        }
+    }
+
+    /** Every published event already reaches the hub, which knows its subscribers; this keeps the channel known. */
+    @Override
+    public void subscribe(String channel) {
+        readers.merge(channel, 1, Integer::sum);
+    }
+
+    /** The channel's last reader left: it is forgotten once unused for the cursor TTL from now. */
     @Override
     public void unsubscribe(String channel) {
+        ChannelLog log = lockExisting(channel);
+        try {
+            // under the log's lock, so the sweeper sees either a reader or a fresh touch, never neither
+            readers.computeIfPresent(channel, (c, n) -> n <= 1 ? null : n - 1);
+            if (log != null) {
+                log.touched = Math.max(log.touched, System.currentTimeMillis());
+            }
+        } finally {
+            if (log != null) {
+                log.lock.unlock();
+            }
+        }
     }
 
     @Override
     public long head(String channel) {
-        ChannelLog log = channels.get(channel);
+        ChannelLog log = lockExisting(channel);
         if (log == null) {
             return 0;
         }
-        log.lock.lock();
         try {
             return log.head;
         } finally {
@@ -115,22 +176,30 @@ public final class LocalBroker implements Broker {
     }
 
     @Override
-    public Replay replay(String channel, long after) {
-        ChannelLog log = channels.get(channel);
+    public Replay replay(String channel, long after, long maxBytes) {
+        ChannelLog log = lockExisting(channel);
         if (log == null) {
             return new Replay(List.of(), after == 0, 0);
         }
-        log.lock.lock();
         try {
             long head = log.head;
             long oldest = log.history.oldestId(head);
-            if (after < 0 || after > head || after < oldest - 1) {
-                return new Replay(log.history.after(Replay.UNKNOWN), false, head);
-            }
-            return new Replay(log.history.after(after), true, head);
+            boolean complete = after >= 0 && after <= head && after >= oldest - 1;
+            List<Event> events = log.history.after(complete ? after : Replay.UNKNOWN);
+            return Replay.bytes(events) > maxBytes ? Replay.overBudget(head) : new Replay(events, complete, head);
         } finally {
             log.lock.unlock();
         }
+    }
+
+    @Override
+    public Duration cursorTtl() {
+        return cursorTtl;
+    }
+
+    @Override
+    public int heldChannels() {
+        return channels.size();
     }
 
     @Override
@@ -151,14 +220,28 @@ public final class LocalBroker implements Broker {
         }
     }
 
-    /** Drops the history of channels idle for the TTL; runs on the sweeper thread (package-private for tests). */
+    /**
+     * Drops the history of channels with no event for the history TTL, and forgets channels nobody published to or
+     * read for the cursor TTL; runs on the sweeper thread (package-private for tests).
+     */
     void sweep() {
-        long cutoff = System.currentTimeMillis() - ttlMillis;
-        for (ChannelLog log : channels.values()) {
+        sweep(System.currentTimeMillis());
+    }
+
+    /** {@link #sweep} as if the clock read {@code now} (tests). */
+    void sweep(long now) {
+        long cutoff = now - ttlMillis;
+        long forget = now - forgetMillis;
+        for (Iterator<Map.Entry<String, ChannelLog>> it = channels.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, ChannelLog> entry = it.next();
+            ChannelLog log = entry.getValue();
             // a channel busy publishing right now is not idle: skip it rather than wait
             if (log.lock.tryLock()) {
                 try {
-                    if (log.touched <= cutoff) {
+                    if (log.touched <= forget && !readers.containsKey(entry.getKey())) {
+                        log.retired = true;
+                        it.remove();
+                    } else if (log.touched <= cutoff) {
                         log.history.clear();
                     }
                 } finally {
@@ -175,8 +258,11 @@ public final class LocalBroker implements Broker {
         final History history;
         @GuardedBy("lock")
         long head;
+        /** The last publish, or the last reader leaving (wall-clock ms). */
         @GuardedBy("lock")
         long touched = System.currentTimeMillis();
+        /** Removed from the map: whoever locks it looks the channel up again. Written under {@code lock}. */
+        volatile boolean retired;
 
         ChannelLog(int historySize) {
             this.history = new History(historySize);

@@ -52,7 +52,12 @@ public final class Resume {
         long head(String channel);
 
         /** See {@link Broker#replay}. */
-        Replay replay(String channel, long after);
+        Replay replay(String channel, long after, long maxBytes);
+
+        /** {@link #replay(String, long, long)} without a byte budget. */
+        default Replay replay(String channel, long after) {
+            return replay(channel, after, Long.MAX_VALUE);
+        }
     }
 
     /** Something to write before live events. */
@@ -88,14 +93,18 @@ public final class Resume {
     /**
      * Where each channel starts, from what the client sent as its last event id (the {@code Last-Event-ID} header or
      * the {@code lastEventId} parameter): nothing → {@link Live}; {@value #EARLIEST_ID} → {@link Earliest}; a cursor
-     * of this epoch → {@link After} its positions; a cursor of another epoch → {@link Unknown}.
+     * of this epoch written at or after {@code honouredSince} → {@link After} its positions; a cursor of another
+     * epoch, an older one, or one without a time → {@link Unknown} (the broker may have forgotten its channels since,
+     * and their ids started over: its positions could point into a new beginning).
      *
-     * @param lastEventId what the client sent, or null
-     * @param epoch       the broker's epoch now
-     * @param channels    the connection's channels, sorted and distinct
+     * @param lastEventId   what the client sent, or null
+     * @param epoch         the broker's epoch now
+     * @param channels      the connection's channels, sorted and distinct
+     * @param honouredSince the oldest cursor time still trusted (epoch seconds): now minus the broker's
+     *                      {@link Broker#cursorTtl}
      * @throws IllegalArgumentException when the text is not a cursor of these channels
      */
-    public static List<Start> starts(String lastEventId, String epoch, List<String> channels) {
+    public static List<Start> starts(String lastEventId, String epoch, List<String> channels, long honouredSince) {
         String text = lastEventId == null ? "" : lastEventId.trim();
         if (text.isEmpty()) {
             return Collections.nCopies(channels.size(), LIVE);
@@ -104,7 +113,8 @@ public final class Resume {
             return Collections.nCopies(channels.size(), EARLIEST);
         }
         Cursor.Parsed cursor = Cursor.parse(text, channels);
-        if (!cursor.epoch().equals(epoch)) {
+        if (!cursor.epoch().equals(epoch) || cursor.writtenAt() == Cursor.UNKNOWN_TIME
+                || cursor.writtenAt() < honouredSince) {
             return Collections.nCopies(channels.size(), UNKNOWN);
         }
         List<Start> starts = new ArrayList<>(channels.size());
@@ -123,21 +133,49 @@ public final class Resume {
      * ({@link #accept} drops the overlap).
      */
     public List<Frame> plan(Source source) {
+        return plan(source, Long.MAX_VALUE);
+    }
+
+    /**
+     * {@link #plan(Source)} within {@code maxBytes} of replayed event data for the whole connection: a channel whose
+     * missed events do not fit in what is left resyncs from its head instead (the client reloads it rather than the
+     * pod reading and holding a history that large for one reconnect).
+     */
+    public List<Frame> plan(Source source, long maxBytes) {
         List<Frame> frames = new ArrayList<>();
         List<List<Event>> missed = new ArrayList<>();
+        long left = maxBytes;
         // first settle where every channel starts, so that each frame's cursor is valid for every channel
         for (int i = 0; i < channels.size(); i++) {
             String channel = channels.get(i);
-            switch (starts.get(i)) {
-                case Live live -> positions[i] = source.head(channel);
-                case Earliest earliest -> {
-                    Replay all = source.replay(channel, Replay.UNKNOWN);
-                    positions[i] = before(all);
-                    missed.add(all.events());
+            Replay replay = switch (starts.get(i)) {
+                case Live live -> {
+                    positions[i] = source.head(channel);
+                    yield null;
                 }
-                case After after -> replayOrResync(source, i, after.id(), frames, missed);
-                case Unknown unknown -> replayOrResync(source, i, Replay.UNKNOWN, frames, missed);
+                case Earliest earliest -> source.replay(channel, Replay.UNKNOWN, left);
+                case After after -> source.replay(channel, after.id(), left);
+                case Unknown unknown -> source.replay(channel, Replay.UNKNOWN, left);
+            };
+            if (replay == null) {
+                continue;
             }
+            if (replay.overBudget()) {
+                positions[i] = replay.head();
+                frames.add(new Resync(channel, replay.head()));
+                continue;
+            }
+            left -= Replay.bytes(replay.events());
+            if (replay.complete() && starts.get(i) instanceof After after) {
+                positions[i] = after.id();
+            } else {
+                positions[i] = before(replay);
+                if (!(starts.get(i) instanceof Earliest)) {
+                    // history no longer reaches the position (trimmed, expired, another epoch, ahead of the head)
+                    frames.add(new Resync(channel, positions[i]));
+                }
+            }
+            missed.add(replay.events());
         }
         for (Event event : mergeByPublication(missed)) {
             frames.add(new Missed(event));
@@ -195,19 +233,6 @@ public final class Resume {
     /** The id of the last event written or skipped on the i-th channel: the cursor's i-th position. */
     public long position(int i) {
         return positions[i];
-    }
-
-    private void replayOrResync(Source source, int i, long after, List<Frame> frames, List<List<Event>> missed) {
-        String channel = channels.get(i);
-        Replay replay = source.replay(channel, after);
-        if (replay.complete()) {
-            positions[i] = after;
-        } else {
-            // history no longer reaches the position (trimmed, expired, another epoch, ahead of the head)
-            positions[i] = before(replay);
-            frames.add(new Resync(channel, positions[i]));
-        }
-        missed.add(replay.events());
     }
 
     /** The position just before the first event of a replay, or its head when it holds none. */

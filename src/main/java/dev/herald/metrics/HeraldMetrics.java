@@ -29,6 +29,7 @@ import io.helidon.metrics.api.Timer;
 public final class HeraldMetrics implements HubMetrics {
     public static final String CONNECTIONS = "sse_connections_total";
     public static final String CHANNELS = "sse_channels_total";
+    public static final String HELD_CHANNELS = "herald_channels_held";
     public static final String EVENTS_SENT = "sse_events_sent";
     public static final String EVENTS_DROPPED = "sse_events_dropped";
     public static final String SLOW_CONSUMERS = "sse_slow_consumer_disconnects";
@@ -77,10 +78,13 @@ public final class HeraldMetrics implements HubMetrics {
      *
      * @param connections the open SSE connections, read when scraped
      * @param channels    the channels with a local subscriber, read when scraped
+     * @param held        the channels whose ids and history the pod holds in memory, read when scraped
      */
-    public void register(Supplier<Integer> connections, Supplier<Integer> channels) {
+    public void register(Supplier<Integer> connections, Supplier<Integer> channels, Supplier<Integer> held) {
         register(Gauge.builder(CONNECTIONS, connections).description("Open SSE connections"));
         register(Gauge.builder(CHANNELS, channels).description("Channels with a local subscriber"));
+        register(Gauge.builder(HELD_CHANNELS, held)
+                         .description("Channels whose ids and history this pod holds in memory (embedded mode)"));
         eventsSent = register(Counter.builder(EVENTS_SENT).description("Events written to SSE clients"));
         slowConsumers = register(Counter.builder(SLOW_CONSUMERS)
                                          .description("SSE connections closed because their queue was full"));

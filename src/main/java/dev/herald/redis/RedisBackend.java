@@ -3,6 +3,7 @@ package dev.herald.redis;
 import java.time.Duration;
 
 import dev.herald.hub.Backend;
+import dev.herald.hub.Broker;
 import dev.herald.hub.BrokerListener;
 
 /**
@@ -28,7 +29,16 @@ public final class RedisBackend extends Backend {
      */
     public RedisBackend(RedisConnection redis, String podId, int historySize, Duration historyTtl,
                         Duration presenceTtl, Duration idempotencyTtl, Runnable onReconnect) {
-        this(redis, broker(redis, historySize, historyTtl, idempotencyTtl, onReconnect),
+        this(redis, podId, historySize, historyTtl, presenceTtl, idempotencyTtl,
+             Broker.defaultCursorTtl(historyTtl), onReconnect);
+    }
+
+    /**
+     * @param cursorTtl how long a cursor is honoured ({@code herald.history.cursor-ttl})
+     */
+    public RedisBackend(RedisConnection redis, String podId, int historySize, Duration historyTtl,
+                        Duration presenceTtl, Duration idempotencyTtl, Duration cursorTtl, Runnable onReconnect) {
+        this(redis, broker(redis, historySize, historyTtl, idempotencyTtl, cursorTtl, onReconnect),
              new RedisUserLeases(redis, presenceTtl), new RedisPresence(redis, podId, presenceTtl));
     }
 
@@ -40,11 +50,13 @@ public final class RedisBackend extends Backend {
     }
 
     private static RedisBroker broker(RedisConnection redis, int historySize, Duration historyTtl,
-                                      Duration idempotencyTtl, Runnable onReconnect) {
-        RedisHistory history = new RedisHistory(redis);
+                                      Duration idempotencyTtl, Duration cursorTtl, Runnable onReconnect) {
+        RedisHistory history = new RedisHistory(redis, cursorTtl);
         RedisEpoch epoch = new RedisEpoch(redis);
-        RedisSubscriber subscriber = new RedisSubscriber(redis, history, epoch, onReconnect);
-        return new RedisBroker(redis, history, epoch, subscriber, historySize, historyTtl, idempotencyTtl);
+        RedisSubscriber subscriber = new RedisSubscriber(redis, history, epoch, RedisHistory.refreshPeriod(cursorTtl),
+                                                         onReconnect);
+        return new RedisBroker(redis, history, epoch, subscriber, historySize, historyTtl, idempotencyTtl,
+                               cursorTtl);
     }
 
     @Override

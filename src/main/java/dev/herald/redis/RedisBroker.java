@@ -35,9 +35,16 @@ final class RedisBroker implements Broker {
     private final int historySize;
     private final long historyTtlMillis;
     private final long idempotencyTtlMillis;
+    private final Duration cursorTtl;
+    /** The lifetime of a channel's id counter, refreshed by each publish and by every pod reading the channel. */
+    private final long sequenceTtlMillis;
 
+    /**
+     * @param cursorTtl how long a cursor is honoured; the channel's id counter outlives it by a margin (see
+     *                  {@link RedisHistory#sequenceTtl})
+     */
     RedisBroker(RedisConnection redis, RedisHistory history, RedisEpoch epoch, RedisSubscriber subscriber,
-                int historySize, Duration historyTtl, Duration idempotencyTtl) {
+                int historySize, Duration historyTtl, Duration idempotencyTtl, Duration cursorTtl) {
         this.redis = redis;
         this.keys = redis.keys();
         this.history = history;
@@ -46,6 +53,8 @@ final class RedisBroker implements Broker {
         this.historySize = historySize;
         this.historyTtlMillis = historyTtl.toMillis();
         this.idempotencyTtlMillis = idempotencyTtl.toMillis();
+        this.cursorTtl = cursorTtl;
+        this.sequenceTtlMillis = history.sequenceTtlMillis();
     }
 
     /** Reads the epoch (Redis answered at start, so a failure here is logged and retried by the subscriber). */
@@ -103,7 +112,7 @@ final class RedisBroker implements Broker {
                                     budget == null ? "" : Double.toString(budget.perSecond()),
                                     budget == null ? "" : Integer.toString(budget.burst()),
                                     idempotency == null ? "" : idempotency.request(),
-                                    Long.toString(idempotencyTtlMillis));
+                                    Long.toString(idempotencyTtlMillis), Long.toString(sequenceTtlMillis));
         List<?> result;
         try {
             result = (List<?>) RedisScript.PUBLISH.eval(redis.client(), keyList, args);
@@ -164,7 +173,7 @@ final class RedisBroker implements Broker {
     }
 
     @Override
-    public Replay replay(String channel, long after) {
+    public Replay replay(String channel, long after, long maxBytes) {
         Long live = subscriber.delivered(channel);
         if (live != null && after >= 0 && live == after) {
             // the client has everything the pod has delivered; later events reach its queue (a reconnect storm
@@ -174,14 +183,23 @@ final class RedisBroker implements Broker {
         try {
             long head = history.head(channel);
             if (after < 0 || after > head) {
-                return new Replay(history.all(channel), false, head);
+                List<Event> all = history.all(channel, maxBytes);
+                return all == null ? Replay.overBudget(head) : new Replay(all, false, head);
             }
-            List<Event> events = history.after(channel, after);
+            List<Event> events = history.after(channel, after, maxBytes);
+            if (events == null) {
+                return Replay.overBudget(head);
+            }
             boolean complete = events.isEmpty() ? after >= head : events.get(0).id() == after + 1;
             return new Replay(events, complete, head);
         } catch (JedisException | NumberFormatException e) {
             throw new BrokerUnavailableException("Redis history is unreachable: " + e.getMessage(), e);
         }
+    }
+
+    @Override
+    public Duration cursorTtl() {
+        return cursorTtl;
     }
 
     /** A {@code probe <userId>} message on the control channel, which every pod's subscriber holds. */

@@ -78,7 +78,7 @@ final class RedisPresence implements Presence {
                              List.of(keys.presenceUser(channel, userId), keys.presenceUsers(channel),
                                      keys.presenceAll()),
                              List.of(podId, Long.toString(expiry(now)), Long.toString(now), userId,
-                                     info.toString(), member(channel, userId)));
+                                     info.toString(), member(channel, userId), Long.toString(keyTtlMillis())));
         return Long.valueOf(1).equals(result);
     }
 
@@ -143,7 +143,10 @@ final class RedisPresence implements Presence {
                         refreshed.add(pipeline.zadd(keys.presenceUser(channel, userId), (double) expiry(now), podId,
                                                     existing));
                         pipeline.zadd(keys.presenceAll(), (double) expiry(now), member(channel, userId), existing);
+                        pipeline.pexpire(keys.presenceUser(channel, userId), keyTtlMillis());
+                        pipeline.pexpire(keys.presenceUsers(channel), keyTtlMillis());
                     }
+                    pipeline.pexpire(keys.presenceAll(), keyTtlMillis());
                     pipeline.sync();
                 }
                 for (int i = 0; i < pairs.size(); i++) {
@@ -174,6 +177,15 @@ final class RedisPresence implements Presence {
         } catch (JedisException e) {
             throw new BrokerUnavailableException("Redis presence maintenance failed: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * How long a presence key lives after the last pod that holds an entry in it refreshed it: twice the presence
+     * TTL, past the expiry of every entry in it and the sweep that announces them offline. So the keys of a channel
+     * whose pods all stopped do not stay in Redis for ever.
+     */
+    private long keyTtlMillis() {
+        return ttlMillis * 2;
     }
 
     /** An entry lives two thirds of the TTL; refreshed every sixth, a dead pod's users are gone within the TTL. */

@@ -8,6 +8,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
@@ -18,6 +19,7 @@ import java.util.logging.Logger;
 
 import dev.herald.hub.BrokerListener;
 import dev.herald.hub.BrokerUnavailableException;
+import dev.herald.hub.Daemons;
 import dev.herald.hub.Event;
 
 import redis.clients.jedis.Connection;
@@ -54,6 +56,9 @@ final class RedisSubscriber {
     private final RedisKeys keys;
     private final Duration timeout;
     private final Runnable onReconnect;
+    private final Duration refreshPeriod;
+    /** Refreshes the id counters of the wanted channels every {@code refreshPeriod}; set by {@link #start}. */
+    private volatile ScheduledExecutorService refresher;
     /** Where events go: the hub; set by {@link #start} before the reader thread starts. */
     private volatile BrokerListener listener;
     /** Channels the hub wants: the source of truth for (re)subscribing. */
@@ -75,9 +80,13 @@ final class RedisSubscriber {
     private volatile Thread reader;
 
     /**
-     * @param onReconnect called each time the pub/sub connection is opened again after a failure (a metric)
+     * @param refreshPeriod how often the id counters of the channels this pod reads are refreshed
+     *                      ({@link RedisHistory#refreshPeriod})
+     * @param onReconnect   called each time the pub/sub connection is opened again after a failure (a metric)
      */
-    RedisSubscriber(RedisConnection redis, RedisHistory history, RedisEpoch epoch, Runnable onReconnect) {
+    RedisSubscriber(RedisConnection redis, RedisHistory history, RedisEpoch epoch, Duration refreshPeriod,
+                    Runnable onReconnect) {
+        this.refreshPeriod = refreshPeriod;
         this.redis = redis;
         this.history = history;
         this.epoch = epoch;
@@ -90,6 +99,23 @@ final class RedisSubscriber {
     void start(BrokerListener listener) {
         this.listener = listener;
         reader = Thread.ofPlatform().daemon().name("herald-redis-subscriber").start(this::run);
+        refresher = Daemons.every("herald-sequence-refresh", refreshPeriod, this::refresh);
+    }
+
+    /**
+     * Keeps the id counters of the channels this pod reads alive, so that they outlive every cursor a stream here
+     * wrote ({@link RedisHistory#sequenceTtl}); a failure is retried at the next period (fills on reconnect refresh
+     * too).
+     */
+    private void refresh() {
+        if (wanted.isEmpty()) {
+            return;
+        }
+        try {
+            history.refresh(List.copyOf(wanted));
+        } catch (JedisException e) {
+            LOG.fine(() -> "Could not refresh the id counters; retrying in " + refreshPeriod + ": " + e.getMessage());
+        }
     }
 
     boolean connected() {
@@ -136,6 +162,10 @@ final class RedisSubscriber {
 
     void close() {
         closed = true;
+        ScheduledExecutorService running = refresher;
+        if (running != null) {
+            running.shutdownNow();
+        }
         Connection c = connection;
         if (c != null) {
             c.disconnect();

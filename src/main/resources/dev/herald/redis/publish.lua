@@ -5,7 +5,8 @@
 -- Redis Cluster sees every key; used only when ARGV says so).
 -- ARGV: 1 body after its '{', 2 history max length, 3 history TTL ms, 4 pub/sub channel, 5 an epoch to create if
 -- Redis has none (it lost its data), 6 the budget's rate per second or '' for none, 7 its burst, 8 the request's
--- digest or '' for no idempotency key, 9 how long the record is kept (ms).
+-- digest or '' for no idempotency key, 9 how long the record is kept (ms), 10 how long the sequence is kept (ms;
+-- every pod reading the channel refreshes it too, so it outlives every cursor still honoured).
 -- Returns {id, published-at ms, epoch, 0} for a new event; {id, published-at ms, epoch, 1} when the idempotency
 -- record answered (nothing published, no budget taken); {-ms to wait} when the bucket is empty (nothing published);
 -- {0} when the key was used for another request. The message is "epoch id ms json".
@@ -45,7 +46,7 @@ local sid = string.format('%d', id)
 local sms = string.format('%d', now)
 local data = '{"id":' .. sid .. ',' .. ARGV[1]
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '0-' .. sid, 'd', data, 't', sms)
-redis.call('SET', KEYS[1], sid)
+redis.call('SET', KEYS[1], sid, 'PX', ARGV[10])
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 if ARGV[8] ~= '' then
   redis.call('SET', KEYS[5], ARGV[8] .. ' ' .. sid .. ' ' .. sms, 'PX', ARGV[9])

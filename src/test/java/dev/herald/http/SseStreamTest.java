@@ -110,12 +110,25 @@ class SseStreamTest {
         stream.prepare();
         subscription.queue().close();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
+        long before = System.currentTimeMillis() / 1000;
         stream.run(out, () -> false, false, 3000, 3000);
+        long after = System.currentTimeMillis() / 1000;
         String prefix = "id: " + dev.herald.hub.Cursor.prefix(broker.epoch(), List.of("channel:a"));
+        // each cursor says when it was written (base 36 seconds), then the position
+        java.util.regex.Matcher written = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(prefix)
+                + "([0-9a-z]+)_").matcher(out.toString(StandardCharsets.UTF_8));
+        int cursors = 0;
+        while (written.find()) {
+            long at = Long.parseLong(written.group(1), 36);
+            assertTrue(at >= before && at <= after, "written at " + at);
+            cursors++;
+        }
+        assertEquals(3, cursors);
         assertEquals("retry: 3000\n\n"
-                     + prefix + "1\ndata: {\"id\":1,\"type\":\"t\"}\n\n"
-                     + prefix + "2\ndata: {\"id\":2,\"type\":\"t\"}\n\n"
-                     + prefix + "2\n\n", out.toString(StandardCharsets.UTF_8));
+                     + prefix + "T_1\ndata: {\"id\":1,\"type\":\"t\"}\n\n"
+                     + prefix + "T_2\ndata: {\"id\":2,\"type\":\"t\"}\n\n"
+                     + prefix + "T_2\n\n",
+                     out.toString(StandardCharsets.UTF_8).replaceAll("(id: [0-9a-z]+_[0-9a-z]+_)[0-9a-z]+_", "$1T_"));
     }
 
     private void run(OutputStream out) {

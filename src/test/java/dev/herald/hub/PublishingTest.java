@@ -168,6 +168,11 @@ class PublishingTest {
         }
 
         @Override
+        public java.time.Duration cursorTtl() {
+            return java.time.Duration.ofDays(1);
+        }
+
+        @Override
         public void subscribe(String channel) {
         }
 
@@ -181,7 +186,7 @@ class PublishingTest {
         }
 
         @Override
-        public Replay replay(String channel, long after) {
+        public Replay replay(String channel, long after, long maxBytes) {
             return new Replay(List.of(), true, 0);
         }
 

@@ -191,46 +191,81 @@ class ResumeRulesTest {
         assertFalse(resume.accept(event(B, 1, 1)));
     }
 
+    /** The oldest cursor time these cases trust (epoch seconds). */
+    private static final long SINCE = 1_700_000_000L;
+
     @Test
     void starts_withoutAnId_areLive() {
         List<String> channels = List.of(A, B);
-        assertEquals(List.of(Resume.LIVE, Resume.LIVE), Resume.starts(null, "e1", channels));
-        assertEquals(List.of(Resume.LIVE, Resume.LIVE), Resume.starts("  ", "e1", channels));
+        assertEquals(List.of(Resume.LIVE, Resume.LIVE), Resume.starts(null, "e1", channels, SINCE));
+        assertEquals(List.of(Resume.LIVE, Resume.LIVE), Resume.starts("  ", "e1", channels, SINCE));
     }
 
     @Test
     void starts_earliest_isEarliestForEveryChannel() {
-        assertEquals(List.of(Resume.EARLIEST, Resume.EARLIEST), Resume.starts(" earliest ", "e1", List.of(A, B)));
-        assertThrows(IllegalArgumentException.class, () -> Resume.starts("EARLIEST", "e1", List.of(A)),
+        assertEquals(List.of(Resume.EARLIEST, Resume.EARLIEST),
+                     Resume.starts(" earliest ", "e1", List.of(A, B), SINCE));
+        assertThrows(IllegalArgumentException.class, () -> Resume.starts("EARLIEST", "e1", List.of(A), SINCE),
                      "only the exact word");
     }
 
     @Test
     void starts_cursorOfThisEpoch_givesItsPositions() {
         List<String> channels = List.of(A, B);
-        String cursor = Cursor.prefix("e1", channels) + Long.toString(35, 36) + "." + Long.toString(1296, 36);
-        assertEquals(List.of(new Resume.After(35), new Resume.After(1296)), Resume.starts(cursor, "e1", channels));
+        String cursor = Cursor.text("e1", channels, SINCE, 35, 1296);
+        assertEquals(List.of(new Resume.After(35), new Resume.After(1296)),
+                     Resume.starts(cursor, "e1", channels, SINCE));
     }
 
     @Test
     void starts_cursorOfAnotherEpoch_isUnknownEverywhere() {
         List<String> channels = List.of(A, B);
-        String cursor = Cursor.prefix("old", channels) + "3.4";
-        assertEquals(List.of(Resume.UNKNOWN, Resume.UNKNOWN), Resume.starts(cursor, "e1", channels));
+        String cursor = Cursor.text("old", channels, SINCE + 5, 3, 4);
+        assertEquals(List.of(Resume.UNKNOWN, Resume.UNKNOWN), Resume.starts(cursor, "e1", channels, SINCE));
+    }
+
+    @Test
+    void starts_cursorOlderThanTheCursorTtl_isUnknownEverywhere_itsChannelsMayHaveBeenForgotten() {
+        List<String> channels = List.of(A, B);
+        String stale = Cursor.text("e1", channels, SINCE - 1, 3, 4);
+        assertEquals(List.of(Resume.UNKNOWN, Resume.UNKNOWN), Resume.starts(stale, "e1", channels, SINCE));
+        String withoutTime = Cursor.prefix("e1", channels) + "3.4";
+        assertEquals(List.of(Resume.UNKNOWN, Resume.UNKNOWN), Resume.starts(withoutTime, "e1", channels, SINCE),
+                     "a cursor written before cursors carried their time");
     }
 
     @Test
     void starts_refusesACursorOfOtherChannels_orOfAnotherCount_orMalformed() {
         List<String> channels = List.of(A, B);
-        String ofA = Cursor.prefix("e1", List.of(A)) + "3";
-        assertThrows(IllegalArgumentException.class, () -> Resume.starts(ofA, "e1", channels));
-        String threePositions = Cursor.prefix("e1", channels) + "1.2.3";
-        assertThrows(IllegalArgumentException.class, () -> Resume.starts(threePositions, "e1", channels));
-        for (String bad : List.of("e1", "e1__1", "E1_x_1", "e1_x_-1", "e1_x_1..2", "e1_x_1\n", "x".repeat(2000))) {
-            assertThrows(IllegalArgumentException.class, () -> Resume.starts(bad, "e1", channels), bad);
+        String ofA = Cursor.text("e1", List.of(A), SINCE, 3);
+        assertThrows(IllegalArgumentException.class, () -> Resume.starts(ofA, "e1", channels, SINCE));
+        String threePositions = Cursor.text("e1", channels, SINCE, 1, 2, 3);
+        assertThrows(IllegalArgumentException.class, () -> Resume.starts(threePositions, "e1", channels, SINCE));
+        for (String bad : List.of("e1", "e1__1", "E1_x_1", "e1_x_-1", "e1_x_1..2", "e1_x_1\n", "e1_x_1_2_3",
+                                  "x".repeat(2000))) {
+            assertThrows(IllegalArgumentException.class, () -> Resume.starts(bad, "e1", channels, SINCE), bad);
         }
-        String overflow = Cursor.prefix("e1", List.of(A)) + "zzzzzzzzzzzzz";
-        assertThrows(IllegalArgumentException.class, () -> Resume.starts(overflow, "e1", List.of(A)));
+        String overflow = Cursor.text("e1", List.of(A), SINCE) + "_zzzzzzzzzzzzz";
+        assertThrows(IllegalArgumentException.class, () -> Resume.starts(overflow, "e1", List.of(A), SINCE));
+    }
+
+    @Test
+    void replayLargerThanTheConnectionsBudget_resyncsThatChannelFromItsHead_andTheOthersStillReplay() {
+        // each test event is 8-9 bytes of data: A's three fit in 30, B's three do not fit in what is left
+        History history = new History()
+                .replay(A, 3, new Replay(events(A, 4, 6), true, 6))
+                .replay(B, 0, new Replay(events(B, 1, 3), true, 3));
+        Resume resume = new Resume(List.of(A, B), List.of(new Resume.After(3), new Resume.After(0)));
+        List<String> written = new ArrayList<>();
+        for (Resume.Frame frame : resume.plan(history, 30)) {
+            if (frame instanceof Resume.Resync || resume.accept(((Resume.Missed) frame).event())) {
+                written.add(show(List.of(frame)).get(0));
+            }
+        }
+        assertEquals(List.of("resync " + B + " from 3", A + " #4", A + " #5", A + " #6"), written);
+        assertEquals(3, resume.position(1), "B continues live after its head");
+        assertFalse(resume.accept(event(B, 3, 1)));
+        assertTrue(resume.accept(event(B, 4, 1)));
     }
 
     @Test
@@ -308,13 +343,13 @@ class ResumeRulesTest {
         }
 
         @Override
-        public Replay replay(String channel, long after) {
+        public Replay replay(String channel, long after, long maxBytes) {
             reads.add("replay " + channel + " after " + after);
             Replay replay = replays.get(channel + "@" + after);
             if (replay == null) {
                 throw new AssertionError("unexpected read: replay " + channel + " after " + after);
             }
-            return replay;
+            return Replay.bytes(replay.events()) > maxBytes ? Replay.overBudget(replay.head()) : replay;
         }
     }
 }

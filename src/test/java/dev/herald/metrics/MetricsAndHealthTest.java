@@ -28,7 +28,8 @@ class MetricsAndHealthTest {
             assertTrue(text.headers().firstValue("content-type").orElseThrow().startsWith("text/plain"));
             for (String name : List.of("sse_connections_total", "sse_channels_total", "sse_events_sent_total",
                                        "redis_publish_errors_total", "sse_events_dropped_total",
-                                       "sse_slow_consumer_disconnects_total", "sse_token_expiries_total")) {
+                                       "sse_slow_consumer_disconnects_total", "sse_token_expiries_total",
+                                       "herald_channels_held")) {
                 assertEquals(0.0, pod.metric(name, null), name + " starts at zero");
             }
             Map<String, List<String>> labelled = Map.of(
