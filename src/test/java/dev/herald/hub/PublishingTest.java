@@ -129,11 +129,10 @@ class PublishingTest {
     void jobProgress_goesThroughTheCountedPath() {
         Counting metrics = new Counting();
         try (LocalBroker broker = started(); dev.herald.jobs.Jobs jobs = new dev.herald.jobs.Jobs(
-                new Publishing(broker, metrics), 1)) {
-            jobs.start("olga", "/r/{jobId}", reporter -> {
-                reporter.progress(50, "half");
-                return new byte[0];
-            });
+                new Publishing(broker, metrics), 1, java.nio.file.Path.of(System.getProperty("java.io.tmpdir")),
+                1024, () -> { })) {
+            jobs.start();
+            jobs.start("olga", "/r/{jobId}", (reporter, out) -> reporter.progress(50, "half"));
             Await.until("progress and completion", Duration.ofSeconds(5), () -> metrics.published.get() == 2);
             assertEquals(2, broker.head("user:olga"));
         }
