@@ -59,7 +59,8 @@ public final class Herald {
         this.limits = new ConnectionLimits(settings.sse().maxConnections(), settings.sse().maxConnectionsPerUser(),
                                            backend.leases(), settings.podId());
         this.hub = new Hub(backend.broker(), metrics, settings.sse().heartbeat());
-        Publishing publishing = new Publishing(backend.broker(), metrics);
+        Publishing publishing = new Publishing(backend.broker(), metrics, backend.rateLimiter(),
+                                               settings.rate().channelPerSecond(), settings.rate().channelBurst());
         this.presence = new PresenceTracker(backend.presence(), publishing);
         this.jobs = new Jobs(publishing, MAX_RUNNING_JOBS_PER_USER, settings.jobs().resultDir(),
                              settings.jobs().maxResultBytes(), metrics::jobResultEvicted);

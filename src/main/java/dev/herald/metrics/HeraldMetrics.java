@@ -42,6 +42,7 @@ public final class HeraldMetrics implements HubMetrics {
     public static final String RATE_LIMITED = "herald_rate_limited";
     public static final String HISTORY_BREAKS = "herald_history_breaks";
     public static final String IDEMPOTENT_REPLAYS = "herald_idempotent_replays";
+    public static final String SERVER_EVENTS_DROPPED = "herald_server_events_dropped";
     public static final String JOB_RESULT_BYTES = "herald_job_result_bytes";
     public static final String JOB_RESULTS_EVICTED = "herald_job_results_evicted";
 
@@ -117,6 +118,9 @@ public final class HeraldMetrics implements HubMetrics {
         for (String reason : List.of("missing", "malformed", "expired", "signature", "claims")) {
             counter(AUTH_FAILURES, "Requests refused for their token, by reason", reason);
         }
+        for (String source : List.of("presence", "job")) {
+            serverEventDropped(source, 0);
+        }
         for (String reason : List.of("gap", "ids_restarted", "history_lost")) {
             counter(HISTORY_BREAKS, HISTORY_BREAKS_HELP, reason);
         }
@@ -185,6 +189,18 @@ public final class HeraldMetrics implements HubMetrics {
     public void historyBreak(BrokerListener.Break reason) {
         counter(HISTORY_BREAKS, HISTORY_BREAKS_HELP,
                 reason == null ? "history_lost" : reason.name().toLowerCase(java.util.Locale.ROOT)).increment();
+    }
+
+    @Override
+    public void serverEventDropped(String source) {
+        serverEventDropped(source, 1);
+    }
+
+    private void serverEventDropped(String source, int count) {
+        labelled.computeIfAbsent(SERVER_EVENTS_DROPPED + "/" + source, k -> register(
+                Counter.builder(SERVER_EVENTS_DROPPED)
+                        .description("Events the server made (presence, job progress) dropped for their channel's budget")
+                        .addTag(Tag.create("source", source)))).increment(count);
     }
 
     public void connectionRejected(String reason) {
