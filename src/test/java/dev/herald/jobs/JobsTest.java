@@ -14,6 +14,7 @@ import java.util.stream.Stream;
 
 import dev.herald.SseClient;
 import dev.herald.TestPod;
+import dev.herald.redis.RedisProcess;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
@@ -94,6 +95,22 @@ class JobsTest {
             assertTrue(limited.body().contains("2 exports per minute"), limited.body());
             assertEquals(202, export(pod, pod.token("ivan"), "channel:rated").statusCode(), "another user's budget");
             assertEquals(1.0, pod.metric("herald_rate_limited_total", "reason=\"export\""));
+        }
+    }
+
+    @Test
+    void exportsPerUser_isOneBudgetForEveryPod_inClusteredMode() throws Exception {
+        try (RedisProcess redis = RedisProcess.start(false)) {
+            Map<String, String> config = Map.of("herald.redis.url", redis.url(), "herald.jobs.exports-per-minute", "2");
+            try (TestPod a = TestPod.start(config); TestPod b = TestPod.start(config)) {
+                a.publish("channel:shared", "note", "\"n\":1");
+                String olga = a.token("olga");
+                assertEquals(202, export(a, olga, "channel:shared").statusCode());
+                assertEquals(202, export(b, olga, "channel:shared").statusCode());
+                assertError(export(a, olga, "channel:shared"), 429, "rate_limited");
+                assertError(export(b, olga, "channel:shared"), 429, "rate_limited");
+                assertEquals(202, export(b, b.token("ivan"), "channel:shared").statusCode());
+            }
         }
     }
 
