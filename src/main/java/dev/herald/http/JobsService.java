@@ -77,6 +77,7 @@ public final class JobsService implements HttpService {
                                        "the result was deleted to make room for newer exports; start the export again");
             }
             res.header(HeaderValues.create(HeaderNames.CONTENT_TYPE, "application/x-ndjson"));
+            res.header(HeaderValues.create(HeaderNames.CONTENT_LENGTH, job.resultBytes()));
             res.header(HeaderValues.create(HeaderNames.CONTENT_DISPOSITION,
                                            "attachment; filename=\"export-" + job.id() + ".ndjson\""));
             // streamed from the file with a small buffer: a large export never sits in the heap

@@ -21,7 +21,7 @@ public interface HubMetrics {
 
     void eventsDropped(DropReason reason, int count);
 
-    /** An event the server makes ({@code source}: "presence", "job") was not published: its channel's budget was spent. */
+    /** An event the server makes ({@code source}: "presence", "job") was dropped: its channel's budget was spent. */
     void serverEventDropped(String source);
 
     void slowConsumerDisconnected();

@@ -37,6 +37,7 @@ public final class Jobs implements AutoCloseable {
         private final long startedAt = System.currentTimeMillis();
         private volatile boolean finished;
         private volatile boolean evicted;
+        private volatile long resultBytes;
         private volatile String failure;
 
         Job(String id, String owner) {
@@ -60,6 +61,11 @@ public final class Jobs implements AutoCloseable {
         /** The result was deleted to keep the pod's results within {@code herald.jobs.max-result-bytes}. */
         public boolean evicted() {
             return evicted;
+        }
+
+        /** The result's size, once finished. */
+        public long resultBytes() {
+            return resultBytes;
         }
 
         public String failure() {
@@ -121,7 +127,7 @@ public final class Jobs implements AutoCloseable {
                 try (OutputStream out = new BufferedOutputStream(store.create(job.id()), WRITE_BUFFER)) {
                     work.run(reporter, out);
                 }
-                store.keep(job.id());
+                job.resultBytes = store.keep(job.id());
                 job.finished = true;
                 reporter.complete(resultPath.replace("{jobId}", job.id()));
             } catch (Exception e) {

@@ -199,7 +199,7 @@ public final class HeraldMetrics implements HubMetrics {
     private void serverEventDropped(String source, int count) {
         labelled.computeIfAbsent(SERVER_EVENTS_DROPPED + "/" + source, k -> register(
                 Counter.builder(SERVER_EVENTS_DROPPED)
-                        .description("Events the server made (presence, job progress) dropped for their channel's budget")
+                        .description("Presence and job events dropped for their channel's event budget")
                         .addTag(Tag.create("source", source)))).increment(count);
     }
 

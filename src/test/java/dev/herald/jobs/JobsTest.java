@@ -163,7 +163,7 @@ class JobsTest {
                 JsonNode failed = mine.awaitEvents("generation_failed", 1, WAIT).get(0);
                 assertEquals(TestPod.json(huge.body()).get("jobId").asText(), failed.get("jobId").asText());
                 assertEquals("the export is larger than this server keeps", failed.get("message").asText());
-                assertEquals(200, download(pod, olga, second).statusCode(), "a result that can never fit evicts nothing");
+                assertEquals(200, download(pod, olga, second).statusCode(), "one that can never fit evicts nothing");
                 assertEquals(200, download(pod, olga, third).statusCode());
                 assertEquals(1.0, pod.metric("herald_job_results_evicted_total", null));
                 try (Stream<Path> left = Files.list(file.getParent())) {
@@ -211,6 +211,7 @@ class JobsTest {
                 HttpResponse<byte[]> download = download(pod, olga, jobId);
                 assertEquals(200, download.statusCode());
                 assertEquals(size, download.body().length);
+                assertEquals(Long.toString(size), download.headers().firstValue("content-length").orElseThrow());
                 assertArrayEquals(Files.readAllBytes(file), download.body());
                 List<String> lines = new String(download.body(), StandardCharsets.UTF_8).lines().toList();
                 assertEquals(events, lines.size());
