@@ -59,9 +59,11 @@ public final class Herald {
         this.limits = new ConnectionLimits(settings.sse().maxConnections(), settings.sse().maxConnectionsPerUser(),
                                            backend.leases(), settings.podId());
         this.hub = new Hub(backend.broker(), metrics, settings.sse().heartbeat());
-        Publishing publishing = new Publishing(backend.broker(), metrics);
+        Publishing publishing = new Publishing(backend.broker(), metrics, backend.rateLimiter(),
+                                               settings.rate().channelPerSecond(), settings.rate().channelBurst());
         this.presence = new PresenceTracker(backend.presence(), publishing);
-        this.jobs = new Jobs(publishing, MAX_RUNNING_JOBS_PER_USER);
+        this.jobs = new Jobs(publishing, MAX_RUNNING_JOBS_PER_USER, settings.jobs().resultDir(),
+                             settings.jobs().maxResultBytes(), metrics::jobResultEvicted);
 
         HttpRouting.Builder routing = HttpRouting.builder();
         Routes.register(routing, new Routes.Parts(hub, publishing, presence, limits, backend.rateLimiter(), metrics,
@@ -93,6 +95,7 @@ public final class Herald {
         try {
             FileBudget budget = listeners.budget();
             metrics.register(limits::open, hub::channelCount, hub.broker()::heldChannels);
+            metrics.registerJobResults(jobs::resultBytes);
             started.push(metrics::close);
             startBackend();
             hub.start();
@@ -101,6 +104,7 @@ public final class Herald {
             started.push(limits::close);
             presence.start();
             started.push(presence::close);
+            jobs.start();
             started.push(jobs::close);
             listeners.start(started);
             LOG.info(() -> "Herald listening on port " + port() + " (pod " + settings.podId() + ", "

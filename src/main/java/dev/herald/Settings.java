@@ -18,7 +18,7 @@ import io.helidon.config.ConfigException;
  */
 public record Settings(String podId, boolean production, Sse sse, History history, Events events, Publish publish,
                        Auth auth, Tls tls, Redis redis, Presence presence, Rate rate, Cors cors, Management management,
-                       boolean accessLog) {
+                       boolean accessLog, Jobs jobs) {
     private static final Pattern POD_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
     private static final Duration HOUR = Duration.ofHours(1);
     private static final Duration DAY = Duration.ofDays(1);
@@ -159,6 +159,20 @@ public record Settings(String podId, boolean production, Sse sse, History histor
     }
 
     /**
+     * {@code herald.jobs.*}: exports. Each user may start {@code exportsPerMinute} (a token bucket, shared by the
+     * pods in clustered mode); finished results are files under a directory of {@code resultDir} that this pod
+     * creates at start and deletes at stop, at most {@code maxResultBytes} in all (the oldest evicted first).
+     */
+    public record Jobs(int exportsPerMinute, long maxResultBytes, Path resultDir) {
+        static Jobs from(Config c) {
+            Optional<String> dir = nonBlank(c.get("result-dir"));
+            return new Jobs(integer(c.get("exports-per-minute"), 10, 1, 1_000_000),
+                            bytes(c.get("max-result-bytes"), 256L << 20, 1024, 1L << 40),
+                            Path.of(dir.orElseGet(() -> System.getProperty("java.io.tmpdir"))));
+        }
+    }
+
+    /**
      * Reads and checks every setting.
      *
      * @throws StartupException naming the first key whose value is of the wrong type or out of range
@@ -183,7 +197,8 @@ public record Settings(String podId, boolean production, Sse sse, History histor
                             Rate.from(herald.get("rate")),
                             Cors.from(herald.get("cors")),
                             Management.from(herald.get("management")),
-                            bool(herald.get("access-log"), true));
+                            bool(herald.get("access-log"), true),
+                            Jobs.from(herald.get("jobs")));
     }
 
     /** The default pod id: the host name (a Kubernetes pod's name), else a random one. */
@@ -209,6 +224,19 @@ public record Settings(String podId, boolean production, Sse sse, History histor
             value = c.asInt().orElse(fallback);
         } catch (ConfigException e) {
             throw invalid(c, "a whole number");
+        }
+        if (value < min || value > max) {
+            throw new StartupException(c.key() + " must be between " + min + " and " + max + " (is " + value + ")");
+        }
+        return value;
+    }
+
+    static long bytes(Config c, long fallback, long min, long max) {
+        long value;
+        try {
+            value = c.asLong().orElse(fallback);
+        } catch (ConfigException e) {
+            throw invalid(c, "a whole number of bytes");
         }
         if (value < min || value > max) {
             throw new StartupException(c.key() + " must be between " + min + " and " + max + " (is " + value + ")");

@@ -132,6 +132,20 @@ class SettingsTest {
                      message(Map.of("herald.management.port", "65536")));
     }
 
+    @Test
+    void jobs_defaultTo10ExportsAMinuteAnd256MiBOfResultsInTheTempDirectory_withinBounds() {
+        Settings.Jobs jobs = read(Map.of()).jobs();
+        assertEquals(10, jobs.exportsPerMinute());
+        assertEquals(256L << 20, jobs.maxResultBytes());
+        assertEquals(java.nio.file.Path.of(System.getProperty("java.io.tmpdir")), jobs.resultDir());
+        assertEquals(1L << 40, read(Map.of("herald.jobs.max-result-bytes", "1099511627776")).jobs().maxResultBytes());
+        assertTrue(message(Map.of("herald.jobs.max-result-bytes", "1023"))
+                           .startsWith("herald.jobs.max-result-bytes must be between 1024 and "));
+        assertTrue(message(Map.of("herald.jobs.exports-per-minute", "0"))
+                           .startsWith("herald.jobs.exports-per-minute must be between 1 and "));
+        assertTrue(message(Map.of("herald.jobs.max-result-bytes", "lots")).contains("a whole number of bytes"));
+    }
+
     private static Settings read(Map<String, String> overrides) {
         Map<String, String> config = new HashMap<>(overrides);
         config.putIfAbsent("herald.pod-id", "test");

@@ -12,16 +12,36 @@ import dev.herald.metrics.HeraldMetrics;
 
 import io.helidon.http.Status;
 
-/** Herald's two budgets: chat messages per user, events per channel. Over budget: 429 with Retry-After. */
+/**
+ * Herald's budgets: chat messages per user, events per channel, exports started per user. Over budget: 429 with
+ * Retry-After.
+ */
 final class RateLimits {
     private final RateLimiter limiter;
     private final Settings.Rate settings;
+    private final int exportsPerMinute;
     private final HeraldMetrics metrics;
 
-    RateLimits(RateLimiter limiter, Settings.Rate settings, HeraldMetrics metrics) {
+    RateLimits(RateLimiter limiter, Settings.Rate settings, int exportsPerMinute, HeraldMetrics metrics) {
         this.limiter = limiter;
         this.settings = settings;
+        this.exportsPerMinute = exportsPerMinute;
         this.metrics = metrics;
+    }
+
+    /**
+     * Takes one export start from the user's budget ({@code herald.jobs.exports-per-minute}, shared by the pods in
+     * clustered mode), or refuses with 429.
+     *
+     * @throws dev.herald.hub.BrokerUnavailableException when a shared budget cannot be reached
+     */
+    void startExport(String userId) {
+        RateLimiter.Budget budget = new RateLimiter.Budget("export", "user:" + userId, exportsPerMinute / 60.0,
+                                                           exportsPerMinute);
+        long wait = limiter.acquire(budget.key(), budget.perSecond(), budget.burst());
+        if (wait > 0) {
+            throw refused(budget.limit(), wait);
+        }
     }
 
     /** The user's chat budget, taken by {@link #publish} before the channel's. */
@@ -46,11 +66,13 @@ final class RateLimits {
 
     private ApiException refused(String limit, long waitMillis) {
         metrics.rateLimited(limit);
-        String message = limit.equals("chat")
-                ? "at most " + settings.chatPerSecond() + " chat messages per second per user (burst "
-                  + settings.chatBurst() + ")"
-                : "at most " + settings.channelPerSecond() + " events per second in a channel (burst "
-                  + settings.channelBurst() + ")";
+        String message = switch (limit) {
+            case "chat" -> "at most " + settings.chatPerSecond() + " chat messages per second per user (burst "
+                           + settings.chatBurst() + ")";
+            case "export" -> "at most " + exportsPerMinute + " exports per minute per user";
+            default -> "at most " + settings.channelPerSecond() + " events per second in a channel (burst "
+                       + settings.channelBurst() + ")";
+        };
         long seconds = Math.max(1, (waitMillis + 999) / 1000);
         return new ApiException(Status.TOO_MANY_REQUESTS_429, "rate_limited", message,
                                 Map.of("Retry-After", Long.toString(seconds)));

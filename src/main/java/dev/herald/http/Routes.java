@@ -37,8 +37,9 @@ public final class Routes {
     // demo page there is a change of its own
     @SuppressWarnings("removal")
     public static void register(HttpRouting.Builder routing, Parts parts) {
-        Publisher publisher = new Publisher(parts.publishing(), parts.settings().events().maxBytes(),
-                                            new RateLimits(parts.rateLimiter(), parts.settings().rate(), parts.metrics()));
+        RateLimits rateLimits = new RateLimits(parts.rateLimiter(), parts.settings().rate(),
+                                               parts.settings().jobs().exportsPerMinute(), parts.metrics());
+        Publisher publisher = new Publisher(parts.publishing(), parts.settings().events().maxBytes(), rateLimits);
         if (parts.settings().accessLog()) {
             routing.addFilter(new AccessLog());
         }
@@ -49,7 +50,7 @@ public final class Routes {
                 .register("/api/chat", new ChatService(publisher))
                 .register("/api/publish", new PublishService(publisher))
                 .register("/api/channels", new PresenceService(parts.presence()))
-                .register("/api/jobs", new JobsService(parts.jobs(), parts.hub().broker()));
+                .register("/api/jobs", new JobsService(parts.jobs(), parts.hub().broker(), rateLimits));
         if (parts.devTokens() != null) {
             routing.register("/dev", new DevTokenService(parts.devTokens()));
         }

@@ -21,6 +21,9 @@ public interface HubMetrics {
 
     void eventsDropped(DropReason reason, int count);
 
+    /** An event the server makes ({@code source}: "presence", "job") was dropped: its channel's budget was spent. */
+    void serverEventDropped(String source);
+
     void slowConsumerDisconnected();
 
     /** A stream ended because the token it was opened with expired. */
@@ -51,6 +54,10 @@ public interface HubMetrics {
 
         @Override
         public void eventsDropped(DropReason reason, int count) {
+        }
+
+        @Override
+        public void serverEventDropped(String source) {
         }
 
         @Override

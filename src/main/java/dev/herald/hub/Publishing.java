@@ -1,21 +1,82 @@
 package dev.herald.hub;
 
+import java.time.Duration;
 import java.util.OptionalLong;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The one path by which the pod publishes: chat, the publish API, presence announcements and job progress all come
  * through here, so the published and publish-error counters see every event exactly once. The budgets a publish must
  * fit are taken here too: with Redis, checking a budget can fail as storing can, and a failure counted where every
- * publish passes cannot be forgotten by a route, nor counted twice. Thread-safe: no state of its own over a
- * thread-safe broker, limiter and meters.
+ * publish passes cannot be forgotten by a route, nor counted twice. Events the server makes itself (presence, job
+ * progress) are held to the channel's event budget like the API's: over it they are dropped and counted, never
+ * refused to anyone. Thread-safe: no state of its own over a thread-safe broker, limiter and meters.
  */
 public final class Publishing {
     private final Broker broker;
     private final HubMetrics metrics;
+    /** The channels' budgets for server events; null: none (tests of the publish path alone). */
+    private final RateLimiter limiter;
+    private final double channelPerSecond;
+    private final int channelBurst;
 
+    /** Server events are published without a budget. */
     public Publishing(Broker broker, HubMetrics metrics) {
+        this(broker, metrics, null, 0, 0);
+    }
+
+    /**
+     * @param limiter          the channels' budgets (the same buckets as the publish API's)
+     * @param channelPerSecond the channel budget's rate, {@code herald.rate.channel.per-second}
+     * @param channelBurst     its burst, {@code herald.rate.channel.burst}
+     */
+    public Publishing(Broker broker, HubMetrics metrics, RateLimiter limiter, double channelPerSecond,
+                      int channelBurst) {
         this.broker = broker;
         this.metrics = metrics;
+        this.limiter = limiter;
+        this.channelPerSecond = channelPerSecond;
+        this.channelBurst = channelBurst;
+    }
+
+    /**
+     * An event the server makes (presence, job progress), within the channel's event budget: published and counted
+     * as any other, or, when the budget is spent, dropped and counted as {@link HubMetrics#serverEventDropped}.
+     *
+     * @param source what made it, for the dropped counter: "presence", "job"
+     * @return whether it was published
+     * @throws BrokerUnavailableException when it could not be stored (counted as a publish error)
+     */
+    public boolean publishServerEvent(String channel, byte[] body, String source) {
+        return publishServerEvent(channel, body, source, Duration.ZERO);
+    }
+
+    /**
+     * As {@link #publishServerEvent(String, byte[], String)} for an event that matters more than its timing (a job's
+     * end): while the budget is spent it waits for the next token, for at most {@code patience} in all, then drops.
+     * Parks the calling thread (a job's virtual thread); an interrupt ends the wait.
+     */
+    public boolean publishServerEvent(String channel, byte[] body, String source, Duration patience) {
+        if (limiter == null) {
+            publish(channel, body);
+            return true;
+        }
+        RateLimiter.Budget budget = new RateLimiter.Budget("channel", channel, channelPerSecond, channelBurst);
+        long deadline = System.nanoTime() + patience.toNanos();
+        while (true) {
+            try {
+                publish(channel, body, limiter, null, budget, null);
+                return true;
+            } catch (RateLimitedException e) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || Thread.currentThread().isInterrupted()) {
+                    metrics.serverEventDropped(source);
+                    return false;
+                }
+                LockSupport.parkNanos(Math.min(left, TimeUnit.MILLISECONDS.toNanos(Math.max(1, e.waitMillis()))));
+            }
+        }
     }
 
     /**

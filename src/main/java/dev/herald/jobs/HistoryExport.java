@@ -1,14 +1,15 @@
 package dev.herald.jobs;
 
-import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.util.List;
 
 import dev.herald.hub.Broker;
 import dev.herald.hub.Event;
 
 /**
- * The built-in job: a channel's retained history as NDJSON (one event per line), with progress reported in
- * proportion to the events written, at most once per 5 %.
+ * The built-in job: a channel's retained history as NDJSON (one event per line), written to the job's result as it
+ * goes, with progress reported in proportion to the events written, at most once per 5 %.
  */
 public final class HistoryExport implements Jobs.Work {
     private final Broker broker;
@@ -20,13 +21,12 @@ public final class HistoryExport implements Jobs.Work {
     }
 
     @Override
-    public byte[] run(JobReporter reporter) {
+    public void run(JobReporter reporter, OutputStream out) throws IOException {
         reporter.progress(0, "reading the history of " + channel);
         List<Event> events = broker.replay(channel, -1).events();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
         int lastReported = 0;
         for (int i = 0; i < events.size(); i++) {
-            out.writeBytes(events.get(i).data());
+            out.write(events.get(i).data());
             out.write('\n');
             int percent = (int) ((i + 1) * 100L / events.size());
             if (percent >= lastReported + 5 && percent < 100) {
@@ -35,6 +35,5 @@ public final class HistoryExport implements Jobs.Work {
             }
         }
         reporter.progress(100, events.size() + " events written");
-        return out.toByteArray();
     }
 }

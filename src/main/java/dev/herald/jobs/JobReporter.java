@@ -1,5 +1,6 @@
 package dev.herald.jobs;
 
+import java.time.Duration;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -13,10 +14,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 /**
  * How an in-process worker reports a job's real progress to its owner, on {@code user:<owner>}: the seed's
  * {@code generation_progress}, then {@code generation_complete} or {@code generation_failed}. External workers
- * send the same events through {@code POST /api/publish} (see docs/client.md). Thread-safe.
+ * send the same events through {@code POST /api/publish} (see docs/client.md). The events count against the channel's
+ * event budget: progress over it is dropped (the next report supersedes it), the end waits up to {@code END_PATIENCE}
+ * for a token. Thread-safe.
  */
 public final class JobReporter {
     private static final Logger LOG = Logger.getLogger(JobReporter.class.getName());
+    private static final Duration END_PATIENCE = Duration.ofSeconds(10);
 
     private final Publishing publishing;
     private final String jobId;
@@ -41,19 +45,19 @@ public final class JobReporter {
         ObjectNode event = event("generation_progress");
         event.put("progress", Math.max(0, Math.min(100, percent)));
         event.put("message", message);
-        publish(event);
+        publish(event, Duration.ZERO);
     }
 
     public void complete(String result) {
         ObjectNode event = event("generation_complete");
         event.put("result", result);
-        publish(event);
+        publish(event, END_PATIENCE);
     }
 
     public void fail(String message) {
         ObjectNode event = event("generation_failed");
         event.put("message", message);
-        publish(event);
+        publish(event, END_PATIENCE);
     }
 
     private ObjectNode event(String type) {
@@ -62,9 +66,9 @@ public final class JobReporter {
         return event;
     }
 
-    private void publish(ObjectNode event) {
+    private void publish(ObjectNode event, Duration patience) {
         try {
-            publishing.publish(channel, EventJson.bytes(event));
+            publishing.publishServerEvent(channel, EventJson.bytes(event), "job", patience);
         } catch (BrokerUnavailableException e) {
             LOG.log(Level.WARNING, "Could not report job " + jobId + " to " + channel + ": " + e.getMessage());
         }

@@ -1,6 +1,12 @@
 package dev.herald.jobs;
 
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -13,21 +19,25 @@ import java.util.logging.Logger;
 import dev.herald.hub.Publishing;
 
 /**
- * This pod's jobs: each runs on its own virtual thread and reports through a {@link JobReporter}; finished
- * results are kept for {@code RETENTION} for their owner to download. Thread-safe: a concurrent map of jobs whose
- * fields are set once (volatile); a per-owner count of running jobs.
+ * This pod's jobs: each runs on its own virtual thread and reports through a {@link JobReporter}; a finished result is
+ * a file of the {@link ResultStore}, kept for {@code RETENTION} for its owner to download unless the store's byte
+ * budget evicts it first (oldest first). Thread-safe: a concurrent map of jobs whose fields are volatile; a per-owner
+ * count of running jobs; the store guards itself.
  */
 public final class Jobs implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Jobs.class.getName());
     private static final Duration RETENTION = Duration.ofHours(1);
     private static final int MAX_KEPT = 1000;
+    private static final int WRITE_BUFFER = 64 * 1024;
 
-    /** A job's result, or why it failed; the owner is fixed at start. */
+    /** A job's state: running, then finished (its result kept or evicted) or failed; the owner is fixed at start. */
     public static final class Job {
         private final String id;
         private final String owner;
         private final long startedAt = System.currentTimeMillis();
-        private volatile byte[] result;
+        private volatile boolean finished;
+        private volatile boolean evicted;
+        private volatile long resultBytes;
         private volatile String failure;
 
         Job(String id, String owner) {
@@ -43,9 +53,19 @@ public final class Jobs implements AutoCloseable {
             return owner;
         }
 
-        /** Null until the job completed. */
-        public byte[] result() {
-            return result;
+        /** The job completed (its result may since have been evicted). */
+        public boolean finished() {
+            return finished;
+        }
+
+        /** The result was deleted to keep the pod's results within {@code herald.jobs.max-result-bytes}. */
+        public boolean evicted() {
+            return evicted;
+        }
+
+        /** The result's size, once finished. */
+        public long resultBytes() {
+            return resultBytes;
         }
 
         public String failure() {
@@ -53,23 +73,42 @@ public final class Jobs implements AutoCloseable {
         }
     }
 
-    /** The work of one job: returns the result bytes; throws to fail. */
+    /** The work of one job: writes its result to {@code out} (buffered); throws to fail. */
     @FunctionalInterface
     public interface Work {
-        byte[] run(JobReporter reporter) throws Exception;
+        void run(JobReporter reporter, OutputStream out) throws Exception;
     }
 
     private final Publishing publishing;
     private final int maxRunningPerOwner;
+    private final ResultStore store;
     /** Job id → job. */
     private final Map<String, Job> jobs = new ConcurrentHashMap<>();
     /** Owner → running jobs. */
     private final Map<String, AtomicInteger> running = new ConcurrentHashMap<>();
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
 
-    public Jobs(Publishing publishing, int maxRunningPerOwner) {
+    /**
+     * @param resultDir      where this pod makes its results directory
+     * @param maxResultBytes the most bytes of results on disk at once, kept and being written
+     * @param evicted        told once per result evicted for the budget (a metric)
+     */
+    public Jobs(Publishing publishing, int maxRunningPerOwner, Path resultDir, long maxResultBytes,
+                Runnable evicted) {
         this.publishing = publishing;
         this.maxRunningPerOwner = maxRunningPerOwner;
+        this.store = new ResultStore(resultDir, maxResultBytes, jobId -> {
+            Job job = jobs.get(jobId);
+            if (job != null) {
+                job.evicted = true;
+            }
+            evicted.run();
+        });
+    }
+
+    /** Creates the results directory. */
+    public void start() {
+        store.start();
     }
 
     /** Starts the work for the owner; null when the owner already runs the most jobs allowed. */
@@ -85,9 +124,14 @@ public final class Jobs implements AutoCloseable {
         JobReporter reporter = new JobReporter(publishing, job.id(), owner);
         executor.execute(() -> {
             try {
-                job.result = work.run(reporter);
+                try (OutputStream out = new BufferedOutputStream(store.create(job.id()), WRITE_BUFFER)) {
+                    work.run(reporter, out);
+                }
+                job.resultBytes = store.keep(job.id());
+                job.finished = true;
                 reporter.complete(resultPath.replace("{jobId}", job.id()));
             } catch (Exception e) {
+                store.forget(job.id());
                 job.failure = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
                 LOG.log(Level.WARNING, "Job " + job.id() + " failed", e);
                 reporter.fail(job.failure);
@@ -102,18 +146,46 @@ public final class Jobs implements AutoCloseable {
         return jobs.get(id);
     }
 
+    /**
+     * The job's kept result, to be closed by the caller; null when it is not kept (evicted, failed, not finished).
+     * The file stays readable to this stream even if it is evicted meanwhile.
+     */
+    public InputStream open(Job job) throws IOException {
+        return store.open(job.id());
+    }
+
+    /** Bytes of results on disk, kept and being written. */
+    public long resultBytes() {
+        return store.bytes();
+    }
+
+    /** The results directory of this pod; null before {@link #start()}. */
+    public Path resultDirectory() {
+        return store.directory();
+    }
+
     @Override
     public void close() {
         executor.shutdownNow();
+        store.close();
     }
 
     private void forgetOld() {
         long cutoff = System.currentTimeMillis() - RETENTION.toMillis();
-        jobs.values().removeIf(job -> job.startedAt < cutoff && (job.result != null || job.failure != null));
+        jobs.values().removeIf(job -> {
+            boolean old = job.startedAt < cutoff && (job.finished || job.failure != null);
+            if (old) {
+                store.forget(job.id());
+            }
+            return old;
+        });
         if (jobs.size() >= MAX_KEPT) {
-            jobs.values().stream().filter(job -> job.result != null || job.failure != null)
-                    .min(java.util.Comparator.comparingLong(job -> job.startedAt))
-                    .ifPresent(oldest -> jobs.remove(oldest.id()));
+            jobs.values().stream().filter(job -> job.finished || job.failure != null)
+                    .min(Comparator.comparingLong(job -> job.startedAt))
+                    .ifPresent(oldest -> {
+                        store.forget(oldest.id());
+                        jobs.remove(oldest.id());
+                    });
         }
     }
 }

@@ -43,6 +43,9 @@ public final class HeraldMetrics implements HubMetrics {
     public static final String RATE_LIMITED = "herald_rate_limited";
     public static final String HISTORY_BREAKS = "herald_history_breaks";
     public static final String IDEMPOTENT_REPLAYS = "herald_idempotent_replays";
+    public static final String SERVER_EVENTS_DROPPED = "herald_server_events_dropped";
+    public static final String JOB_RESULT_BYTES = "herald_job_result_bytes";
+    public static final String JOB_RESULTS_EVICTED = "herald_job_results_evicted";
 
     private static final String HISTORY_BREAKS_HELP =
             "Times the broker found history broken under open streams (they resync), by reason";
@@ -64,6 +67,7 @@ public final class HeraldMetrics implements HubMetrics {
     private Counter publishErrors;
     private Counter replays;
     private Counter redisReconnects;
+    private Counter resultsEvicted;
     private final Map<DropReason, Counter> dropped = new EnumMap<>(DropReason.class);
     private Timer latency;
 
@@ -112,15 +116,33 @@ public final class HeraldMetrics implements HubMetrics {
         for (String reason : List.of("pod_full", "user_full", "shutting_down")) {
             counter(CONNECTIONS_REJECTED, "SSE connections refused, by reason", reason);
         }
-        for (String limit : List.of("chat", "channel")) {
+        for (String limit : List.of("chat", "channel", "export")) {
             counter(RATE_LIMITED, "Requests refused with 429 for a rate limit, by limit", limit);
         }
         for (String reason : List.of("missing", "malformed", "expired", "signature", "claims")) {
             counter(AUTH_FAILURES, "Requests refused for their token, by reason", reason);
         }
+        for (String source : List.of("presence", "job")) {
+            serverEventDropped(source, 0);
+        }
         for (String reason : List.of("gap", "ids_restarted", "history_lost")) {
             counter(HISTORY_BREAKS, HISTORY_BREAKS_HELP, reason);
         }
+    }
+
+    /**
+     * Registers the export results' meters.
+     *
+     * @param bytes the bytes of job results on disk, read when scraped
+     */
+    public void registerJobResults(Supplier<Long> bytes) {
+        register(Gauge.builder(JOB_RESULT_BYTES, bytes).description("Bytes of export results on this pod's disk"));
+        resultsEvicted = register(Counter.builder(JOB_RESULTS_EVICTED)
+                                          .description("Export results deleted to stay within the byte budget"));
+    }
+
+    public void jobResultEvicted() {
+        resultsEvicted.increment();
     }
 
     @Override
@@ -171,6 +193,18 @@ public final class HeraldMetrics implements HubMetrics {
     public void historyBreak(BrokerListener.Break reason) {
         counter(HISTORY_BREAKS, HISTORY_BREAKS_HELP,
                 reason == null ? "history_lost" : reason.name().toLowerCase(java.util.Locale.ROOT)).increment();
+    }
+
+    @Override
+    public void serverEventDropped(String source) {
+        serverEventDropped(source, 1);
+    }
+
+    private void serverEventDropped(String source, int count) {
+        labelled.computeIfAbsent(SERVER_EVENTS_DROPPED + "/" + source, k -> register(
+                Counter.builder(SERVER_EVENTS_DROPPED)
+                        .description("Presence and job events dropped for their channel's event budget")
+                        .addTag(Tag.create("source", source)))).increment(count);
     }
 
     public void connectionRejected(String reason) {

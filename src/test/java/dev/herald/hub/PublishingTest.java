@@ -129,14 +129,33 @@ class PublishingTest {
     void jobProgress_goesThroughTheCountedPath() {
         Counting metrics = new Counting();
         try (LocalBroker broker = started(); dev.herald.jobs.Jobs jobs = new dev.herald.jobs.Jobs(
-                new Publishing(broker, metrics), 1)) {
-            jobs.start("olga", "/r/{jobId}", reporter -> {
-                reporter.progress(50, "half");
-                return new byte[0];
-            });
+                new Publishing(broker, metrics), 1, java.nio.file.Path.of(System.getProperty("java.io.tmpdir")),
+                1024, () -> { })) {
+            jobs.start();
+            jobs.start("olga", "/r/{jobId}", (reporter, out) -> reporter.progress(50, "half"));
             Await.until("progress and completion", Duration.ofSeconds(5), () -> metrics.published.get() == 2);
             assertEquals(2, broker.head("user:olga"));
         }
+    }
+
+    @Test
+    void aServerEventOverTheChannelBudget_isDroppedAndCounted_unlessItMayWaitForAToken() {
+        Counting metrics = new Counting();
+        try (LocalBroker broker = started()) {
+            Publishing slow = new Publishing(broker, metrics, new LocalRateLimiter(), 0.001, 1);
+            assertEquals(true, slow.publishServerEvent("channel:s", BODY, "presence"));
+            assertEquals(false, slow.publishServerEvent("channel:s", BODY, "presence"), "the burst of 1 is spent");
+            assertEquals(1, broker.head("channel:s"));
+            assertEquals(1, metrics.dropped.get());
+
+            Publishing patient = new Publishing(broker, metrics, new LocalRateLimiter(), 4, 1);
+            assertEquals(true, patient.publishServerEvent("channel:t", BODY, "job"));
+            assertEquals(true, patient.publishServerEvent("channel:t", BODY, "job", Duration.ofSeconds(5)),
+                         "waits the 250 ms until the next token");
+            assertEquals(2, broker.head("channel:t"));
+        }
+        assertEquals(3, metrics.published.get());
+        assertEquals(1, metrics.dropped.get());
     }
 
     private static LocalBroker started() {
@@ -210,6 +229,7 @@ class PublishingTest {
         final AtomicInteger published = new AtomicInteger();
         final AtomicInteger failed = new AtomicInteger();
         final AtomicInteger replayed = new AtomicInteger();
+        final AtomicInteger dropped = new AtomicInteger();
 
         @Override
         public void eventsSent(int count) {
@@ -232,6 +252,11 @@ class PublishingTest {
 
         @Override
         public void eventsDropped(DropReason reason, int count) {
+        }
+
+        @Override
+        public void serverEventDropped(String source) {
+            dropped.incrementAndGet();
         }
 
         @Override

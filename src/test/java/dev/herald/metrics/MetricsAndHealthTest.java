@@ -35,7 +35,7 @@ class MetricsAndHealthTest {
             Map<String, List<String>> labelled = Map.of(
                     "sse_events_dropped_total", List.of("slow_consumer", "shutdown", "token_expired"),
                     "sse_connections_rejected_total", List.of("pod_full", "user_full", "shutting_down"),
-                    "herald_rate_limited_total", List.of("chat", "channel"),
+                    "herald_rate_limited_total", List.of("chat", "channel", "export"),
                     "herald_auth_failures_total", List.of("missing", "malformed", "expired", "signature", "claims"));
             labelled.forEach((name, reasons) -> reasons.forEach(reason -> assertEquals(
                     0.0, pod.metric(name, "reason=\"" + reason + "\""), name + "{" + reason + "} exists from the start")));
