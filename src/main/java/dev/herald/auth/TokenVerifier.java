@@ -10,6 +10,8 @@ import java.util.Set;
 
 import javax.crypto.spec.SecretKeySpec;
 
+import dev.herald.hub.ChannelName;
+
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.jwk.source.ImmutableSecret;
@@ -146,6 +148,10 @@ public final class TokenVerifier {
         if (!(claims.getClaim("sub") instanceof String subject) || subject.isBlank() || subject.length() > 256
             || subject.chars().anyMatch(Character::isISOControl)) {
             throw new AuthException("claims", "the token's sub must be a non-empty string without control characters");
+        }
+        String noChannel = ChannelName.userChannelProblem(subject);
+        if (noChannel != null) {
+            throw new AuthException("claims", "the token's sub has no user channel: " + noChannel);
         }
         try {
             String sub = subject;

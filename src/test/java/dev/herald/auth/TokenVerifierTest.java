@@ -146,9 +146,11 @@ class TokenVerifierTest {
     }
 
     @Test
-    void verify_subLongerThan256_isRefused_256IsAccepted() throws Exception {
-        assertEquals("claims", refusal(sign(claims("a".repeat(257)).build())));
-        assertEquals("a".repeat(256), verifier.verify(sign(claims("a".repeat(256)).build())).userId());
+    void verify_subWhoseUserChannelWouldPass128Characters_isRefused_128IsAccepted() throws Exception {
+        assertEquals("claims", refusal(sign(claims("a".repeat(129)).build())));
+        assertEquals("claims", refusal(sign(claims("|".repeat(43)).build())), "43 escaped bytes: 129 characters");
+        assertEquals("a".repeat(128), verifier.verify(sign(claims("a".repeat(128)).build())).userId());
+        assertEquals("|".repeat(42), verifier.verify(sign(claims("|".repeat(42)).build())).userId());
     }
 
     @Test

@@ -21,6 +21,8 @@ import dev.herald.TestPod;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSObject;
+import com.nimbusds.jose.Payload;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
@@ -148,6 +150,14 @@ class HostileInputTest {
         add("sub with a newline (log injection)", "GET", PRESENCE, token(secret, claims("alice\nINFO: forged")), 401,
             "unauthorized");
         add("sub with a NUL", "GET", PRESENCE, token(secret, claims("alice\u0000")), 401, "unauthorized");
+        // a sub must have a user channel of at most 128 characters once escaped (docs/channels.md)
+        add("sub too long for its channel", "GET", PRESENCE, token(secret, claims("a".repeat(129))), 401,
+            "unauthorized");
+        add("sub of 43 escaped bytes", "GET", PRESENCE, token(secret, claims("|".repeat(43))), 401, "unauthorized");
+        JWSObject lone = new JWSObject(new JWSHeader(JWSAlgorithm.HS256),
+                                       new Payload("{\"sub\":\"alice\\ud800\",\"exp\":" + later(60).getTime() / 1000 + "}"));
+        lone.sign(new MACSigner(secret));
+        add("sub with a lone surrogate", "GET", PRESENCE, lone.serialize(), 401, "unauthorized");
     }
 
     private void channelCases(String alice, String service) {
@@ -292,7 +302,9 @@ class HostileInputTest {
     private void otherCases() {
         add("unknown endpoint", "GET", "/api/admin", null, 401, "unauthorized");
         add("unknown public path", "GET", "/nothing/here", null, 404, "not_found");
-        addJson("dev token with a bad userId", "/dev/token", null, "{\"userId\":\"bad id\"}", 400, "bad_request");
+        addJson("dev token with a bad userId", "/dev/token", null, "{\"userId\":\"bad\\nid\"}", 400, "bad_request");
+        addJson("dev token for a sub with no channel", "/dev/token", null, "{\"userId\":\"" + "|".repeat(43) + "\"}", 400,
+                "bad_request");
         addJson("dev token with no userId", "/dev/token", null, "{}", 400, "bad_request");
         addJson("dev token not JSON", "/dev/token", null, "userId=x", 400, "bad_request");
     }
