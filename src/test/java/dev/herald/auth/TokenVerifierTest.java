@@ -181,11 +181,22 @@ class TokenVerifierTest {
     }
 
     @Test
-    void verify_serviceRole_fromRolesListRolesStringOrScope() throws Exception {
+    void verify_serviceRole_fromRolesListOrRolesString() throws Exception {
         assertTrue(verifier.verify(sign(claims("a").claim("roles", List.of("admin", "service")).build())).service());
         assertTrue(verifier.verify(sign(claims("b").claim("roles", "admin,service").build())).service());
         assertTrue(verifier.verify(sign(claims("c").claim("roles", "admin service").build())).service());
-        assertTrue(verifier.verify(sign(claims("d").claim("scope", "read service").build())).service());
+    }
+
+    @Test
+    void verify_scope_grantsTheServiceRoleOnlyWhenASettingNamesTheScope() throws Exception {
+        // OAuth clients can often ask for the scopes they like: by default no scope makes a service
+        assertFalse(verifier.verify(sign(claims("d").claim("scope", "read service").build())).service());
+        TokenVerifier scoped = new TokenVerifier(SECRET, null, null, null, null, 30, "herald:publish");
+        assertTrue(scoped.verify(sign(claims("e").claim("scope", "read herald:publish").build())).service());
+        assertFalse(scoped.verify(sign(claims("f").claim("scope", "read service").build())).service());
+        assertFalse(scoped.verify(sign(claims("g").claim("scope", "herald:publish:x").build())).service());
+        assertTrue(scoped.verify(sign(claims("h").claim("roles", List.of("service")).build())).service(),
+                   "roles still grant it");
     }
 
     @Test
