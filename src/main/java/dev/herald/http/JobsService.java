@@ -60,7 +60,8 @@ public final class JobsService implements HttpService {
         byte[] result = job.result();
         if (result == null) {
             throw new ApiException(Status.NOT_FOUND_404, "not_found", job.failure() == null
-                    ? "the job has not finished yet" : "the job failed: " + job.failure());
+                    ? "the job has not finished yet" : "the job failed (" + job.failure().code() + "): "
+                                                       + job.failure().message());
         }
         res.header(HeaderValues.create(HeaderNames.CONTENT_TYPE, "application/x-ndjson"));
         res.header(HeaderValues.create(HeaderNames.CONTENT_DISPOSITION,
