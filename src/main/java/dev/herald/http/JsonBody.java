@@ -51,10 +51,12 @@ final class JsonBody {
         try {
             node = STRICT.readTree(bytes);
         } catch (IOException e) {
-            // Jackson's byte parser refuses surrogates in keys and raw surrogate bytes itself; say which problem it is
+            // Jackson refuses these itself (surrogates in keys, raw surrogate bytes, numbers over its length cap):
+            // say which problem it is, in our words
             String detail = String.valueOf(e.getMessage());
             throw ApiException.badRequest(detail.contains("surrogate") ? "the body has an unpaired UTF-16 surrogate"
-                                                  : "the body is not valid JSON");
+                    : detail.startsWith("Number value length") ? "a number is longer than 1000 characters"
+                    : "the body is not valid JSON");
         }
         if (node == null || !node.isObject()) {
             throw ApiException.badRequest("the body must be a JSON object");

@@ -115,6 +115,10 @@ class HostileInputTest {
                              TestPod.json(pod.post(HttpClient.Version.HTTP_1_1, PUBLISH, service,
                                                    "{\"channel\":\"channel:lobby\",\"type\":\"x\",\"s\":\"\\ud800\"}")
                                              .body()).get("message").asText());
+                assertEquals("a number is longer than 1000 characters",
+                             TestPod.json(pod.post(HttpClient.Version.HTTP_1_1, PUBLISH, service,
+                                                   "{\"channel\":\"channel:lobby\",\"type\":\"x\",\"n\":"
+                                                   + "1".repeat(1001) + "}").body()).get("message").asText());
                 assertEquals("the body has an unpaired UTF-16 surrogate",
                              TestPod.json(pod.post(HttpClient.Version.HTTP_1_1, PUBLISH, service,
                                                    "{\"channel\":\"channel:lobby\",\"type\":\"x\",\"\\ud800\":1}")
