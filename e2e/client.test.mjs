@@ -1,7 +1,7 @@
 // Unit tests of the browser client's reconnect and resume logic, under Node's test runner (no browser).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { backoffDelay, streamUrl, subscribe } from '../src/main/resources/web/js/herald.js';
+import { backoffDelay, streamUrl, subscribe, userChannel } from '../src/main/resources/web/js/herald.js';
 
 /** A stand-in for the browser's EventSource that the test drives by hand. */
 class FakeSource {
@@ -152,4 +152,14 @@ test('with a fixed token string, token_expired closes the subscription with a to
   assert.equal(errors[0].code, 'token_expired');
   assert.equal(errors[0].expiredAt, '2026-11-30T00:00:00Z');
   assert.equal(statuses.at(-1), 'closed');
+});
+
+test('userChannel escapes a sub the way the server does (docs/channels.md)', () => {
+  assert.equal(userChannel('auth0|5f7c8ec'), 'user:auth0~7C5f7c8ec');
+  assert.equal(userChannel('auth0~7C5f7c8ec'), 'user:auth0~7E7C5f7c8ec', 'the escape character is escaped: no collision');
+  assert.equal(userChannel('a@b.c'), 'user:a@b.c');
+  assert.equal(userChannel('José'), 'user:Jos~C3~A9');
+  assert.equal(userChannel('用户'), 'user:~E7~94~A8~E6~88~B7');
+  assert.equal(userChannel('\u{1F389}'), 'user:~F0~9F~8E~89');
+  assert.equal(userChannel('A.Z_0-9'), 'user:A.Z_0-9');
 });

@@ -1,5 +1,5 @@
 // The demo page: sign in with a dev token, chat in #general, see who is online, export the room's history.
-import { createClient, devToken } from '/js/herald.js';
+import { createClient, devToken, userChannel } from '/js/herald.js';
 
 const ROOM = 'channel:general';
 const $ = (id) => document.getElementById(id);
@@ -42,7 +42,7 @@ function expiresWithin(jwt, seconds) {
 }
 
 function start() {
-  client.subscribe([ROOM, `user:${me.userId}`], {
+  client.subscribe([ROOM, userChannel(me.userId)], {
     token: freshToken,
     lastEventId: 'earliest',
     onStatus: (status) => {

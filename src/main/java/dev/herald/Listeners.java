@@ -71,8 +71,9 @@ final class Listeners {
         if (managementPort.isPresent() && managementPort.getAsInt() == port) {
             throw new StartupException("herald.management.port must differ from server.port (both are " + port + ")");
         }
-        List<String> observeSockets = managementPort.isPresent()
-                ? List.of(WebServer.DEFAULT_SOCKET_NAME, MANAGEMENT_SOCKET) : List.of(WebServer.DEFAULT_SOCKET_NAME);
+        // with a management port, metrics and health details leave the public port (docs/security.md)
+        List<String> observeSockets = List.of(managementPort.isPresent() ? MANAGEMENT_SOCKET
+                                                                         : WebServer.DEFAULT_SOCKET_NAME);
         this.serverConfig = WebServer.builder()
                 // per-connection memory: a blocking socket keeps one 8 KB read buffer where the NIO one keeps two,
                 // and SSE frames are written in whole batches, so a small write buffer only skips a copy
@@ -196,7 +197,7 @@ final class Listeners {
 
     /** For the start line: where else {@code /observe} is served. */
     String management() {
-        return managementPort.isPresent() ? ", /observe also on port " + managementPort.getAsInt() : "";
+        return managementPort.isPresent() ? ", /observe only on port " + managementPort.getAsInt() : "";
     }
 
     /**

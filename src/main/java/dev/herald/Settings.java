@@ -73,7 +73,7 @@ public record Settings(String podId, boolean production, Sse sse, History histor
     /** {@code herald.auth.*}: tokens. */
     public record Auth(boolean devMode, Optional<String> secret, Optional<String> jwksFile, Optional<String> jwksUrl,
                        Duration jwksRefetch, Optional<String> issuer, Optional<String> audience,
-                       Optional<String> cookie, Duration clockSkew) {
+                       Optional<String> cookie, Duration clockSkew, Optional<String> serviceScope) {
         static Auth from(Config c) {
             return new Auth(bool(c.get("dev-mode"), false),
                             nonBlank(c.get("jwt.secret")),
@@ -84,7 +84,8 @@ public record Settings(String podId, boolean production, Sse sse, History histor
                             nonBlank(c.get("jwt.audience")),
                             nonBlank(c.get("cookie")),
                             duration(c.get("jwt.clock-skew"), Duration.ofSeconds(30), Duration.ZERO,
-                                     Duration.ofSeconds(60)));
+                                     Duration.ofSeconds(60)),
+                            nonBlank(c.get("jwt.service-scope")));
         }
     }
 

@@ -33,11 +33,17 @@ record Tokens(TokenVerifier verifier, TokenIssuer issuer) {
                                        + "unset HERALD_DEV_MODE / herald.auth.dev-mode");
         }
         JWKSource<SecurityContext> jwks = jwks(auth);
+        if (jwks != null && !auth.devMode() && (auth.issuer().isEmpty() || auth.audience().isEmpty())) {
+            // an identity provider signs tokens for many applications: without iss and aud, any of them gets in
+            throw new StartupException("a JWKS without an issuer and an audience accepts tokens the identity provider "
+                                       + "issued to any application: set herald.auth.jwt.issuer and "
+                                       + "herald.auth.jwt.audience to what your provider puts in iss and aud");
+        }
         byte[] secret = secret(auth, jwks != null);
         byte[] devKey = auth.devMode() ? devKey(secret, jwks != null) : null;
         TokenVerifier verifier = new TokenVerifier(secret, jwks, auth.issuer().orElse(null),
                                                    auth.audience().orElse(null), devKey,
-                                                   (int) auth.clockSkew().toSeconds());
+                                                   (int) auth.clockSkew().toSeconds(), auth.serviceScope().orElse(null));
         return new Tokens(verifier, devKey == null ? null : new TokenIssuer(devKey, TokenVerifier.DEV_KEY_ID));
     }
 

@@ -178,6 +178,20 @@ export async function api(path, { baseUrl = '', token, method = 'GET', body, fet
   return json;
 }
 
+/**
+ * The channel of a user id (a token's `sub`): `user:` + its UTF-8 bytes, each byte outside `A-Z a-z 0-9 . _ @ -`
+ * written `~` + two uppercase hex digits (`~` too): `userChannel('auth0|5f7c8ec')` is `'user:auth0~7C5f7c8ec'`.
+ * The same rule as the server's (docs/channels.md).
+ */
+export function userChannel(userId) {
+  let id = '';
+  for (const byte of new TextEncoder().encode(userId)) {
+    const c = String.fromCharCode(byte);
+    id += /[A-Za-z0-9._@-]/.test(c) ? c : `~${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return `user:${id}`;
+}
+
 /** A dev-mode token for a name (POST /dev/token). */
 export async function devToken(userId, name, { baseUrl = '', fetch: doFetch = globalThis.fetch } = {}) {
   const { token } = await api('/dev/token', { baseUrl, method: 'POST', body: { userId, name }, fetch: doFetch });

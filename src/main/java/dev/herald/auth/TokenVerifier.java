@@ -10,6 +10,8 @@ import java.util.Set;
 
 import javax.crypto.spec.SecretKeySpec;
 
+import dev.herald.hub.ChannelName;
+
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.jwk.source.ImmutableSecret;
@@ -48,6 +50,7 @@ public final class TokenVerifier {
 
     private final DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
     private final long skewMillis;
+    private final String serviceScope;
     /**
      * Tokens already verified: publishers and reconnecting clients present the same token many times, and
      * verifying a signature costs more than the rest of a publish. Concurrent map, cleared when full.
@@ -67,16 +70,18 @@ public final class TokenVerifier {
      * @param audience required {@code aud}, or null
      */
     public TokenVerifier(byte[] secret, JWKSource<SecurityContext> jwks, String issuer, String audience) {
-        this(secret, jwks, issuer, audience, null, MAX_SKEW_SECONDS);
+        this(secret, jwks, issuer, audience, null, MAX_SKEW_SECONDS, null);
     }
 
     /**
      * @param devKey      the development key of dev mode (tokens with {@code kid} {@link #DEV_KEY_ID}), or null
      * @param skewSeconds how far past its {@code exp} (and before its {@code nbf}) a token is still accepted
+     * @param serviceScope the OAuth scope that also grants the service role, or null: only {@code roles} does
      */
     public TokenVerifier(byte[] secret, JWKSource<SecurityContext> jwks, String issuer, String audience,
-                         byte[] devKey, int skewSeconds) {
+                         byte[] devKey, int skewSeconds, String serviceScope) {
         this.skewMillis = skewSeconds * 1000L;
+        this.serviceScope = serviceScope;
         if (secret != null && secret.length < 32) {
             throw new IllegalArgumentException("the JWT secret must be at least 32 bytes (256 bits)");
         }
@@ -147,6 +152,10 @@ public final class TokenVerifier {
             || subject.chars().anyMatch(Character::isISOControl)) {
             throw new AuthException("claims", "the token's sub must be a non-empty string without control characters");
         }
+        String noChannel = ChannelName.userChannelProblem(subject);
+        if (noChannel != null) {
+            throw new AuthException("claims", "the token's sub has no user channel: " + noChannel);
+        }
         try {
             String sub = subject;
             String name = claims.getStringClaim("name");
@@ -159,7 +168,8 @@ public final class TokenVerifier {
         }
     }
 
-    private static boolean hasServiceRole(JWTClaimsSet claims) throws ParseException {
+    /** {@code service} in {@code roles}; or the configured scope in {@code scope}, which OAuth clients often choose. */
+    private boolean hasServiceRole(JWTClaimsSet claims) throws ParseException {
         Object roles = claims.getClaim("roles");
         if (roles instanceof String s && Arrays.asList(s.split("[ ,]+")).contains("service")) {
             return true;
@@ -167,8 +177,11 @@ public final class TokenVerifier {
         if (roles instanceof List<?> list && list.contains("service")) {
             return true;
         }
+        if (serviceScope == null) {
+            return false;
+        }
         String scope = claims.getStringClaim("scope");
-        return scope != null && Arrays.asList(scope.split(" +")).contains("service");
+        return scope != null && Arrays.asList(scope.split(" +")).contains(serviceScope);
     }
 
     private static List<String> patterns(JWTClaimsSet claims) throws ParseException {

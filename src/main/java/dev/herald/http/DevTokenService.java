@@ -20,7 +20,7 @@ import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
 /**
- * {@code POST /dev/token {userId, name[, roles][, ttlSeconds]}}: mints a token for anyone on this machine (loopback callers only),
+ * {@code POST /dev/token {userId, name[, roles][, ttlSeconds]}} → {@code {token, userId, channel}}: mints a token for anyone on this machine (loopback callers only),
  * signed with dev mode's own key ({@code Tokens}), never with the real secret. Registered only in dev mode.
  */
 public final class DevTokenService implements HttpService {
@@ -44,8 +44,11 @@ public final class DevTokenService implements HttpService {
         }
         ObjectNode body = JsonBody.read(req, 4096);
         String userId = JsonBody.text(body, "userId");
-        if (!ChannelName.isValidId(userId)) {
-            throw ApiException.badRequest("'userId' must be 1-128 characters of A-Z a-z 0-9 . _ ~ @ -");
+        // the rule every verified sub meets (TokenVerifier): no control characters, a user channel that fits
+        String noChannel = ChannelName.userChannelProblem(userId);
+        if (userId.chars().anyMatch(Character::isISOControl) || noChannel != null) {
+            throw ApiException.badRequest("'userId' must have no control characters and a user channel: "
+                                          + (noChannel == null ? "it has a control character" : noChannel));
         }
         JsonNode nameNode = body.get("name");
         String name = nameNode != null && nameNode.isTextual() && !nameNode.textValue().isBlank()
@@ -69,6 +72,8 @@ public final class DevTokenService implements HttpService {
         }
         ObjectNode answer = EventJson.MAPPER.createObjectNode();
         answer.put("token", issuer.issue(userId, name, roles, validity));
+        answer.put("userId", userId);
+        answer.put("channel", ChannelName.user(userId));
         res.header(HeaderValues.CONTENT_TYPE_JSON);
         res.header(HeaderValues.create(HeaderNames.CACHE_CONTROL, "no-store"));
         res.send(EventJson.bytes(answer));

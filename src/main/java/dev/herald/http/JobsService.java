@@ -69,7 +69,8 @@ public final class JobsService implements HttpService {
         }
         if (!job.finished()) {
             throw new ApiException(Status.NOT_FOUND_404, "not_found", job.failure() == null
-                    ? "the job has not finished yet" : "the job failed: " + job.failure());
+                    ? "the job has not finished yet" : "the job failed (" + job.failure().code() + "): "
+                                                       + job.failure().message());
         }
         try (InputStream result = jobs.open(job)) {
             if (result == null) {

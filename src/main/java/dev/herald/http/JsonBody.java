@@ -3,6 +3,7 @@ package dev.herald.http;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.StreamReadConstraints;
@@ -50,13 +51,22 @@ final class JsonBody {
         try {
             node = STRICT.readTree(bytes);
         } catch (IOException e) {
-            throw ApiException.badRequest("the body is not valid JSON");
+            // Jackson refuses these itself (surrogates in keys, raw surrogate bytes, numbers over its length cap):
+            // say which problem it is, in our words
+            String detail = String.valueOf(e.getMessage());
+            throw ApiException.badRequest(detail.contains("surrogate") ? "the body has an unpaired UTF-16 surrogate"
+                    : detail.startsWith("Number value length") ? "a number is longer than 1000 characters"
+                    : "the body is not valid JSON");
         }
         if (node == null || !node.isObject()) {
             throw ApiException.badRequest("the body must be a JSON object");
         }
         if (count(node, 0) > MAX_NODES) {
             throw ApiException.badRequest("the body has more than " + MAX_NODES + " values");
+        }
+        String unreadable = unreadable(node);
+        if (unreadable != null) {
+            throw ApiException.badRequest(unreadable);
         }
         return (ObjectNode) node;
     }
@@ -83,6 +93,47 @@ final class JsonBody {
             total = count(child, total);
         }
         return total;
+    }
+
+    /**
+     * Null when every peer can read the value back as sent, else why not: a number beyond a double's range
+     * (Jackson keeps {@code 1e400} as infinity and writes the string {@code "Infinity"}; JavaScript reads
+     * infinity too) or a string or key with an unpaired UTF-16 surrogate (an escaped half of a pair alone: no
+     * UTF-8 encodes it; raw surrogate bytes are already invalid UTF-8). Numbers that underflow ({@code 1e-400}) become 0, as in every IEEE 754 reader, and are kept.
+     */
+    private static String unreadable(JsonNode node) {
+        if (node.isNumber() && !Double.isFinite(node.doubleValue())) {
+            return "a number is beyond the range of a 64-bit float (about 1.8e308)";
+        }
+        if (node.isTextual() && hasLoneSurrogate(node.textValue())) {
+            return "a string has an unpaired UTF-16 surrogate (\\ud800-\\udfff)";
+        }
+        if (node.isObject()) { // the parser refuses these today; checked again so no parser change lets one through
+            for (Map.Entry<String, JsonNode> field : node.properties()) {
+                if (hasLoneSurrogate(field.getKey())) {
+                    return "a key has an unpaired UTF-16 surrogate (\\ud800-\\udfff)";
+                }
+            }
+        }
+        for (JsonNode child : node) {
+            String problem = unreadable(child);
+            if (problem != null) {
+                return problem;
+            }
+        }
+        return null;
+    }
+
+    static boolean hasLoneSurrogate(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static ApiException tooLarge(int maxBytes) {

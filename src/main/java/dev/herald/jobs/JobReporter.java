@@ -54,9 +54,10 @@ public final class JobReporter {
         publish(event, END_PATIENCE);
     }
 
-    public void fail(String message) {
+    public void fail(Jobs.Failure failure) {
         ObjectNode event = event("generation_failed");
-        event.put("message", message);
+        event.put("error", failure.code());
+        event.put("message", failure.message());
         publish(event, END_PATIENCE);
     }
 

@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
+import dev.herald.hub.BrokerUnavailableException;
 import dev.herald.hub.Publishing;
 
 /**
@@ -38,7 +39,7 @@ public final class Jobs implements AutoCloseable {
         private volatile boolean finished;
         private volatile boolean evicted;
         private volatile long resultBytes;
-        private volatile String failure;
+        private volatile Failure failure;
 
         Job(String id, String owner) {
             this.id = id;
@@ -68,8 +69,32 @@ public final class Jobs implements AutoCloseable {
             return resultBytes;
         }
 
-        public String failure() {
+        /** Null unless the job failed. */
+        public Failure failure() {
             return failure;
+        }
+    }
+
+    /** Why a job failed, as its owner sees it: never an exception's text, which can name hosts and internals. */
+    public enum Failure {
+        BROKER_UNAVAILABLE("broker_unavailable", "the event broker was unreachable; start the job again later"),
+        RESULT_TOO_LARGE("result_too_large", "the export is larger than this server keeps"),
+        INTERNAL("internal", "the job failed; start it again later");
+
+        private final String code;
+        private final String message;
+
+        Failure(String code, String message) {
+            this.code = code;
+            this.message = message;
+        }
+
+        public String code() {
+            return code;
+        }
+
+        public String message() {
+            return message;
         }
     }
 
@@ -132,8 +157,10 @@ public final class Jobs implements AutoCloseable {
                 reporter.complete(resultPath.replace("{jobId}", job.id()));
             } catch (Exception e) {
                 store.forget(job.id());
-                job.failure = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-                LOG.log(Level.WARNING, "Job " + job.id() + " failed", e);
+                // the owner sees a stable code and sentence; what went wrong inside stays in this log
+                job.failure = e instanceof BrokerUnavailableException ? Failure.BROKER_UNAVAILABLE
+                        : e instanceof ResultStore.TooLargeException ? Failure.RESULT_TOO_LARGE : Failure.INTERNAL;
+                LOG.log(Level.WARNING, "Job " + job.id() + " failed (" + job.failure.code() + ")", e);
                 reporter.fail(job.failure);
             } finally {
                 count.decrementAndGet();

@@ -151,7 +151,7 @@ class AuthTest {
             pod.chat(token, "channel:dev", "hello");
             assertFalse(sse.ended());
         }
-        assertEquals(400, pod.post(HttpClient.Version.HTTP_1_1, "/dev/token", null, "{\"userId\":\"bad id\"}").statusCode());
+        assertEquals(400, pod.post(HttpClient.Version.HTTP_1_1, "/dev/token", null, "{\"userId\":\"bad\\nid\"}").statusCode());
         try (TestPod production = TestPod.start(Map.of("herald.auth.dev-mode", "false"))) {
             HttpResponse<String> off = production.post(HttpClient.Version.HTTP_1_1, "/dev/token", null,
                                                        "{\"userId\":\"alice\"}");

@@ -96,7 +96,9 @@ class JwksTest {
         try (TestPod pod = TestPod.start(Map.of("herald.auth.dev-mode", "false", "herald.auth.jwt.secret", "",
                                                 "herald.auth.jwt.jwks-url",
                                                 "http://127.0.0.1:" + keys.getAddress().getPort() + "/jwks.json",
-                                                "herald.auth.jwt.jwks-refetch", "PT2S"))) {
+                                                "herald.auth.jwt.jwks-refetch", "PT2S",
+                                                "herald.auth.jwt.issuer", "https://id.example",
+                                                "herald.auth.jwt.audience", "herald"))) {
             assertEquals(200, status(pod, sign(new ECDSASigner(first), JWSAlgorithm.ES256, "ec-1", claims("eve"))));
             assertEquals(200, status(pod, sign(new ECDSASigner(first), JWSAlgorithm.ES256, "ec-1", claims("eve"))));
             assertEquals(1, fetches.get(), "the set is cached");

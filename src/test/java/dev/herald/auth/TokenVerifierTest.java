@@ -146,9 +146,11 @@ class TokenVerifierTest {
     }
 
     @Test
-    void verify_subLongerThan256_isRefused_256IsAccepted() throws Exception {
-        assertEquals("claims", refusal(sign(claims("a".repeat(257)).build())));
-        assertEquals("a".repeat(256), verifier.verify(sign(claims("a".repeat(256)).build())).userId());
+    void verify_subWhoseUserChannelWouldPass128Characters_isRefused_128IsAccepted() throws Exception {
+        assertEquals("claims", refusal(sign(claims("a".repeat(129)).build())));
+        assertEquals("claims", refusal(sign(claims("|".repeat(43)).build())), "43 escaped bytes: 129 characters");
+        assertEquals("a".repeat(128), verifier.verify(sign(claims("a".repeat(128)).build())).userId());
+        assertEquals("|".repeat(42), verifier.verify(sign(claims("|".repeat(42)).build())).userId());
     }
 
     @Test
@@ -179,11 +181,22 @@ class TokenVerifierTest {
     }
 
     @Test
-    void verify_serviceRole_fromRolesListRolesStringOrScope() throws Exception {
+    void verify_serviceRole_fromRolesListOrRolesString() throws Exception {
         assertTrue(verifier.verify(sign(claims("a").claim("roles", List.of("admin", "service")).build())).service());
         assertTrue(verifier.verify(sign(claims("b").claim("roles", "admin,service").build())).service());
         assertTrue(verifier.verify(sign(claims("c").claim("roles", "admin service").build())).service());
-        assertTrue(verifier.verify(sign(claims("d").claim("scope", "read service").build())).service());
+    }
+
+    @Test
+    void verify_scope_grantsTheServiceRoleOnlyWhenASettingNamesTheScope() throws Exception {
+        // OAuth clients can often ask for the scopes they like: by default no scope makes a service
+        assertFalse(verifier.verify(sign(claims("d").claim("scope", "read service").build())).service());
+        TokenVerifier scoped = new TokenVerifier(SECRET, null, null, null, null, 30, "herald:publish");
+        assertTrue(scoped.verify(sign(claims("e").claim("scope", "read herald:publish").build())).service());
+        assertFalse(scoped.verify(sign(claims("f").claim("scope", "read service").build())).service());
+        assertFalse(scoped.verify(sign(claims("g").claim("scope", "herald:publish:x").build())).service());
+        assertTrue(scoped.verify(sign(claims("h").claim("roles", List.of("service")).build())).service(),
+                   "roles still grant it");
     }
 
     @Test

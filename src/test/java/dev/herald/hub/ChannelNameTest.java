@@ -80,4 +80,38 @@ class ChannelNameTest {
         assertFalse(ChannelName.isUser("channel:general"));
         assertFalse(ChannelName.isUser("users:alice"));
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"auth0|5f7c8ec", "google-oauth2|1234", "a@b.c", "café", "日本", "\uD83C\uDF89", "a b",
+                            "a~b", "auth0~7C5f7c8ec", "~7C", "~", "a/b:c", "%41", "A.Z_0-9@x"})
+    void user_anySub_getsAValidChannel_thatDecodesBackToIt(String sub) {
+        String channel = ChannelName.user(sub);
+        assertTrue(ChannelName.isValid(channel), channel);
+        assertEquals(sub, ChannelName.userId(channel), channel);
+    }
+
+    @Test
+    void user_escapesEachByteOutsideTheGrammar_andTheTildeItself() {
+        assertEquals("user:auth0~7C5f7c8ec", ChannelName.user("auth0|5f7c8ec"));
+        assertEquals("user:a@b.c", ChannelName.user("a@b.c"));
+        assertEquals("user:caf~C3~A9", ChannelName.user("café"));
+        assertEquals("user:auth0~7E7C5f7c8ec", ChannelName.user("auth0~7C5f7c8ec"), "no collision with auth0|5f7c8ec");
+        assertEquals("user:~F0~9F~8E~89", ChannelName.user("\uD83C\uDF89"));
+    }
+
+    @Test
+    void user_longestIds_fitIn128Characters_longerOnesHaveNoChannel() {
+        assertEquals("user:" + "a".repeat(128), ChannelName.user("a".repeat(128)));
+        assertTrue(ChannelName.userChannelProblem("a".repeat(129)).contains("at most 128 characters once escaped"));
+        assertTrue(ChannelName.isValid(ChannelName.user("|".repeat(42))), "42 escaped bytes: 126 characters");
+        assertTrue(ChannelName.userChannelProblem("|".repeat(43)).contains("too long"), "43 escaped bytes: 129");
+        assertTrue(ChannelName.userChannelProblem("a\uD800").contains("unpaired"));
+        assertTrue(ChannelName.userChannelProblem("").contains("empty"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"channel:a", "user:a~7c", "user:a~41", "user:a~", "user:a~7", "user:~ZZ", "user:~C3"})
+    void userId_ofNoUsersChannel_isNull(String channel) {
+        assertEquals(null, ChannelName.userId(channel), channel);
+    }
 }

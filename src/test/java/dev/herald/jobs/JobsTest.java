@@ -270,4 +270,41 @@ class JobsTest {
         assertEquals(error, json.get("error").asText(), res.body());
         assertFalse(json.get("message").asText().isBlank(), res.body());
     }
+
+    @Test
+    void export_thatRedisRefuses_reportsAStableCode_andNoInternalText() throws Exception {
+        try (RedisProcess redis = RedisProcess.start(false);
+             TestPod pod = TestPod.start(Map.of("herald.redis.url", redis.url()))) {
+            pod.publish("channel:archive", "note", "\"n\":1");
+            String owner = pod.token("olga");
+            try (SseClient mine = pod.subscribe(HttpClient.Version.HTTP_1_1, owner, "user:olga")) {
+                mine.awaitCursor(WAIT);
+                // history reads (XRANGE) now fail with Redis's own words; publishing (a script) still works
+                redis.command("ACL", "SETUSER", "default", "-xrange");
+                HttpResponse<String> started = pod.post(HttpClient.Version.HTTP_1_1, "/api/jobs/export", owner,
+                                                        "{\"channel\":\"channel:archive\"}");
+                assertEquals(202, started.statusCode(), started.body());
+                String jobId = TestPod.json(started.body()).get("jobId").asText();
+                JsonNode failed = mine.awaitEvents("generation_failed", 1, WAIT).get(0);
+                assertEquals(jobId, failed.get("jobId").asText());
+                assertEquals("broker_unavailable", failed.get("error").asText());
+                assertEquals("the event broker was unreachable; start the job again later",
+                             failed.get("message").asText());
+                assertInternalsHidden(failed.toString());
+
+                HttpResponse<String> status = pod.get(HttpClient.Version.HTTP_1_1, "/api/jobs/" + jobId + "/result",
+                                                      owner);
+                assertEquals(404, status.statusCode());
+                assertEquals("the job failed (broker_unavailable): the event broker was unreachable; start the job "
+                             + "again later", TestPod.json(status.body()).get("message").asText());
+                assertInternalsHidden(status.body());
+            }
+        }
+    }
+
+    private static void assertInternalsHidden(String text) {
+        for (String internal : List.of("NOPERM", "xrange", "Redis", "redis", "Jedis", "jedis", "Exception", "127.0.0.1")) {
+            assertFalse(text.contains(internal), "'" + internal + "' reached the client: " + text);
+        }
+    }
 }

@@ -21,6 +21,8 @@ import dev.herald.TestPod;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSObject;
+import com.nimbusds.jose.Payload;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
@@ -98,6 +100,29 @@ class HostileInputTest {
                     assertFalse(line.startsWith("event:"), "no injected SSE field: " + line);
                     assertFalse(line.indexOf('\u0000') >= 0 || line.indexOf('\r') >= 0, "no NUL or CR on a line");
                 }
+                // numbers that underflow become 0 (as in every IEEE 754 reader); a real pair of surrogates is kept
+                pod.publish("channel:lobby", "edge", "\"tiny\":1e-400,\"max\":-1.7976931348623157e308,"
+                                                     + "\"pair\":\"\\ud83c\\udf89\"");
+                JsonNode edge = control.awaitEvents("edge", 1, WAIT).get(0);
+                assertEquals(0.0, edge.get("tiny").doubleValue());
+                assertEquals(-Double.MAX_VALUE, edge.get("max").doubleValue());
+                assertEquals("\uD83C\uDF89", edge.get("pair").textValue());
+                assertEquals("a number is beyond the range of a 64-bit float (about 1.8e308)",
+                             TestPod.json(pod.post(HttpClient.Version.HTTP_1_1, PUBLISH, service,
+                                                   "{\"channel\":\"channel:lobby\",\"type\":\"x\",\"n\":1e400}")
+                                             .body()).get("message").asText());
+                assertEquals("a string has an unpaired UTF-16 surrogate (\\ud800-\\udfff)",
+                             TestPod.json(pod.post(HttpClient.Version.HTTP_1_1, PUBLISH, service,
+                                                   "{\"channel\":\"channel:lobby\",\"type\":\"x\",\"s\":\"\\ud800\"}")
+                                             .body()).get("message").asText());
+                assertEquals("a number is longer than 1000 characters",
+                             TestPod.json(pod.post(HttpClient.Version.HTTP_1_1, PUBLISH, service,
+                                                   "{\"channel\":\"channel:lobby\",\"type\":\"x\",\"n\":"
+                                                   + "1".repeat(1001) + "}").body()).get("message").asText());
+                assertEquals("the body has an unpaired UTF-16 surrogate",
+                             TestPod.json(pod.post(HttpClient.Version.HTTP_1_1, PUBLISH, service,
+                                                   "{\"channel\":\"channel:lobby\",\"type\":\"x\",\"\\ud800\":1}")
+                                             .body()).get("message").asText());
                 long id = pod.publish("channel:lobby", "control", "\"n\":1");
                 assertEquals(id, control.awaitEvents("control", 1, WAIT).get(0).get("id").asLong(),
                              "after the batch the control subscriber still receives events");
@@ -129,6 +154,14 @@ class HostileInputTest {
         add("sub with a newline (log injection)", "GET", PRESENCE, token(secret, claims("alice\nINFO: forged")), 401,
             "unauthorized");
         add("sub with a NUL", "GET", PRESENCE, token(secret, claims("alice\u0000")), 401, "unauthorized");
+        // a sub must have a user channel of at most 128 characters once escaped (docs/channels.md)
+        add("sub too long for its channel", "GET", PRESENCE, token(secret, claims("a".repeat(129))), 401,
+            "unauthorized");
+        add("sub of 43 escaped bytes", "GET", PRESENCE, token(secret, claims("|".repeat(43))), 401, "unauthorized");
+        JWSObject lone = new JWSObject(new JWSHeader(JWSAlgorithm.HS256),
+                                       new Payload("{\"sub\":\"alice\\ud800\",\"exp\":" + later(60).getTime() / 1000 + "}"));
+        lone.sign(new MACSigner(secret));
+        add("sub with a lone surrogate", "GET", PRESENCE, lone.serialize(), 401, "unauthorized");
     }
 
     private void channelCases(String alice, String service) {
@@ -205,6 +238,7 @@ class HostileInputTest {
                 "bad_request");
         addJson("NaN", CHAT, alice, "{\"channel\":\"channel:lobby\",\"content\":\"x\",\"n\":NaN}", 400, "bad_request");
         addJson("comments", CHAT, alice, "{/*x*/\"channel\":\"channel:lobby\",\"content\":\"x\"}", 400, "bad_request");
+        unreadableJsonCases(alice);
         cases.add(new Case("text/plain", "POST", CHAT, alice, "text/plain",
                            utf8("{\"channel\":\"channel:lobby\",\"content\":\"x\"}"),
                            Map.of(), 415, "unsupported_media_type"));
@@ -216,6 +250,27 @@ class HostileInputTest {
         cases.add(new Case("form", "POST", CHAT, alice, "application/x-www-form-urlencoded",
                            utf8("channel=channel:lobby&content=x"), Map.of(), 415,
                            "unsupported_media_type"));
+    }
+
+    /** JSON a peer cannot read back as sent: numbers beyond a double, unpaired surrogates (issue 12, item 5). */
+    private void unreadableJsonCases(String alice) {
+        String lobby = "{\"channel\":\"channel:lobby\",\"content\":\"x\",";
+        addJson("1e400", CHAT, alice, lobby + "\"n\":1e400}", 400, "bad_request");
+        addJson("-1e400", CHAT, alice, lobby + "\"n\":-1e400}", 400, "bad_request");
+        addJson("huge exponent", CHAT, alice, lobby + "\"n\":1e999999999}", 400, "bad_request");
+        addJson("400-digit integer", CHAT, alice, lobby + "\"n\":" + "9".repeat(400) + "}", 400, "bad_request");
+        addJson("nested 1e400", CHAT, alice, lobby + "\"n\":{\"a\":[1,1e400]}}", 400, "bad_request");
+        addJson("2000-digit number", CHAT, alice, lobby + "\"n\":" + "1".repeat(2000) + "}", 400, "bad_request");
+        addJson("escaped lone high surrogate", CHAT, alice, lobby.replace("\"x\"", "\"a\\ud800b\"") + "\"z\":0}", 400,
+                "bad_request");
+        addJson("escaped lone low surrogate", CHAT, alice, lobby + "\"s\":\"\\udc00\"}", 400, "bad_request");
+        addJson("reversed surrogate pair", CHAT, alice, lobby + "\"s\":\"\\ude00\\ud83d\"}", 400, "bad_request");
+        addJson("lone surrogate in a key", CHAT, alice, lobby + "\"\\ud800\":1}", 400, "bad_request");
+        addJson("lone surrogate in a nested key", CHAT, alice, lobby + "\"o\":[{\"k\\udfff\":1}]}", 400,
+                "bad_request");
+        cases.add(new Case("raw surrogate bytes", "POST", CHAT, alice, "application/json",
+                           bytes(new byte[] {'{', '"', 'c', '"', ':', '"', (byte) 0xED, (byte) 0xA0, (byte) 0x80, '"',
+                                             '}'}), Map.of(), 400, "bad_request"));
     }
 
     private void publishCases(String service) {
@@ -251,7 +306,9 @@ class HostileInputTest {
     private void otherCases() {
         add("unknown endpoint", "GET", "/api/admin", null, 401, "unauthorized");
         add("unknown public path", "GET", "/nothing/here", null, 404, "not_found");
-        addJson("dev token with a bad userId", "/dev/token", null, "{\"userId\":\"bad id\"}", 400, "bad_request");
+        addJson("dev token with a bad userId", "/dev/token", null, "{\"userId\":\"bad\\nid\"}", 400, "bad_request");
+        addJson("dev token for a sub with no channel", "/dev/token", null, "{\"userId\":\"" + "|".repeat(43) + "\"}", 400,
+                "bad_request");
         addJson("dev token with no userId", "/dev/token", null, "{}", 400, "bad_request");
         addJson("dev token not JSON", "/dev/token", null, "userId=x", 400, "bad_request");
     }
