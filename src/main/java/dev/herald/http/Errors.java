@@ -27,13 +27,14 @@ public final class Errors {
     public static void register(HttpRouting.Builder routing) {
         routing.error(ApiException.class, (req, res, e) -> send(res, e));
         routing.error(BrokerUnavailableException.class, (req, res, e) -> {
-            LOG.warning("Broker unavailable on " + req.path().path() + ": " + e.getMessage());
+            LOG.warning("Broker unavailable on " + AccessLog.path(req) + ": " + LogText.escape(e.getMessage()));
             res.header(HeaderNames.RETRY_AFTER, "1");
             send(res, Status.SERVICE_UNAVAILABLE_503, "broker_unavailable", "the event broker is unreachable; retry later");
         });
         routing.error(HttpException.class, (req, res, e) -> send(res, e.status(), code(e.status()), safeMessage(e)));
         routing.error(Exception.class, (req, res, e) -> {
-            LOG.log(Level.SEVERE, "Unhandled error on " + req.prologue().method().text() + " " + req.path().path(), e);
+            LOG.log(Level.SEVERE, "Unhandled error on " + LogText.escape(req.prologue().method().text()) + " "
+                                  + AccessLog.path(req), e);
             send(res, Status.INTERNAL_SERVER_ERROR_500, "internal", "internal server error");
         });
     }
