@@ -19,6 +19,9 @@ import io.helidon.webserver.http.ServerResponse;
 /** Turns every failure into a JSON {@code {"error", "message"}} answer; no stack trace ever reaches a client. */
 public final class Errors {
     private static final Logger LOG = Logger.getLogger(Errors.class.getName());
+    /** Helidon 4.5's message for a request head whose header block is larger than {@code max-headers-size}. */
+    private static final String HEADERS_TOO_LARGE = "Header size exceeded";
+    private static final Status HEADER_FIELDS_TOO_LARGE_431 = Status.create(431, "Request Header Fields Too Large");
 
     private Errors() {
     }
@@ -43,10 +46,13 @@ public final class Errors {
     public static DirectHandlers directHandlers() {
         DirectHandler json = (request, eventType, status, headers, message) -> {
             headers.set(HeaderValues.CONTENT_TYPE_JSON);
+            // Helidon answers a header block over its limit with a plain 400; the message is the only sign of it
+            Status answer = status.code() == 400 && HEADERS_TOO_LARGE.equals(message)
+                    ? HEADER_FIELDS_TOO_LARGE_431 : status;
             return DirectHandler.TransportResponse.builder()
-                    .status(status)
+                    .status(answer)
                     .headers(headers)
-                    .entity(body(code(status), status.code() >= 500 ? "internal server error" : status.reasonPhrase()))
+                    .entity(body(code(answer), answer.code() >= 500 ? "internal server error" : answer.reasonPhrase()))
                     .build();
         };
         DirectHandlers.Builder builder = DirectHandlers.builder();
@@ -86,6 +92,7 @@ public final class Errors {
             case 403 -> "forbidden";
             case 404 -> "not_found";
             case 405 -> "method_not_allowed";
+            case 408 -> "request_timeout";
             case 413 -> "payload_too_large";
             case 414 -> "uri_too_long";
             case 431 -> "headers_too_large";

@@ -42,6 +42,7 @@ public final class HeraldMetrics implements HubMetrics {
     public static final String RATE_LIMITED = "herald_rate_limited";
     public static final String HISTORY_BREAKS = "herald_history_breaks";
     public static final String IDEMPOTENT_REPLAYS = "herald_idempotent_replays";
+    public static final String CONNECTIONS_CUT = "herald_http_connections_cut";
 
     private static final String HISTORY_BREAKS_HELP =
             "Times the broker found history broken under open streams (they resync), by reason";
@@ -171,6 +172,12 @@ public final class HeraldMetrics implements HubMetrics {
 
     public void connectionRejected(String reason) {
         counter(CONNECTIONS_REJECTED, "SSE connections refused, by reason", reason).increment();
+    }
+
+    /** A TCP connection cut or refused by the request guard: head_timeout, idle_connection, slow_body, ... */
+    public void connectionCut(String reason) {
+        counter(CONNECTIONS_CUT, "TCP connections cut (slow head or body) or refused (too many), by reason", reason)
+                .increment();
     }
 
     public void rateLimited(String limit) {
