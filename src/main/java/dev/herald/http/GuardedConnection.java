@@ -13,6 +13,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
+import dev.herald.StartupException;
+
 import io.helidon.common.buffers.BufferData;
 import io.helidon.common.buffers.DataReader;
 import io.helidon.common.buffers.DataWriter;
@@ -331,9 +333,17 @@ final class GuardedConnection implements ServerConnection, InterruptableTask<Voi
         try {
             Field field = PlainSocket.class.getDeclaredField("delegate");
             field.setAccessible(true);
-            return field;
+            return field.getType() == Socket.class ? field : null;
         } catch (NoSuchFieldException | RuntimeException e) {
-            throw new ExceptionInInitializerError("this Helidon version hides the socket of a connection: " + e);
+            return null;
+        }
+    }
+
+    /** Called at start, so that a Helidon without the field stops the pod with one line instead of every connection. */
+    static void requireSocketAccess() {
+        if (PLAIN_SOCKET == null) {
+            throw new StartupException("this Helidon version hides the java.net.Socket of a connection "
+                                       + "(PlainSocket.delegate), which Herald needs for read deadlines");
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.herald.http;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -49,12 +50,14 @@ public final class RequestGuard implements ServerConnectionSelector {
     /**
      * @param onCut told the reason each time a connection is cut or refused (a metric); called on the connection's
      *              thread
+     * @throws dev.herald.StartupException when this Helidon keeps the socket out of reach
      */
     public RequestGuard(Limits limits, Consumer<String> onCut) {
+        GuardedConnection.requireSocketAccess();
         this.limits = limits;
         this.onCut = onCut;
         Http2Config h2 = Http2Config.create();
-        Http1Upgrader h2c = new LongLivedStreams.UpgradeProvider().create(h2, ProtocolConfigs.create(java.util.List.of()));
+        Http1Upgrader h2c = new LongLivedStreams.UpgradeProvider().create(h2, ProtocolConfigs.create(List.of()));
         this.http1 = Http1ConnectionSelector.builder()
                 .config(Http1Config.builder()
                                 .maxPrologueLength(limits.maxRequestLine())
