@@ -2,6 +2,8 @@ package dev.herald.http;
 
 import java.util.logging.Logger;
 
+import dev.herald.hub.LogText;
+
 import io.helidon.webserver.http.Filter;
 import io.helidon.webserver.http.FilterChain;
 import io.helidon.webserver.http.RoutingRequest;

@@ -5,6 +5,7 @@ import java.util.logging.Logger;
 
 import dev.herald.hub.BrokerUnavailableException;
 import dev.herald.hub.EventJson;
+import dev.herald.hub.LogText;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.helidon.http.DirectHandler;

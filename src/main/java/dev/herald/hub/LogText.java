@@ -1,4 +1,4 @@
-package dev.herald.http;
+package dev.herald.hub;
 
 /**
  * Client input made safe for one log line: every character that could end a line or steer a terminal (C0 controls,

@@ -1,4 +1,4 @@
-package dev.herald.http;
+package dev.herald.hub;
 
 import org.junit.jupiter.api.Test;
 
