@@ -54,10 +54,13 @@ class SlowAndOversizedRequestTest {
     void aHeadNotCompleteInTime_isCut_whileKeptAliveConnectionsAndStreamsLive() throws Exception {
         try (TestPod pod = TestPod.start(Map.of("herald.http.head-timeout", "PT1S", "herald.sse.heartbeat", "PT0.25S"));
              SseClient stream = pod.subscribe(HttpClient.Version.HTTP_1_1, pod.token("alice"), "channel:a");
+             SseClient h2Stream = pod.subscribe(HttpClient.Version.HTTP_2, pod.token("bob"), "channel:a");
              RawHttp kept = new RawHttp(pod.port());
              RawHttp half = new RawHttp(pod.port());
              RawHttp silent = new RawHttp(pod.port())) {
             stream.awaitCursor(WAIT);
+            h2Stream.awaitCursor(WAIT);
+            assertEquals(HttpClient.Version.HTTP_2, h2Stream.response().version(), "h2c by upgrade");
             kept.send("GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n");
             assertEquals(404, kept.read().status(), "a whole request on a connection that stays open");
 
@@ -83,6 +86,7 @@ class SlowAndOversizedRequestTest {
             assertEquals(404, kept.read().status(), "the kept-alive connection still serves");
             long id = pod.publish("channel:a", "after", "");
             assertEquals(id, stream.awaitEvents("after", 1, WAIT).get(0).get("id").asLong(), "the stream still delivers");
+            assertEquals(id, h2Stream.awaitEvents("after", 1, WAIT).get(0).get("id").asLong(), "so does HTTP/2");
         }
     }
 
