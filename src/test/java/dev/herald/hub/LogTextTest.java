@@ -1,11 +1,14 @@
 package dev.herald.hub;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+/** Client text in a log line: line ends and controls escaped, nothing else touched. */
+@Tag("unit")
 class LogTextTest {
     @Test
     void lineBreaksAndControls_becomeVisibleEscapes() {
