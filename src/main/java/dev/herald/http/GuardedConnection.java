@@ -2,26 +2,17 @@ package dev.herald.http;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.reflect.Field;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 
-import dev.herald.StartupException;
-
-import io.helidon.common.buffers.BufferData;
 import io.helidon.common.buffers.DataReader;
-import io.helidon.common.buffers.DataWriter;
 import io.helidon.common.concurrency.limits.Limit;
 import io.helidon.common.socket.HelidonSocket;
-import io.helidon.common.socket.PeerInfo;
-import io.helidon.common.socket.PlainSocket;
 import io.helidon.common.task.InterruptableTask;
 import io.helidon.http.DirectHandler;
 import io.helidon.http.HeaderNames;
@@ -30,9 +21,6 @@ import io.helidon.http.RequestException;
 import io.helidon.http.Status;
 import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.ConnectionContext;
-import io.helidon.webserver.ListenerContext;
-import io.helidon.webserver.ProxyProtocolData;
-import io.helidon.webserver.Router;
 import io.helidon.webserver.ServerConnectionException;
 import io.helidon.webserver.spi.ServerConnection;
 
@@ -43,23 +31,18 @@ import io.helidon.webserver.spi.ServerConnection;
  * {@code server.idle-connection-timeout}), a request body by {@code head-timeout} plus one second per
  * {@code body-min-rate} bytes, and nothing else (a live SSE stream, HTTP/2 after its preface) has a deadline. An
  * expired head gets 408 (or a silent close when not one byte of it came), a slow body 408, then the connection
- * closes. After an error answer the rest of the request is read and dropped for a while (a lingering close) so that
- * the answer is not lost to a TCP reset. Confined to the connection's thread, except {@link #inner}, {@link #idleTime}
+ * closes. After an error answer the rest of the request is read and dropped for a while ({@link Sockets#linger}) so
+ * that the answer is not lost to a TCP reset. Confined to the connection's thread, except {@link #inner}, {@link #idleTime}
  * and {@link #close}, which Helidon's idle timer and shutdown call (volatile fields).
  */
 final class GuardedConnection implements ServerConnection, InterruptableTask<Void> {
     private static final Logger LOG = Logger.getLogger(GuardedConnection.class.getName());
     private static final byte[] H2_PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
-    /** A lingering close reads at most this much, for at most {@link #LINGER}, each read waiting {@link #LINGER_READ_MILLIS}. */
-    private static final int LINGER_BYTES = 4 * 1024 * 1024;
-    private static final Duration LINGER = Duration.ofSeconds(2);
-    private static final int LINGER_READ_MILLIS = 500;
     private static final long NONE = Long.MAX_VALUE;
-    private static final Field PLAIN_SOCKET = plainSocketField();
 
     private final RequestGuard guard;
     private final ConnectionContext ctx;
-    private final Context context;
+    private final GuardedContext context;
     private final long acceptedAt = System.nanoTime();
     private final long headNanos;
     private volatile ServerConnection inner;
@@ -81,7 +64,7 @@ final class GuardedConnection implements ServerConnection, InterruptableTask<Voi
     GuardedConnection(RequestGuard guard, ConnectionContext ctx) {
         this.guard = guard;
         this.ctx = ctx;
-        this.context = new Context(this, ctx, DataReader.create(this::pull));
+        this.context = new GuardedContext(this, ctx, DataReader.create(this::pull));
         this.headNanos = guard.limits().headTimeout().toNanos();
     }
 
@@ -90,9 +73,9 @@ final class GuardedConnection implements ServerConnection, InterruptableTask<Voi
         if (!guard.admit()) {
             guard.cut(RequestGuard.TOO_MANY_CONNECTIONS);
             if (!ctx.serverSocket().protocolNegotiated() || !"h2".equals(ctx.serverSocket().protocol())) {
-                answer(Status.SERVICE_UNAVAILABLE_503, "too_many_connections",
-                       "this server has too many open connections; retry later", Map.of("Retry-After", "1"));
-                linger();
+                Sockets.answer(ctx, Status.SERVICE_UNAVAILABLE_503, "too_many_connections",
+                               "this server has too many open connections; retry later", Map.of("Retry-After", "1"));
+                Sockets.linger(ctx.serverSocket());
             }
             return;
         }
@@ -108,7 +91,7 @@ final class GuardedConnection implements ServerConnection, InterruptableTask<Voi
             }
             connection.handle(limit);
             if (!http2) {
-                linger();
+                Sockets.linger(ctx.serverSocket());
             }
         } finally {
             guard.release();
@@ -128,8 +111,8 @@ final class GuardedConnection implements ServerConnection, InterruptableTask<Voi
             return null;
         } catch (RequestException e) {
             // the first head's deadline passed before its first line was even recognisable
-            answer(e.status(), "request_timeout", "the request head did not arrive in time", Map.of());
-            linger();
+            Sockets.answer(ctx, e.status(), "request_timeout", "the request head did not arrive in time", Map.of());
+            Sockets.linger(ctx.serverSocket());
             return null;
         } catch (CloseConnectionException e) {
             return null;
@@ -142,7 +125,7 @@ final class GuardedConnection implements ServerConnection, InterruptableTask<Voi
         if (cut) {
             throw new CloseConnectionException("the connection was cut");
         }
-        Socket socket = socket();
+        Socket socket = Sockets.of(ctx.serverSocket());
         while (true) {
             long now = System.nanoTime();
             boolean waiting = waitingForHead();
@@ -271,82 +254,6 @@ final class GuardedConnection implements ServerConnection, InterruptableTask<Voi
         }
     }
 
-    /** Writes a whole JSON error answer that closes the connection (before Helidon has a connection to do it). */
-    private void answer(Status status, String error, String message, Map<String, String> headers) {
-        byte[] body = Errors.body(error, message);
-        StringBuilder head = new StringBuilder("HTTP/1.1 ").append(status.code()).append(' ')
-                .append(status.reasonPhrase()).append("\r\nContent-Type: application/json\r\nContent-Length: ")
-                .append(body.length).append("\r\nConnection: close\r\n");
-        headers.forEach((name, value) -> head.append(name).append(": ").append(value).append("\r\n"));
-        BufferData data = BufferData.growing(head.length() + 2 + body.length);
-        data.write(head.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII));
-        data.write(body);
-        try {
-            ctx.dataWriter().writeNow(data);
-        } catch (RuntimeException e) {
-            LOG.finest(() -> "Could not answer a refused connection: " + e);
-        }
-    }
-
-    /**
-     * After an error answer, ends output (the client sees the whole answer and the end) and reads what the client
-     * still sends, up to {@link #LINGER_BYTES} and {@link #LINGER}, so that closing with unread data (a TCP reset)
-     * does not destroy the answer before the client has read it.
-     */
-    private void linger() {
-        Socket socket = socket();
-        try {
-            socket.shutdownOutput();
-        } catch (IOException | UnsupportedOperationException e) {
-            // TLS sockets cannot half-close: the client sees the end when the socket closes
-            LOG.finest(() -> "No half-close: " + e);
-        }
-        try {
-            socket.setSoTimeout(LINGER_READ_MILLIS);
-            long end = System.nanoTime() + LINGER.toNanos();
-            long read = 0;
-            while (read < LINGER_BYTES && System.nanoTime() - end < 0) {
-                byte[] data = ctx.serverSocket().get();
-                if (data == null) {
-                    return;
-                }
-                read += data.length;
-            }
-        } catch (IOException | RuntimeException e) {
-            LOG.finest(() -> "Lingering close ended: " + e);
-        }
-    }
-
-    private Socket socket() {
-        try {
-            return (Socket) PLAIN_SOCKET.get(ctx.serverSocket());
-        } catch (IllegalAccessException | IllegalArgumentException e) {
-            throw new IllegalStateException("Helidon's socket has no java.net.Socket inside", e);
-        }
-    }
-
-    /**
-     * Helidon 4.5 keeps the {@link Socket} of a blocking connection (plain or TLS) private in {@link PlainSocket};
-     * its read timeout is the only way to bound a blocking read without closing the socket.
-     */
-    private static Field plainSocketField() {
-        try {
-            Field field = PlainSocket.class.getDeclaredField("delegate");
-            field.setAccessible(true);
-            return field.getType() == Socket.class ? field : null;
-        } catch (NoSuchFieldException | RuntimeException e) {
-            return null;
-        }
-    }
-
-    /** Called at start, so that a Helidon without the field stops the pod with one line instead of every connection. */
-    static void requireSocketAccess() {
-        if (PLAIN_SOCKET == null) {
-            throw new StartupException("this Helidon version hides the java.net.Socket of a connection "
-                                       + "(PlainSocket.delegate), which Herald needs for read deadlines");
-        }
-    }
-
     @Override
     public Duration idleTime() {
         ServerConnection current = inner;
@@ -373,64 +280,5 @@ final class GuardedConnection implements ServerConnection, InterruptableTask<Voi
     @Override
     public Void call() {
         throw new UnsupportedOperationException("a connection is run by handle()");
-    }
-
-    /** Helidon's connection context with this connection's reader in place of the socket's. */
-    record Context(GuardedConnection connection, ConnectionContext delegate, DataReader dataReader)
-            implements ConnectionContext {
-        @Override
-        public ListenerContext listenerContext() {
-            return delegate.listenerContext();
-        }
-
-        @Override
-        public ExecutorService executor() {
-            return delegate.executor();
-        }
-
-        @Override
-        public DataWriter dataWriter() {
-            return delegate.dataWriter();
-        }
-
-        @Override
-        public Router router() {
-            return delegate.router();
-        }
-
-        @Override
-        public Optional<ProxyProtocolData> proxyProtocolData() {
-            return delegate.proxyProtocolData();
-        }
-
-        @Override
-        public HelidonSocket serverSocket() {
-            return delegate.serverSocket();
-        }
-
-        @Override
-        public PeerInfo remotePeer() {
-            return delegate.remotePeer();
-        }
-
-        @Override
-        public PeerInfo localPeer() {
-            return delegate.localPeer();
-        }
-
-        @Override
-        public boolean isSecure() {
-            return delegate.isSecure();
-        }
-
-        @Override
-        public String socketId() {
-            return delegate.socketId();
-        }
-
-        @Override
-        public String childSocketId() {
-            return delegate.childSocketId();
-        }
     }
 }

@@ -53,7 +53,7 @@ public final class RequestGuard implements ServerConnectionSelector {
      * @throws dev.herald.StartupException when this Helidon keeps the socket out of reach
      */
     public RequestGuard(Limits limits, Consumer<String> onCut) {
-        GuardedConnection.requireSocketAccess();
+        Sockets.requireSocketAccess();
         this.limits = limits;
         this.onCut = onCut;
         Http2Config h2 = Http2Config.create();
@@ -132,14 +132,14 @@ public final class RequestGuard implements ServerConnectionSelector {
     private static final class HeadListener implements Http1ConnectionListener {
         @Override
         public void prologue(ConnectionContext ctx, HttpPrologue prologue) {
-            if (ctx instanceof GuardedConnection.Context guarded) {
+            if (ctx instanceof GuardedContext guarded) {
                 guarded.connection().prologueRead();
             }
         }
 
         @Override
         public void headers(ConnectionContext ctx, Headers headers) {
-            if (ctx instanceof GuardedConnection.Context guarded) {
+            if (ctx instanceof GuardedContext guarded) {
                 guarded.connection().headRead(headers);
             }
         }
@@ -155,7 +155,7 @@ public final class RequestGuard implements ServerConnectionSelector {
         @Override
         public ServerConnection upgrade(ConnectionContext ctx, HttpPrologue prologue, WritableHeaders<?> headers) {
             ServerConnection connection = delegate.upgrade(ctx, prologue, headers);
-            if (connection != null && ctx instanceof GuardedConnection.Context guarded) {
+            if (connection != null && ctx instanceof GuardedContext guarded) {
                 guarded.connection().upgraded();
             }
             return connection;
