@@ -121,6 +121,17 @@ class SlowAndOversizedRequestTest {
             dripper.interrupt();
             assertEquals(1.0, pod.metric(CUT, "reason=\"slow_body\""));
             pod.chat(pod.token("bob"), "channel:a", "a body sent at once still works");
+
+            // refused before its body is read (no token): the answer comes at once, and the unread slow body
+            // still cannot hold the connection
+            try (RawHttp anonymous = new RawHttp(pod.port())) {
+                anonymous.send("POST /api/chat/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                               + "Content-Length: " + body.length() + "\r\n\r\n{");
+                RawHttp.Response refused = anonymous.read();
+                assertNotNull(refused);
+                assertEquals(401, refused.status(), refused.head());
+                assertTrue(anonymous.closedByServer(), "the connection with the unread body closes");
+            }
         }
     }
 
