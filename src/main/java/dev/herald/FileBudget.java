@@ -27,6 +27,8 @@ public record FileBudget(long limit, long reserved, int maxTcpConnections) {
      * full pod still get through when every stream slot is taken. More simply wait in the backlog.
      */
     static final int API_CONNECTIONS = 32;
+    /** Of those, sockets accepted beyond {@code herald.http.max-connections} only to be answered 503 and closed. */
+    static final int REFUSALS = 16;
 
     /** What holds files besides accepted connections: counted at start, or known from the configuration. */
     public record Parts(long openAtStart, int redisConnections, int observeConnections) {
@@ -85,5 +87,28 @@ public record FileBudget(long limit, long reserved, int maxTcpConnections) {
     /** Whether the listener is bounded; false when the limit is unknown or the operator turned the bound off. */
     public boolean bounded() {
         return maxTcpConnections > 0;
+    }
+
+    /**
+     * Connections a pod serves at once ({@code herald.http.max-connections}); the next one is answered 503 and closed.
+     * Derived (0): the listener's bound minus {@link #REFUSALS}, the sockets kept to tell the next clients so; no cap
+     * when the listener is unbounded. Set: it must leave room for the streams and fit under the bound.
+     *
+     * @throws StartupException naming the settings, when the value cannot work
+     */
+    public static int connectionCap(FileBudget budget, int configured, int sseCap) {
+        if (configured == 0) {
+            return budget.bounded() ? budget.maxTcpConnections() - REFUSALS : Integer.MAX_VALUE;
+        }
+        if ((long) sseCap + REFUSALS > configured) {
+            throw new StartupException("herald.http.max-connections (" + configured + ") must be at least "
+                                       + REFUSALS + " above herald.sse.max-connections (" + sseCap + ")");
+        }
+        if (budget.bounded() && configured > budget.maxTcpConnections() - REFUSALS) {
+            throw new StartupException("herald.http.max-connections (" + configured + ") must stay at least "
+                                       + REFUSALS + " below the listener's bound of " + budget.maxTcpConnections()
+                                       + " (server.max-tcp-connections, or what the open-files limit allows)");
+        }
+        return configured;
     }
 }

@@ -68,7 +68,8 @@ public final class Herald {
         HttpRouting.Builder routing = HttpRouting.builder();
         Routes.register(routing, new Routes.Parts(hub, publishing, presence, limits, backend.rateLimiter(), metrics,
                                                   settings, tokens.verifier(), tokens.issuer(), () -> draining, jobs));
-        this.listeners = new Listeners(config.get("server"), settings, routing, this::readiness, this::liveness);
+        this.listeners = new Listeners(config.get("server"), settings, routing, this::readiness, this::liveness,
+                                       metrics::connectionCut);
     }
 
     /**

@@ -8,11 +8,12 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.OptionalInt;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
 
 import dev.herald.http.Errors;
-import dev.herald.http.LongLivedStreams;
+import dev.herald.http.RequestGuard;
 import dev.herald.redis.RedisConnection;
 
 import io.helidon.common.configurable.Resource;
@@ -42,6 +43,9 @@ final class Listeners {
     private static final String MANAGEMENT_SOCKET = "management";
     /** Connections the management listener accepts at once (probes and scrapes; more wait in the backlog). */
     private static final int MANAGEMENT_CONNECTIONS = 16;
+    /** Longest request line (414 beyond) and header block (431 beyond), in bytes. */
+    static final int MAX_REQUEST_LINE = 8192;
+    static final int MAX_HEADERS = 16384;
 
     private final Settings settings;
     private final WebServerConfig.Builder serverConfig;
@@ -51,6 +55,10 @@ final class Listeners {
     private final OptionalInt managementPort;
     /** {@code server.max-tcp-connections} when the operator set it; otherwise {@link #budget} sets it from the limit. */
     private final OptionalInt explicitTcp;
+    /** Told the reason each time the request guard cuts or refuses a connection. */
+    private final Consumer<String> onCut;
+    /** Set by {@link #budget}. */
+    private volatile RequestGuard guard;
     /** Set by {@link #start}. */
     private volatile WebServer server;
     /** Set by {@link #start}: whether the listeners still accept. */
@@ -62,8 +70,9 @@ final class Listeners {
      * @throws StartupException naming the setting that is wrong
      */
     Listeners(Config server, Settings settings, HttpRouting.Builder routing, Supplier<HealthCheckResponse> readiness,
-              Supplier<HealthCheckResponse> liveness) {
+              Supplier<HealthCheckResponse> liveness, Consumer<String> onCut) {
         this.settings = settings;
+        this.onCut = onCut;
         this.host = server.get("host").asString().orElse("0.0.0.0");
         this.port = Settings.integer(server.get("port"), 8080, 0, 65535);
         this.explicitTcp = maxTcpConnections(server.get("max-tcp-connections"));
@@ -83,7 +92,9 @@ final class Listeners {
                 .featuresDiscoverServices(false)
                 .shutdownHook(false)
                 .directHandlers(Errors.directHandlers())
-                .addConnectionSelector(LongLivedStreams.selector())
+                .errorHandling(RequestGuard.errorHandling())
+                // RequestGuard (added by budget()) is the only selector: it sees each socket before its first byte
+                .protocolsDiscoverServices(false)
                 .addFeature(ObserveFeature.builder()
                                     .sockets(observeSockets)
                                     .observersDiscoverServices(false)
@@ -134,12 +145,25 @@ final class Listeners {
         if (explicitTcp.isEmpty() && budget.bounded()) {
             serverConfig.maxTcpConnections(budget.maxTcpConnections());
         }
+        Settings.Http http = settings.http();
+        RequestGuard running = new RequestGuard(new RequestGuard.Limits(
+                http.headTimeout(), http.bodyMinRate(),
+                FileBudget.connectionCap(budget, http.maxConnections(), settings.sse().maxConnections()),
+                MAX_REQUEST_LINE, MAX_HEADERS), onCut);
+        guard = running;
+        serverConfig.addConnectionSelector(running);
         if (!budget.bounded() && budget.limit() >= 0) {
             LOG.warning("server.max-tcp-connections is -1: the listener accepts without a bound, and when accept() "
                         + "finds no file left under the open-files limit of " + budget.limit() + " it stops for good "
                         + "(liveness then goes DOWN)");
         }
         return budget;
+    }
+
+    /** Connections the request guard serves now; 0 before {@link #budget}. */
+    int openConnections() {
+        RequestGuard running = guard;
+        return running == null ? 0 : running.open();
     }
 
     static String describe(FileBudget budget) {

@@ -18,7 +18,7 @@ import io.helidon.config.ConfigException;
  */
 public record Settings(String podId, boolean production, Sse sse, History history, Events events, Publish publish,
                        Auth auth, Tls tls, Redis redis, Presence presence, Rate rate, Cors cors, Management management,
-                       boolean accessLog, Jobs jobs) {
+                       boolean accessLog, Jobs jobs, Http http) {
     private static final Pattern POD_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
     private static final Duration HOUR = Duration.ofHours(1);
     private static final Duration DAY = Duration.ofDays(1);
@@ -174,6 +174,20 @@ public record Settings(String podId, boolean production, Sse sse, History histor
     }
 
     /**
+     * {@code herald.http.*}: what one TCP connection may hold. The request head (line and headers) must arrive within
+     * {@code head-timeout}; a body must keep up {@code body-min-rate} bytes per second after that grace;
+     * {@code max-connections} open connections per pod (0: derived from the open-files budget at start).
+     */
+    public record Http(Duration headTimeout, int bodyMinRate, int maxConnections) {
+        static Http from(Config c) {
+            return new Http(duration(c.get("head-timeout"), Duration.ofSeconds(10), Duration.ofMillis(100),
+                                     Duration.ofMinutes(10)),
+                            integer(c.get("body-min-rate"), 1024, 1, 1_000_000_000),
+                            integer(c.get("max-connections"), 0, 0, 10_000_000));
+        }
+    }
+
+    /**
      * Reads and checks every setting.
      *
      * @throws StartupException naming the first key whose value is of the wrong type or out of range
@@ -199,7 +213,8 @@ public record Settings(String podId, boolean production, Sse sse, History histor
                             Cors.from(herald.get("cors")),
                             Management.from(herald.get("management")),
                             bool(herald.get("access-log"), true),
-                            Jobs.from(herald.get("jobs")));
+                            Jobs.from(herald.get("jobs")),
+                            Http.from(herald.get("http")));
     }
 
     /** The default pod id: the host name (a Kubernetes pod's name), else a random one. */

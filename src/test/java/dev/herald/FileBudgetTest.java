@@ -99,4 +99,19 @@ class FileBudgetTest {
         assertEquals(Integer.MAX_VALUE, FileBudget.plan(Long.MAX_VALUE, EMBEDDED, 10_000, OptionalInt.empty())
                 .maxTcpConnections());
     }
+
+    @Test
+    void theConnectionCap_isTheBoundMinusTheRefusals_orWhatIsSetWithinIt() {
+        FileBudget budget = FileBudget.plan(1024, EMBEDDED, 700, OptionalInt.empty());
+        assertEquals(859 - 16, FileBudget.connectionCap(budget, 0, 700), "derived: 16 sockets kept to refuse");
+        assertEquals(716, FileBudget.connectionCap(budget, 716, 700));
+        assertEquals(843, FileBudget.connectionCap(budget, 843, 700));
+        assertThrows(StartupException.class, () -> FileBudget.connectionCap(budget, 715, 700), "no room above streams");
+        StartupException over = assertThrows(StartupException.class, () -> FileBudget.connectionCap(budget, 844, 700));
+        assertTrue(over.getMessage().startsWith("herald.http.max-connections (844) must stay at least 16 below"),
+                   over.getMessage());
+        FileBudget unbounded = FileBudget.plan(-1, EMBEDDED, 700, OptionalInt.empty());
+        assertEquals(Integer.MAX_VALUE, FileBudget.connectionCap(unbounded, 0, 700), "no bound, no derived cap");
+        assertEquals(5000, FileBudget.connectionCap(unbounded, 5000, 700));
+    }
 }

@@ -155,4 +155,18 @@ class SettingsTest {
     private static String message(Map<String, String> overrides) {
         return assertThrows(StartupException.class, () -> read(overrides)).getMessage();
     }
+
+    @Test
+    void httpLimits_haveTheDocumentedDefaults_andBounds() {
+        Settings.Http http = read(Map.of()).http();
+        assertEquals(Duration.ofSeconds(10), http.headTimeout());
+        assertEquals(1024, http.bodyMinRate());
+        assertEquals(0, http.maxConnections(), "derived from the open-files budget at start");
+        assertEquals("herald.http.head-timeout must be between PT0.1S and PT10M (is PT0.099S)",
+                     message(Map.of("herald.http.head-timeout", "PT0.099S")));
+        assertEquals("herald.http.body-min-rate must be between 1 and 1000000000 (is 0)",
+                     message(Map.of("herald.http.body-min-rate", "0")));
+        assertEquals("herald.http.max-connections must be between 0 and 10000000 (is -1)",
+                     message(Map.of("herald.http.max-connections", "-1")));
+    }
 }

@@ -2,14 +2,18 @@ package dev.herald.http;
 
 import java.util.logging.Logger;
 
+import dev.herald.hub.LogText;
+
 import io.helidon.webserver.http.Filter;
 import io.helidon.webserver.http.FilterChain;
 import io.helidon.webserver.http.RoutingRequest;
 import io.helidon.webserver.http.RoutingResponse;
+import io.helidon.webserver.http.ServerRequest;
 
 /**
- * One log line per request on the {@code herald.access} logger: method, path without its query (where
- * {@code access_token} travels), status, milliseconds. Tokens never reach a log this way. Thread-safe.
+ * One log line per request on the {@code herald.access} logger: method, the full raw path without its query (where
+ * {@code access_token} travels), status, milliseconds. Tokens never reach a log this way, and client text is escaped
+ * ({@link LogText}) so that it cannot start a line of its own. Thread-safe.
  */
 public final class AccessLog implements Filter {
     private static final Logger LOG = Logger.getLogger("herald.access");
@@ -21,9 +25,14 @@ public final class AccessLog implements Filter {
             chain.proceed();
         } finally {
             long millis = (System.nanoTime() - start) / 1_000_000;
-            LOG.info(() -> req.remotePeer().host() + " " + req.prologue().method().text() + " " + req.path().path()
-                           + " " + req.prologue().protocol() + "/" + req.prologue().protocolVersion() + " "
+            LOG.info(() -> req.remotePeer().host() + " " + LogText.escape(req.prologue().method().text()) + " "
+                           + path(req) + " " + req.prologue().protocol() + "/" + req.prologue().protocolVersion() + " "
                            + res.status().code() + " " + millis + "ms");
         }
+    }
+
+    /** The path as the client sent it (percent-encoded, from the root, not from a service's mount point), escaped. */
+    static String path(ServerRequest req) {
+        return LogText.escape(req.prologue().uriPath().rawPath());
     }
 }

@@ -5,6 +5,7 @@ import java.util.logging.Logger;
 
 import dev.herald.hub.BrokerUnavailableException;
 import dev.herald.hub.EventJson;
+import dev.herald.hub.LogText;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.helidon.http.DirectHandler;
@@ -19,6 +20,9 @@ import io.helidon.webserver.http.ServerResponse;
 /** Turns every failure into a JSON {@code {"error", "message"}} answer; no stack trace ever reaches a client. */
 public final class Errors {
     private static final Logger LOG = Logger.getLogger(Errors.class.getName());
+    /** Helidon 4.5's message for a request head whose header block is larger than {@code max-headers-size}. */
+    private static final String HEADERS_TOO_LARGE = "Header size exceeded";
+    private static final Status HEADER_FIELDS_TOO_LARGE_431 = Status.create(431, "Request Header Fields Too Large");
 
     private Errors() {
     }
@@ -27,13 +31,14 @@ public final class Errors {
     public static void register(HttpRouting.Builder routing) {
         routing.error(ApiException.class, (req, res, e) -> send(res, e));
         routing.error(BrokerUnavailableException.class, (req, res, e) -> {
-            LOG.warning("Broker unavailable on " + req.path().path() + ": " + e.getMessage());
+            LOG.warning("Broker unavailable on " + AccessLog.path(req) + ": " + LogText.escape(e.getMessage()));
             res.header(HeaderNames.RETRY_AFTER, "1");
             send(res, Status.SERVICE_UNAVAILABLE_503, "broker_unavailable", "the event broker is unreachable; retry later");
         });
         routing.error(HttpException.class, (req, res, e) -> send(res, e.status(), code(e.status()), safeMessage(e)));
         routing.error(Exception.class, (req, res, e) -> {
-            LOG.log(Level.SEVERE, "Unhandled error on " + req.prologue().method().text() + " " + req.path().path(), e);
+            LOG.log(Level.SEVERE, "Unhandled error on " + LogText.escape(req.prologue().method().text()) + " "
+                                  + AccessLog.path(req), e);
             send(res, Status.INTERNAL_SERVER_ERROR_500, "internal", "internal server error");
         });
     }
@@ -42,10 +47,13 @@ public final class Errors {
     public static DirectHandlers directHandlers() {
         DirectHandler json = (request, eventType, status, headers, message) -> {
             headers.set(HeaderValues.CONTENT_TYPE_JSON);
+            // Helidon answers a header block over its limit with a plain 400; the message is the only sign of it
+            Status answer = status.code() == 400 && HEADERS_TOO_LARGE.equals(message)
+                    ? HEADER_FIELDS_TOO_LARGE_431 : status;
             return DirectHandler.TransportResponse.builder()
-                    .status(status)
+                    .status(answer)
                     .headers(headers)
-                    .entity(body(code(status), status.code() >= 500 ? "internal server error" : status.reasonPhrase()))
+                    .entity(body(code(answer), answer.code() >= 500 ? "internal server error" : answer.reasonPhrase()))
                     .build();
         };
         DirectHandlers.Builder builder = DirectHandlers.builder();
@@ -85,6 +93,7 @@ public final class Errors {
             case 403 -> "forbidden";
             case 404 -> "not_found";
             case 405 -> "method_not_allowed";
+            case 408 -> "request_timeout";
             case 413 -> "payload_too_large";
             case 414 -> "uri_too_long";
             case 431 -> "headers_too_large";

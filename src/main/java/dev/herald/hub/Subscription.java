@@ -120,6 +120,6 @@ public final class Subscription {
 
     @Override
     public String toString() {
-        return "subscription of " + userId + " to " + channels;
+        return "subscription of " + LogText.escape(userId) + " to " + channels;
     }
 }

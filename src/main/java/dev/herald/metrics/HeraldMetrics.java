@@ -46,6 +46,7 @@ public final class HeraldMetrics implements HubMetrics {
     public static final String SERVER_EVENTS_DROPPED = "herald_server_events_dropped";
     public static final String JOB_RESULT_BYTES = "herald_job_result_bytes";
     public static final String JOB_RESULTS_EVICTED = "herald_job_results_evicted";
+    public static final String CONNECTIONS_CUT = "herald_http_connections_cut";
 
     private static final String HISTORY_BREAKS_HELP =
             "Times the broker found history broken under open streams (they resync), by reason";
@@ -209,6 +210,12 @@ public final class HeraldMetrics implements HubMetrics {
 
     public void connectionRejected(String reason) {
         counter(CONNECTIONS_REJECTED, "SSE connections refused, by reason", reason).increment();
+    }
+
+    /** A TCP connection cut or refused by the request guard: head_timeout, idle_connection, slow_body, ... */
+    public void connectionCut(String reason) {
+        counter(CONNECTIONS_CUT, "TCP connections cut (slow head or body) or refused (too many), by reason", reason)
+                .increment();
     }
 
     public void rateLimited(String limit) {
