@@ -1,7 +1,9 @@
 package dev.herald.redis;
 
-import java.net.URI;
 import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.logging.Logger;
 
 import dev.herald.hub.BrokerUnavailableException;
 
@@ -9,81 +11,95 @@ import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisClientConfig;
 import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.RedisClusterClient;
+import redis.clients.jedis.RedisSentinelClient;
+import redis.clients.jedis.SslOptions;
+import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisException;
-import redis.clients.jedis.util.JedisURIHelper;
 
 /**
  * The pod's one way to Redis, shared by the broker, its subscriber, presence, the connection leases and the rate
- * limiter (as Centrifuge's {@code RedisShard}): where Redis is and how to log in, the key layout, the command client
- * (a pool) and new pub/sub connections. Built from the URL without connecting; {@link #start} opens the pool and
- * checks that Redis answers. Thread-safe: the client is a pool, set once by {@link #start} (volatile).
+ * limiter (as Centrifuge's {@code RedisShard}): where Redis is ({@link RedisUrl}: one server, a master found through
+ * Sentinel, or a Redis Cluster) and how to log in, the key layout, the command client (pooled; with Sentinel it
+ * follows failovers) and new pub/sub connections. Built from the URL without connecting; {@link #start} opens the
+ * client and checks that Redis answers. Thread-safe: the client is set once by {@link #start} (volatile).
  */
 public final class RedisConnection {
+    private static final Logger LOG = Logger.getLogger(RedisConnection.class.getName());
     /** Enough connections for many virtual threads at once (Jedis' default of 8 makes commons-pool spin). */
     private static final int POOL_SIZE = 128;
     /** Sockets this holder may open at once: the pool and the subscriber's pub/sub connection (the file budget). */
     public static final int MAX_SOCKETS = POOL_SIZE + 1;
 
-    private final HostAndPort address;
+    private final RedisUrl url;
+    /** For the Redis servers: timeouts, login, database, TLS. */
     private final JedisClientConfig config;
+    /** For the sentinels: the same timeouts and TLS, no login, no database. */
+    private final JedisClientConfig sentinelConfig;
     private final RedisKeys keys;
     private final Duration timeout;
-    private volatile RedisClient client;
+    private volatile UnifiedJedis client;
+
+    /** With the JVM's default TLS trust (for {@code rediss://}). */
+    public RedisConnection(String url, String prefix, Duration timeout) {
+        this(url, prefix, timeout, RedisTls.DEFAULT);
+    }
 
     /**
-     * @param url     {@code redis://[user:password@]host:port[/db]} or {@code rediss://…}
+     * @param url     one of the {@link RedisUrl} forms
      * @param prefix  the first part of every key and pub/sub channel name
      * @param timeout connect and command timeout
+     * @param tls     the trust and key stores of {@code rediss://} forms
      * @throws IllegalArgumentException when the URL is not a Redis URL (the message never shows a password)
      */
-    // ssl(boolean) is deprecated for SslOptions; rediss:// keeps the JVM's default trust until TLS settings come
-    @SuppressWarnings("deprecation")
-    public RedisConnection(String url, String prefix, Duration timeout) {
-        URI uri;
-        try {
-            uri = URI.create(url);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("not a redis:// URL: " + redact(url));
-        }
-        if (!JedisURIHelper.isValid(uri)) {
-            throw new IllegalArgumentException("not a redis:// URL: " + redact(url));
-        }
-        int millis = (int) timeout.toMillis();
-        this.config = DefaultJedisClientConfig.builder()
-                .connectionTimeoutMillis(millis)
-                .socketTimeoutMillis(millis)
-                .user(JedisURIHelper.getUser(uri))
-                .password(JedisURIHelper.getPassword(uri))
-                .database(JedisURIHelper.getDBIndex(uri))
-                .ssl(JedisURIHelper.isRedisSSLScheme(uri))
-                .build();
-        this.address = JedisURIHelper.getHostAndPort(uri);
+    public RedisConnection(String url, String prefix, Duration timeout, RedisTls tls) {
+        this.url = RedisUrl.parse(url);
+        this.config = config(timeout, this.url, tls, true);
+        this.sentinelConfig = config(timeout, this.url, tls, false);
         this.keys = new RedisKeys(prefix);
         this.timeout = timeout;
     }
 
     /**
-     * Opens the command pool and checks that Redis answers with this pod's credentials.
+     * Opens the command client and checks that Redis answers with this pod's credentials.
      *
-     * @throws BrokerUnavailableException when Redis cannot be reached or refuses (the pool is closed again)
+     * @throws BrokerUnavailableException when Redis cannot be reached or refuses (the client is closed again)
      */
     public void start() {
-        RedisClient opened = RedisClient.builder().hostAndPort(address).clientConfig(config).poolConfig(pool(timeout))
-                .build();
+        UnifiedJedis opened;
+        try {
+            opened = open();
+        } catch (JedisException e) {
+            throw new BrokerUnavailableException("Redis at " + address() + " did not answer: " + e.getMessage(), e);
+        }
         try {
             opened.ping();
         } catch (JedisException e) {
             opened.close();
-            throw new BrokerUnavailableException("Redis at " + address + " did not answer: " + e.getMessage(), e);
+            throw new BrokerUnavailableException("Redis at " + address() + " did not answer: " + e.getMessage(), e);
         }
         client = opened;
     }
 
+    private UnifiedJedis open() {
+        return switch (url) {
+            case RedisUrl.Standalone s -> RedisClient.builder().hostAndPort(s.address()).clientConfig(config)
+                    .poolConfig(pool(timeout)).build();
+            case RedisUrl.Sentinel s -> RedisSentinelClient.builder().masterName(s.masterName())
+                    .sentinels(new LinkedHashSet<>(s.sentinels())).sentinelClientConfig(sentinelConfig)
+                    .clientConfig(config).poolConfig(pool(timeout)).build();
+            case RedisUrl.Cluster c -> RedisClusterClient.builder().nodes(new LinkedHashSet<>(c.seeds()))
+                    .clientConfig(config).poolConfig(pool(timeout)).build();
+        };
+    }
+
     /** The command client; only after {@link #start}. */
-    RedisClient client() {
-        RedisClient started = client;
+    UnifiedJedis client() {
+        UnifiedJedis started = client;
         if (started == null) {
             throw new IllegalStateException("the Redis connection is not started");
         }
@@ -98,23 +114,93 @@ public final class RedisConnection {
         return timeout;
     }
 
-    /** A new connection outside the pool, for the subscriber (a subscribed connection can run nothing else). */
+    /**
+     * A new connection outside the pool, for the subscriber (a subscribed connection can run nothing else). With
+     * Sentinel it goes to the master the sentinels name now, so a subscriber that reconnects after a failover finds
+     * the promoted replica.
+     *
+     * @throws JedisConnectionException when no server (or no sentinel) answers
+     */
     Connection openPubSub() {
-        return new Connection(address, config);
+        return switch (url) {
+            case RedisUrl.Standalone s -> new Connection(s.address(), config);
+            case RedisUrl.Sentinel s -> new Connection(master(s), config);
+            case RedisUrl.Cluster c -> first(c.seeds());
+        };
     }
 
-    /** {@code host:port}, for logs (never the password). */
+    /** Asks the sentinels in turn where the master is; the first answer wins. */
+    private HostAndPort master(RedisUrl.Sentinel sentinel) {
+        JedisException last = null;
+        for (HostAndPort address : sentinel.sentinels()) {
+            try (Jedis jedis = new Jedis(address, sentinelConfig)) {
+                List<String> master = jedis.sentinelGetMasterAddrByName(sentinel.masterName());
+                if (master != null && master.size() == 2) {
+                    return new HostAndPort(master.get(0), Integer.parseInt(master.get(1)));
+                }
+                LOG.fine(() -> "Sentinel " + RedisUrl.show(address) + " does not know " + sentinel.masterName());
+            } catch (JedisException e) {
+                last = e;
+            }
+        }
+        throw new JedisConnectionException("no sentinel of " + address() + " named the master"
+                                           + (last == null ? "" : ": " + last.getMessage()), last);
+    }
+
+    private Connection first(List<HostAndPort> nodes) {
+        JedisException last = null;
+        for (HostAndPort node : nodes) {
+            try {
+                Connection c = new Connection(node, config);
+                c.connect();
+                return c;
+            } catch (JedisException e) {
+                last = e;
+            }
+        }
+        throw new JedisConnectionException("no node of " + address() + " answered", last);
+    }
+
+    /** Where Redis is, for logs and errors (never the password). */
     public String address() {
-        return address.toString();
+        return switch (url) {
+            case RedisUrl.Standalone s -> RedisUrl.show(s.address());
+            case RedisUrl.Sentinel s -> "master " + s.masterName() + " via sentinels " + hosts(s.sentinels());
+            case RedisUrl.Cluster c -> "cluster " + hosts(c.seeds());
+        };
     }
 
-    /** Closes the pool; idempotent. */
+    /** Closes the client; idempotent. */
     public void close() {
-        RedisClient started = client;
+        UnifiedJedis started = client;
         client = null;
         if (started != null) {
             started.close();
         }
+    }
+
+    // ssl(boolean) is deprecated for SslOptions; without a trust store rediss:// keeps the JVM's default trust
+    @SuppressWarnings("deprecation")
+    private static JedisClientConfig config(Duration timeout, RedisUrl url, RedisTls tls, boolean server) {
+        int millis = (int) timeout.toMillis();
+        DefaultJedisClientConfig.Builder builder = DefaultJedisClientConfig.builder()
+                .connectionTimeoutMillis(millis)
+                .socketTimeoutMillis(millis)
+                .ssl(url.tls());
+        SslOptions options = url.tls() ? tls.options() : null;
+        if (options != null) {
+            builder.sslOptions(options);
+        }
+        if (server) {
+            builder.user(url.user()).password(url.password())
+                    .database(url instanceof RedisUrl.Standalone s ? s.database()
+                              : url instanceof RedisUrl.Sentinel s ? s.database() : 0);
+        }
+        return builder.build();
+    }
+
+    private static String hosts(List<HostAndPort> hosts) {
+        return String.join(",", hosts.stream().map(RedisUrl::show).toList());
     }
 
     /** A bounded wait when every pooled connection is busy. */
@@ -127,9 +213,5 @@ public final class RedisConnection {
         config.setMaxWait(timeout.multipliedBy(2));
         config.setJmxEnabled(false);
         return config;
-    }
-
-    private static String redact(String url) {
-        return url.replaceAll("//[^@/]*@", "//***@");
     }
 }

@@ -14,7 +14,7 @@ import dev.herald.hub.Presence;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.params.ZAddParams;
 import redis.clients.jedis.exceptions.JedisException;
@@ -134,7 +134,7 @@ final class RedisPresence implements Presence {
             if (!registered.isEmpty()) {
                 List<String> pairs = new ArrayList<>(registered.keySet());
                 List<Response<Long>> refreshed = new ArrayList<>();
-                try (Pipeline pipeline = redis.client().pipelined()) {
+                try (AbstractPipeline pipeline = redis.client().pipelined()) {
                     for (String pair : pairs) {
                         int cut = pair.indexOf('\n');
                         String channel = pair.substring(0, cut);

@@ -9,7 +9,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 
-import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
@@ -71,7 +71,7 @@ final class RedisScript {
      * Queues the script in a pipeline. Its response throws {@link JedisNoScriptException} when Redis did not have
      * it: the caller then {@link #loadInto loads it} and sends that call again (a NOSCRIPT call changed nothing).
      */
-    Response<Object> eval(Pipeline pipeline, List<String> keys, List<String> args) {
+    Response<Object> eval(AbstractPipeline pipeline, List<String> keys, List<String> args) {
         return pipeline.evalsha(sha, keys, args);
     }
 
