@@ -22,14 +22,17 @@ public final class RedisProcess implements AutoCloseable {
     private final int port;
     private final boolean persistent;
     private final Path dir;
+    /** Options after the defaults (e.g. {@code --replicaof}), kept across restarts. */
+    private final List<String> options;
     private Process process;
     /** An admin connection for {@link #command}, opened on first use (again after a restart). */
     private Socket admin;
 
-    private RedisProcess(int port, boolean persistent, Path dir) {
+    private RedisProcess(int port, boolean persistent, Path dir, List<String> options) {
         this.port = port;
         this.persistent = persistent;
         this.dir = dir;
+        this.options = List.copyOf(options);
     }
 
     /**
@@ -38,11 +41,20 @@ public final class RedisProcess implements AutoCloseable {
      * @param persistent keep data across restarts (append-only file, fsync always)
      */
     public static RedisProcess start(boolean persistent) throws IOException {
+        return start(persistent, List.of());
+    }
+
+    /**
+     * Starts a redis-server on a free port with more options.
+     *
+     * @param options redis-server options after the defaults, e.g. {@code --replicaof 127.0.0.1 6379}
+     */
+    public static RedisProcess start(boolean persistent, List<String> options) throws IOException {
         int port;
         try (ServerSocket socket = new ServerSocket(0)) {
             port = socket.getLocalPort();
         }
-        RedisProcess redis = new RedisProcess(port, persistent, Files.createTempDirectory("herald-redis"));
+        RedisProcess redis = new RedisProcess(port, persistent, Files.createTempDirectory("herald-redis"), options);
         redis.startProcess();
         return redis;
     }
@@ -184,6 +196,7 @@ public final class RedisProcess implements AutoCloseable {
                                                        "--enable-debug-command", "yes"));
         command.addAll(persistent ? List.of("--appendonly", "yes", "--appendfsync", "always")
                                   : List.of("--appendonly", "no"));
+        command.addAll(options);
         process = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(dir.resolve("redis.log").toFile()).start();
         Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly));
