@@ -4,6 +4,7 @@ import dev.herald.hub.Backend;
 import dev.herald.hub.LocalBackend;
 import dev.herald.redis.RedisBackend;
 import dev.herald.redis.RedisConnection;
+import dev.herald.redis.ReplicaAck;
 
 /** Where the choice between embedded and clustered mode is made: from the settings, in one place. */
 final class Backends {
@@ -13,10 +14,12 @@ final class Backends {
     /**
      * {@link RedisBackend} when {@code herald.redis.url} is set, else {@link LocalBackend}. Connects to nothing.
      *
-     * @param onRedisReconnect called each time the Redis subscriber reconnects (a metric)
+     * @param onRedisReconnect   called each time the Redis subscriber reconnects (a metric)
+     * @param onReplicaShortfall called when fewer replicas than {@code herald.redis.min-replicas-ack} acknowledged a
+     *                           publish in time (a metric)
      * @throws StartupException when the Redis URL is not one
      */
-    static Backend create(Settings settings, Runnable onRedisReconnect) {
+    static Backend create(Settings settings, Runnable onRedisReconnect, Runnable onReplicaShortfall) {
         Settings.Redis redis = settings.redis();
         if (redis.url().isEmpty()) {
             return new LocalBackend(settings.history().size(), settings.history().ttl(),
@@ -24,7 +27,9 @@ final class Backends {
         }
         RedisConnection connection;
         try {
-            connection = new RedisConnection(redis.url().get(), redis.prefix(), redis.timeout());
+            connection = new RedisConnection(redis.url().get(), redis.prefix(), redis.timeout(), redis.tls(),
+                                             new ReplicaAck(redis.minReplicasAck(), redis.minReplicasTimeout(),
+                                                            onReplicaShortfall));
         } catch (IllegalArgumentException e) {
             throw new StartupException("herald.redis.url (HERALD_REDIS_URL): " + e.getMessage());
         }

@@ -55,7 +55,7 @@ public final class Herald {
         Tokens tokens = Tokens.from(settings);
         // one registry per JVM in Helidon: HeraldMetrics tags every meter with this pod's id
         this.metrics = new HeraldMetrics(globalRegistry(), settings.podId());
-        this.backend = Backends.create(settings, metrics::redisReconnect);
+        this.backend = Backends.create(settings, metrics::redisReconnect, metrics::replicaAckShortfall);
         this.limits = new ConnectionLimits(settings.sse().maxConnections(), settings.sse().maxConnectionsPerUser(),
                                            backend.leases(), settings.podId());
         this.hub = new Hub(backend.broker(), metrics, settings.sse().heartbeat());

@@ -8,6 +8,8 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.regex.Pattern;
 
+import dev.herald.redis.RedisTls;
+
 import io.helidon.config.Config;
 import io.helidon.config.ConfigException;
 
@@ -128,13 +130,40 @@ public record Settings(String podId, boolean production, Sse sse, History histor
         }
     }
 
-    /** {@code herald.redis.*}: clustered mode when a URL is set. */
-    public record Redis(Optional<String> url, String prefix, Duration timeout) {
+    /**
+     * {@code herald.redis.*}: clustered mode when a URL is set; {@code tls.*} for {@code rediss://}; after each
+     * publish, wait for {@code minReplicasAck} replicas (0: do not wait) up to {@code minReplicasTimeout}.
+     */
+    public record Redis(Optional<String> url, String prefix, Duration timeout, RedisTls tls, int minReplicasAck,
+                        Duration minReplicasTimeout) {
         static Redis from(Config c) {
+            Duration timeout = duration(c.get("timeout"), Duration.ofSeconds(2), Duration.ofMillis(10),
+                                        Duration.ofMinutes(1));
+            // WAIT blocks the command connection: past the socket timeout the publish would fail instead
+            Duration waitMax = timeout.dividedBy(2);
             return new Redis(nonBlank(c.get("url")),
                              c.get("prefix").asString().filter(s -> !s.isBlank()).orElse("realtime"),
-                             duration(c.get("timeout"), Duration.ofSeconds(2), Duration.ofMillis(10),
-                                      Duration.ofMinutes(1)));
+                             timeout,
+                             tls(c.get("tls")),
+                             integer(c.get("min-replicas-ack"), 0, 0, 100),
+                             duration(c.get("min-replicas-timeout"), Duration.ofMillis(100).compareTo(waitMax) < 0
+                                                                     ? Duration.ofMillis(100) : waitMax,
+                                      Duration.ofMillis(1), waitMax));
+        }
+
+        private static RedisTls tls(Config c) {
+            return new RedisTls(store(c.get("trust-store")), c.get("trust-store-password").asString().orElse(""),
+                                c.get("trust-store-type").asString().orElse("PKCS12"), store(c.get("key-store")),
+                                c.get("key-store-password").asString().orElse(""),
+                                c.get("key-store-type").asString().orElse("PKCS12"));
+        }
+
+        private static Optional<Path> store(Config c) {
+            Optional<String> file = nonBlank(c);
+            if (file.isPresent() && !Files.isReadable(Path.of(file.get()))) {
+                throw new StartupException(c.key() + ": no readable store at " + file.get());
+            }
+            return file.map(Path::of);
         }
     }
 

@@ -116,6 +116,19 @@ class SettingsTest {
     }
 
     @Test
+    void minReplicasAck_isOffByDefault_andItsWaitStaysWithinHalfTheRedisTimeout() {
+        Settings.Redis redis = read(Map.of()).redis();
+        assertEquals(0, redis.minReplicasAck());
+        assertEquals(Duration.ofMillis(100), redis.minReplicasTimeout());
+        assertTrue(redis.tls().trustStore().isEmpty());
+        assertEquals(Duration.ofMillis(50), read(Map.of("herald.redis.timeout", "PT0.1S")).redis().minReplicasTimeout());
+        assertEquals("herald.redis.min-replicas-timeout must be between PT0.001S and PT1S (is PT1.5S)",
+                     message(Map.of("herald.redis.min-replicas-timeout", "PT1.5S")));
+        assertEquals("herald.redis.tls.trust-store: no readable store at /nonexistent/trust.p12",
+                     message(Map.of("herald.redis.tls.trust-store", "/nonexistent/trust.p12")));
+    }
+
+    @Test
     void blankValues_meanUnset() {
         Settings settings = read(Map.of("herald.redis.url", "  ", "herald.auth.jwt.secret", ""));
         assertTrue(settings.redis().url().isEmpty());

@@ -40,6 +40,7 @@ public final class HeraldMetrics implements HubMetrics {
     public static final String REDIS_PUBLISH_ERRORS = "redis_publish_errors";
     public static final String AUTH_FAILURES = "herald_auth_failures";
     public static final String REDIS_RECONNECTS = "herald_redis_subscriber_reconnects";
+    public static final String REPLICA_ACK_SHORTFALLS = "herald_redis_replica_ack_shortfalls";
     public static final String RATE_LIMITED = "herald_rate_limited";
     public static final String HISTORY_BREAKS = "herald_history_breaks";
     public static final String IDEMPOTENT_REPLAYS = "herald_idempotent_replays";
@@ -68,6 +69,7 @@ public final class HeraldMetrics implements HubMetrics {
     private Counter publishErrors;
     private Counter replays;
     private Counter redisReconnects;
+    private Counter replicaAckShortfalls;
     private Counter resultsEvicted;
     private final Map<DropReason, Counter> dropped = new EnumMap<>(DropReason.class);
     private Timer latency;
@@ -102,6 +104,8 @@ public final class HeraldMetrics implements HubMetrics {
                                    .description("Publishes answered from an earlier request with the same idempotency key"));
         redisReconnects = register(Counter.builder(REDIS_RECONNECTS)
                                            .description("Times the Redis subscriber connection was opened again"));
+        replicaAckShortfalls = register(Counter.builder(REPLICA_ACK_SHORTFALLS).description(
+                "Publishes fewer replicas acknowledged than herald.redis.min-replicas-ack within its timeout"));
         for (DropReason reason : DropReason.values()) {
             dropped.put(reason, register(Counter.builder(EVENTS_DROPPED)
                                                  .description("Events not written to a subscriber, by reason")
@@ -188,6 +192,10 @@ public final class HeraldMetrics implements HubMetrics {
 
     public void redisReconnect() {
         redisReconnects.increment();
+    }
+
+    public void replicaAckShortfall() {
+        replicaAckShortfalls.increment();
     }
 
     @Override

@@ -115,7 +115,7 @@ final class RedisBroker implements Broker {
                                     Long.toString(idempotencyTtlMillis), Long.toString(sequenceTtlMillis));
         List<?> result;
         try {
-            result = (List<?>) RedisScript.PUBLISH.eval(redis.client(), keyList, args);
+            result = (List<?>) redis.replicaAck().eval(redis.client(), RedisScript.PUBLISH, keyList, args);
         } catch (JedisException | ClassCastException e) {
             throw new BrokerUnavailableException("Redis did not store the event: " + e.getMessage(), e);
         }

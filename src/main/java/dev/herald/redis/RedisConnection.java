@@ -42,11 +42,12 @@ public final class RedisConnection {
     private final JedisClientConfig sentinelConfig;
     private final RedisKeys keys;
     private final Duration timeout;
+    private final ReplicaAck replicaAck;
     private volatile UnifiedJedis client;
 
-    /** With the JVM's default TLS trust (for {@code rediss://}). */
+    /** With the JVM's default TLS trust (for {@code rediss://}), no waiting for replicas. */
     public RedisConnection(String url, String prefix, Duration timeout) {
-        this(url, prefix, timeout, RedisTls.DEFAULT);
+        this(url, prefix, timeout, RedisTls.DEFAULT, ReplicaAck.NONE);
     }
 
     /**
@@ -54,14 +55,16 @@ public final class RedisConnection {
      * @param prefix  the first part of every key and pub/sub channel name
      * @param timeout connect and command timeout
      * @param tls     the trust and key stores of {@code rediss://} forms
+     * @param replicaAck how many replicas must have a publish before it answers ({@link ReplicaAck})
      * @throws IllegalArgumentException when the URL is not a Redis URL (the message never shows a password)
      */
-    public RedisConnection(String url, String prefix, Duration timeout, RedisTls tls) {
+    public RedisConnection(String url, String prefix, Duration timeout, RedisTls tls, ReplicaAck replicaAck) {
         this.url = RedisUrl.parse(url);
         this.config = config(timeout, this.url, tls, true);
         this.sentinelConfig = config(timeout, this.url, tls, false);
         this.keys = new RedisKeys(prefix);
         this.timeout = timeout;
+        this.replicaAck = replicaAck;
     }
 
     /**
@@ -112,6 +115,10 @@ public final class RedisConnection {
 
     Duration timeout() {
         return timeout;
+    }
+
+    ReplicaAck replicaAck() {
+        return replicaAck;
     }
 
     /**

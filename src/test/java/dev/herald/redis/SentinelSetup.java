@@ -44,8 +44,10 @@ public final class SentinelSetup implements AutoCloseable {
     public static SentinelSetup start(List<String> serverOptions) throws Exception {
         SentinelSetup setup = new SentinelSetup(Files.createTempDirectory("herald-sentinel"));
         try {
-            setup.master = RedisProcess.start(false, serverOptions);
-            List<String> replicaOptions = new ArrayList<>(serverOptions);
+            List<String> masterOptions = new ArrayList<>(serverOptions);
+            masterOptions.addAll(List.of("--repl-diskless-sync-delay", "0"));
+            setup.master = RedisProcess.start(false, masterOptions);
+            List<String> replicaOptions = new ArrayList<>(masterOptions);
             replicaOptions.addAll(List.of("--replicaof", "127.0.0.1", String.valueOf(setup.master.port())));
             setup.replica = RedisProcess.start(false, replicaOptions);
             for (int i = 0; i < 3; i++) {
