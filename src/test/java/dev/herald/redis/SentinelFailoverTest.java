@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import dev.herald.Await;
 import dev.herald.SseClient;
+import dev.herald.StartupException;
 import dev.herald.TestPod;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -105,6 +107,61 @@ class SentinelFailoverTest {
                 assertEquals(List.of(101, 102, 103), after.subList(1, 4).stream().map(e -> e.get("n").asInt()).toList());
                 assertEquals(1.0, pod.metric("herald_history_breaks_total", "reason=\"ids_restarted\""));
             }
+        }
+    }
+
+    @Test
+    void manualFailover_withTheOldMasterAlive_theSubscriberMovesToTheNewMaster_andStreamsContinue() throws Exception {
+        try (SentinelSetup sentinel = SentinelSetup.start();
+             TestPod pod = TestPod.start(Map.of("herald.redis.url", sentinel.url(), "herald.sse.heartbeat", "PT0.5S"))) {
+            String room = "channel:switched";
+            String pubsub = "realtime:" + room;
+            try (SseClient sse = pod.subscribe(HttpClient.Version.HTTP_1_1, pod.serviceToken(), room)) {
+                sse.awaitCursor(WAIT);
+                publish(pod, room, 1, 2);
+                sentinel.awaitReplicaInSync();
+                assertEquals(1, subscribers(sentinel.master(), pubsub));
+
+                try (redis.clients.jedis.Jedis any = new redis.clients.jedis.Jedis("127.0.0.1",
+                                                                                     sentinelPort(sentinel))) {
+                    assertEquals("OK", any.sentinelFailover(SentinelSetup.MASTER_NAME));
+                }
+                sentinel.awaitPromotion(WAIT);
+                Await.until("the subscriber on the new master", WAIT,
+                            () -> subscribers(sentinel.replica(), pubsub) == 1);
+                assertEquals(0, subscribers(sentinel.master(), pubsub), "and no longer on the demoted one");
+                Await.until("a publish accepted by the new master", WAIT, () -> post(pod, room, 3).statusCode() == 202);
+                List<JsonNode> after = eventsAfter(sse, 2, 3);
+                assertEquals(List.of(3), after.stream().map(e -> e.get("n").asInt()).toList());
+                assertEquals(3, after.get(0).get("id").asLong());
+            }
+            StartupException unknown = assertThrows(StartupException.class, () -> TestPod.start(Map.of(
+                    "herald.redis.url", sentinel.url().replace("/" + SentinelSetup.MASTER_NAME, "/othermaster"))));
+            assertTrue(unknown.getMessage().contains("master othermaster via sentinels 127.0.0.1:")
+                       && unknown.getMessage().contains("herald.redis.url"), unknown.getMessage());
+        }
+    }
+
+    @Test
+    void noSentinelAnswers_startIsRefused_namingTheSentinels() throws Exception {
+        int closed = dev.herald.HeraldProcess.freePort();
+        StartupException down = assertThrows(StartupException.class, () -> TestPod.start(Map.of(
+                "herald.redis.url", "redis-sentinel://:s3cret-pw@127.0.0.1:" + closed + "/mymaster",
+                "herald.redis.timeout", "PT0.5S")));
+        assertTrue(down.getMessage().contains("master mymaster via sentinels 127.0.0.1:" + closed), down.getMessage());
+        assertFalse(down.getMessage().contains("s3cret-pw"), down.getMessage());
+    }
+
+    private static int sentinelPort(SentinelSetup sentinel) {
+        String url = sentinel.url();
+        return Integer.parseInt(url.substring(url.lastIndexOf("127.0.0.1:") + 10, url.lastIndexOf('/')));
+    }
+
+    private static int subscribers(RedisProcess redis, String pubsub) {
+        try {
+            return Integer.parseInt(redis.command("PUBSUB", "NUMSUB", pubsub).split("\n")[1]);
+        } catch (java.io.IOException e) {
+            return -1;
         }
     }
 
