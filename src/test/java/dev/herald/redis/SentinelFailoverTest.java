@@ -66,6 +66,18 @@ class SentinelFailoverTest {
                 assertEquals(List.of(4L, 5L, 6L), after.stream().map(e -> e.get("id").asLong()).toList());
                 assertFalse(sse.ended(), "the stream stayed open");
                 System.out.println("sentinel failover: first 202 after " + millis + " ms");
+
+                // a new stream after the failover: its lease, presence and history read go to the new master
+                try (SseClient ada = pod.subscribe(HttpClient.Version.HTTP_1_1, pod.token("ada"), room)) {
+                    ada.awaitCursor(WAIT);
+                    sse.await("ada online", WAIT, c -> c.events("presence").stream()
+                            .anyMatch(e -> e.toString().contains("\"ada\"")));
+                    String users = pod.get(HttpClient.Version.HTTP_1_1, "/api/channels/" + room + "/presence",
+                                           pod.token("watcher")).body();
+                    assertTrue(users.contains("\"userId\":\"ada\""), users);
+                    assertEquals("1", sentinel.replica().command("ZCARD", "realtime:conn:{user:ada}"),
+                                 "the lease is on the new master");
+                }
             }
         }
     }
