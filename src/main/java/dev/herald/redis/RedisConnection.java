@@ -3,9 +3,11 @@ package dev.herald.redis;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.logging.Logger;
 
 import dev.herald.hub.BrokerUnavailableException;
+import dev.herald.hub.Daemons;
 
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
 import redis.clients.jedis.Connection;
@@ -34,6 +36,8 @@ public final class RedisConnection {
     private static final int POOL_SIZE = 128;
     /** Sockets this holder may open at once: the pool and the subscriber's pub/sub connection (the file budget). */
     public static final int MAX_SOCKETS = POOL_SIZE + 1;
+    /** How often Sentinel mode compares the subscriber's master with the command client's (no I/O). */
+    private static final Duration MASTER_WATCH = Duration.ofMillis(250);
 
     private final RedisUrl url;
     /** For the Redis servers: timeouts, login, database, TLS. */
@@ -44,6 +48,13 @@ public final class RedisConnection {
     private final Duration timeout;
     private final ReplicaAck replicaAck;
     private volatile UnifiedJedis client;
+    /** Sentinel only: the subscriber's connection, the master it went to, and Jedis' master at that moment. */
+    private volatile PubSub pubSub;
+    /** Sentinel only: drops the subscriber's connection when the master moved without dropping it. */
+    private volatile ScheduledExecutorService masterWatch;
+
+    private record PubSub(Connection connection, HostAndPort master, HostAndPort commandMaster) {
+    }
 
     /** With the JVM's default TLS trust (for {@code rediss://}), no waiting for replicas. */
     public RedisConnection(String url, String prefix, Duration timeout) {
@@ -86,6 +97,28 @@ public final class RedisConnection {
             throw new BrokerUnavailableException("Redis at " + address() + " did not answer: " + e.getMessage(), e);
         }
         client = opened;
+        if (url instanceof RedisUrl.Sentinel) {
+            masterWatch = Daemons.every("herald-redis-master-watch", MASTER_WATCH, this::watchMaster);
+        }
+    }
+
+    /**
+     * A failover that demotes a live master (a manual {@code SENTINEL FAILOVER}) leaves the subscriber connected to
+     * it until Sentinel reconfigures it (seconds later), while publishes already go to the new master: once Jedis'
+     * command client has moved ({@code +switch-master}), the subscriber's connection is closed so that it
+     * reconnects to the new master and fills the gap from history.
+     */
+    private void watchMaster() {
+        PubSub open = pubSub;
+        if (open == null || !(client instanceof RedisSentinelClient sentinel)) {
+            return;
+        }
+        HostAndPort now = sentinel.getCurrentMaster();
+        if (now != null && !now.equals(open.commandMaster()) && !now.equals(open.master())) {
+            LOG.info(() -> "The Redis master moved to " + RedisUrl.show(now) + "; the subscriber reconnects");
+            pubSub = null;
+            open.connection().disconnect();
+        }
     }
 
     private UnifiedJedis open() {
@@ -131,7 +164,13 @@ public final class RedisConnection {
     Connection openPubSub() {
         return switch (url) {
             case RedisUrl.Standalone s -> new Connection(s.address(), config);
-            case RedisUrl.Sentinel s -> new Connection(master(s), config);
+            case RedisUrl.Sentinel s -> {
+                HostAndPort master = master(s);
+                Connection c = new Connection(master, config);
+                pubSub = new PubSub(c, master, client instanceof RedisSentinelClient sentinel
+                                                ? sentinel.getCurrentMaster() : null);
+                yield c;
+            }
             case RedisUrl.Cluster c -> first(c.seeds());
         };
     }
@@ -179,6 +218,12 @@ public final class RedisConnection {
 
     /** Closes the client; idempotent. */
     public void close() {
+        ScheduledExecutorService watch = masterWatch;
+        masterWatch = null;
+        if (watch != null) {
+            watch.shutdownNow();
+        }
+        pubSub = null;
         UnifiedJedis started = client;
         client = null;
         if (started != null) {
