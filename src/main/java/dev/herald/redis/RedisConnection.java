@@ -28,7 +28,8 @@ import redis.clients.jedis.exceptions.JedisException;
  * limiter (as Centrifuge's {@code RedisShard}): where Redis is ({@link RedisUrl}: one server, a master found through
  * Sentinel, or a Redis Cluster) and how to log in, the key layout, the command client (pooled; with Sentinel it
  * follows failovers) and new pub/sub connections. Built from the URL without connecting; {@link #start} opens the
- * client and checks that Redis answers. Thread-safe: the client is set once by {@link #start} (volatile).
+ * client and checks that Redis answers (with Sentinel it also starts the master watch). Thread-safe: the client is
+ * set once by {@link #start} (volatile); the subscriber's connection may be closed by the master watch's thread.
  */
 public final class RedisConnection {
     private static final Logger LOG = Logger.getLogger(RedisConnection.class.getName());
