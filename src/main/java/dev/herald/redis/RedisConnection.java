@@ -2,6 +2,8 @@ package dev.herald.redis;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.Set;
 
 import dev.herald.hub.BrokerUnavailableException;
 
@@ -11,6 +13,8 @@ import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisClientConfig;
 import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.RedisClusterClient;
+import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.util.JedisURIHelper;
 
@@ -19,6 +23,10 @@ import redis.clients.jedis.util.JedisURIHelper;
  * limiter (as Centrifuge's {@code RedisShard}): where Redis is and how to log in, the key layout, the command client
  * (a pool) and new pub/sub connections. Built from the URL without connecting; {@link #start} opens the pool and
  * checks that Redis answers. Thread-safe: the client is a pool, set once by {@link #start} (volatile).
+ *
+ * <p>A {@code redis-cluster://host:port[,host:port…]} URL names seed nodes of a Redis Cluster: the client is then a
+ * {@link RedisClusterClient} (a pool per node, commands routed by slot, MOVED followed) and the pod's subscriber is
+ * {@link RedisShardedSubscriber} (sharded pub/sub, one connection per master).
  */
 public final class RedisConnection {
     /** Enough connections for many virtual threads at once (Jedis' default of 8 makes commons-pool spin). */
@@ -26,11 +34,16 @@ public final class RedisConnection {
     /** Sockets this holder may open at once: the pool and the subscriber's pub/sub connection (the file budget). */
     public static final int MAX_SOCKETS = POOL_SIZE + 1;
 
+    /** The scheme of a Redis Cluster URL: seed nodes, comma-separated. */
+    static final String CLUSTER_SCHEME = "redis-cluster";
+
     private final HostAndPort address;
+    /** The seed nodes of a Redis Cluster, or null for one Redis. */
+    private final Set<HostAndPort> seeds;
     private final JedisClientConfig config;
     private final RedisKeys keys;
     private final Duration timeout;
-    private volatile RedisClient client;
+    private volatile UnifiedJedis client;
 
     /**
      * @param url     {@code redis://[user:password@]host:port[/db]} or {@code rediss://…}
@@ -38,30 +51,58 @@ public final class RedisConnection {
      * @param timeout connect and command timeout
      * @throws IllegalArgumentException when the URL is not a Redis URL (the message never shows a password)
      */
-    // ssl(boolean) is deprecated for SslOptions; rediss:// keeps the JVM's default trust until TLS settings come
-    @SuppressWarnings("deprecation")
     public RedisConnection(String url, String prefix, Duration timeout) {
+        if (url.startsWith(CLUSTER_SCHEME + "://")) {
+            // the seed list is not a URI authority: parse each node as a redis:// URL of its own
+            String rest = url.substring(CLUSTER_SCHEME.length() + 3);
+            int at = rest.lastIndexOf('@');
+            String login = at < 0 ? "" : rest.substring(0, at + 1);
+            String nodes = (at < 0 ? rest : rest.substring(at + 1)).replaceFirst("/.*$", "");
+            Set<HostAndPort> found = new LinkedHashSet<>();
+            URI first = null;
+            for (String node : nodes.split(",", -1)) {
+                URI one = uri("redis://" + login + node.trim(), url);
+                first = first == null ? one : first;
+                found.add(JedisURIHelper.getHostAndPort(one));
+            }
+            this.config = config(first, timeout, false);
+            this.address = found.iterator().next();
+            this.seeds = Set.copyOf(found);
+        } else {
+            URI uri = uri(url, url);
+            this.config = config(uri, timeout, JedisURIHelper.isRedisSSLScheme(uri));
+            this.address = JedisURIHelper.getHostAndPort(uri);
+            this.seeds = null;
+        }
+        this.keys = new RedisKeys(prefix, seeds != null);
+        this.timeout = timeout;
+    }
+
+    private static URI uri(String text, String url) {
         URI uri;
         try {
-            uri = URI.create(url);
+            uri = URI.create(text);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("not a redis:// URL: " + redact(url));
         }
         if (!JedisURIHelper.isValid(uri)) {
             throw new IllegalArgumentException("not a redis:// URL: " + redact(url));
         }
+        return uri;
+    }
+
+    // ssl(boolean) is deprecated for SslOptions; rediss:// keeps the JVM's default trust until TLS settings come
+    @SuppressWarnings("deprecation")
+    private static JedisClientConfig config(URI uri, Duration timeout, boolean ssl) {
         int millis = (int) timeout.toMillis();
-        this.config = DefaultJedisClientConfig.builder()
+        return DefaultJedisClientConfig.builder()
                 .connectionTimeoutMillis(millis)
                 .socketTimeoutMillis(millis)
                 .user(JedisURIHelper.getUser(uri))
                 .password(JedisURIHelper.getPassword(uri))
                 .database(JedisURIHelper.getDBIndex(uri))
-                .ssl(JedisURIHelper.isRedisSSLScheme(uri))
+                .ssl(ssl)
                 .build();
-        this.address = JedisURIHelper.getHostAndPort(uri);
-        this.keys = new RedisKeys(prefix);
-        this.timeout = timeout;
     }
 
     /**
@@ -70,20 +111,26 @@ public final class RedisConnection {
      * @throws BrokerUnavailableException when Redis cannot be reached or refuses (the pool is closed again)
      */
     public void start() {
-        RedisClient opened = RedisClient.builder().hostAndPort(address).clientConfig(config).poolConfig(pool(timeout))
-                .build();
+        UnifiedJedis opened = null;
         try {
+            // a cluster client reads the slot map from a seed while it is built
+            opened = seeds == null
+                    ? RedisClient.builder().hostAndPort(address).clientConfig(config).poolConfig(pool(timeout)).build()
+                    : RedisClusterClient.builder().nodes(seeds).clientConfig(config).poolConfig(pool(timeout))
+                            .maxTotalRetriesDuration(timeout.multipliedBy(2)).build();
             opened.ping();
         } catch (JedisException e) {
-            opened.close();
+            if (opened != null) {
+                opened.close();
+            }
             throw new BrokerUnavailableException("Redis at " + address + " did not answer: " + e.getMessage(), e);
         }
         client = opened;
     }
 
     /** The command client; only after {@link #start}. */
-    RedisClient client() {
-        RedisClient started = client;
+    UnifiedJedis client() {
+        UnifiedJedis started = client;
         if (started == null) {
             throw new IllegalStateException("the Redis connection is not started");
         }
@@ -100,7 +147,26 @@ public final class RedisConnection {
 
     /** A new connection outside the pool, for the subscriber (a subscribed connection can run nothing else). */
     Connection openPubSub() {
-        return new Connection(address, config);
+        return openPubSub(address);
+    }
+
+    /** A new connection to one node outside the pools: a shard's subscriber, a topology read. */
+    Connection openPubSub(HostAndPort node) {
+        return new Connection(node, config);
+    }
+
+    /** True for a Redis Cluster ({@code redis-cluster://}). */
+    boolean cluster() {
+        return seeds != null;
+    }
+
+    /** The seed nodes of a Redis Cluster (empty for one Redis). */
+    Set<HostAndPort> seeds() {
+        return seeds == null ? Set.of() : seeds;
+    }
+
+    JedisClientConfig clientConfig() {
+        return config;
     }
 
     /** {@code host:port}, for logs (never the password). */
@@ -110,7 +176,7 @@ public final class RedisConnection {
 
     /** Closes the pool; idempotent. */
     public void close() {
-        RedisClient started = client;
+        UnifiedJedis started = client;
         client = null;
         if (started != null) {
             started.close();

@@ -8,7 +8,7 @@ import java.util.List;
 import dev.herald.hub.Broker;
 import dev.herald.hub.Event;
 
-import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.params.GetExParams;
 import redis.clients.jedis.resps.StreamEntry;
@@ -63,7 +63,7 @@ final class RedisHistory {
 
     /** Extends the id counters of channels this pod reads (one pipeline; a missing counter stays missing). */
     void refresh(Iterable<String> channels) {
-        try (Pipeline pipeline = redis.client().pipelined()) {
+        try (AbstractPipeline pipeline = redis.client().pipelined()) {
             for (String channel : channels) {
                 pipeline.pexpire(redis.keys().sequence(channel), sequenceTtlMillis);
             }
@@ -87,7 +87,7 @@ final class RedisHistory {
     Snapshot read(String channel, long from) {
         Response<String> head;
         Response<List<StreamEntry>> entries;
-        try (Pipeline pipeline = redis.client().pipelined()) {
+        try (AbstractPipeline pipeline = redis.client().pipelined()) {
             head = pipeline.getEx(redis.keys().sequence(channel), keepAlive());
             entries = pipeline.xrange(redis.keys().history(channel), "0-" + from, "+", PAGE);
             pipeline.sync();

@@ -6,10 +6,11 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Collection;
 import java.util.HexFormat;
 import java.util.List;
 
-import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
@@ -62,7 +63,8 @@ final class RedisScript {
         try {
             return redis.evalsha(sha, keys, args);
         } catch (JedisNoScriptException e) {
-            redis.scriptLoad(source);
+            // loaded where the first key lives: on a Redis Cluster that is the node the call goes to
+            redis.scriptLoad(source, keys.get(0));
             return redis.evalsha(sha, keys, args);
         }
     }
@@ -71,12 +73,15 @@ final class RedisScript {
      * Queues the script in a pipeline. Its response throws {@link JedisNoScriptException} when Redis did not have
      * it: the caller then {@link #loadInto loads it} and sends that call again (a NOSCRIPT call changed nothing).
      */
-    Response<Object> eval(Pipeline pipeline, List<String> keys, List<String> args) {
+    Response<Object> eval(AbstractPipeline pipeline, List<String> keys, List<String> args) {
         return pipeline.evalsha(sha, keys, args);
     }
 
-    void loadInto(UnifiedJedis redis) {
-        redis.scriptLoad(source);
+    /** Loads the script where each of these keys lives (on a Redis Cluster, each key's node). */
+    void loadInto(UnifiedJedis redis, Collection<String> sampleKeys) {
+        for (String key : sampleKeys) {
+            redis.scriptLoad(source, key);
+        }
     }
 
     String sha() {

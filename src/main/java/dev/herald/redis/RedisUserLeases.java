@@ -17,7 +17,7 @@ import java.util.logging.Logger;
 import dev.herald.hub.BrokerUnavailableException;
 import dev.herald.hub.UserLeases;
 
-import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
@@ -138,7 +138,7 @@ final class RedisUserLeases implements UserLeases {
         long expiry = System.currentTimeMillis() + ttlMillis;
         List<Map.Entry<String, String>> held = List.copyOf(mine.entrySet());
         List<Response<Long>> refreshed = new ArrayList<>(held.size());
-        try (Pipeline pipeline = redis.client().pipelined()) {
+        try (AbstractPipeline pipeline = redis.client().pipelined()) {
             ZAddParams existing = ZAddParams.zAddParams().xx().ch();
             for (Map.Entry<String, String> lease : held) {
                 String key = keys.leases(lease.getValue());
@@ -195,7 +195,8 @@ final class RedisUserLeases implements UserLeases {
         if (!retry.isEmpty()) {
             // Redis lost its script cache (a restart, SCRIPT FLUSH): those calls changed nothing; load and resend
             try {
-                RedisScript.LEASE.loadInto(redis.client());
+                RedisScript.LEASE.loadInto(redis.client(),
+                                           retry.stream().map(a -> keys.leases(a.userId())).distinct().toList());
             } catch (JedisException e) {
                 fail(retry, e);
                 return;
@@ -209,7 +210,7 @@ final class RedisUserLeases implements UserLeases {
     private List<Acquire> sendOnce(List<? extends Op> batch) {
         long now = System.currentTimeMillis();
         List<Response<Object>> answers = new ArrayList<>(batch.size());
-        try (Pipeline pipeline = redis.client().pipelined()) {
+        try (AbstractPipeline pipeline = redis.client().pipelined()) {
             for (Op op : batch) {
                 switch (op) {
                     case Acquire a -> answers.add(RedisScript.LEASE.eval(
