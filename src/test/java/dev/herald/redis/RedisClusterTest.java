@@ -1,16 +1,21 @@
 package dev.herald.redis;
 
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import dev.herald.Await;
+import dev.herald.HeraldProcess;
 import dev.herald.SseClient;
 import dev.herald.TestPod;
+import dev.herald.auth.TokenIssuer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterAll;
@@ -26,8 +31,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Two pods on a real Redis Cluster of three masters, each with a replica ({@code redis-cluster://}): sharded pub/sub
- * delivers every event of channels spread over every shard, presence and the per-user cap hold across pods, one
- * shard losing its data resyncs its channels only, and a master killed is followed to its promoted replica.
+ * delivers every event of channels spread over every shard, presence (with the sweep of a killed pod) and the
+ * per-user cap hold across pods, a moved slot is followed, one shard losing its data resyncs its channels only, and
+ * a master killed is followed to its promoted replica.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RedisClusterTest {
@@ -125,11 +131,45 @@ class RedisClusterTest {
     }
 
     /**
+     * A pod killed without cleanup: a survivor's sweep (the index in one slot, each entry swept by a script in its
+     * channel's slot) announces its user offline once.
+     */
+    @Test
+    @Order(3)
+    void aPodKilledWithoutCleanup_itsUserGoesOfflineOnce_announcedByTheOtherPod() throws Exception {
+        String room = "channel:cluster-ttl";
+        int port = HeraldProcess.freePort();
+        HeraldProcess doomed = HeraldProcess.start(
+                Map.of("SERVER_PORT", String.valueOf(port), "HERALD_REDIS_URL", cluster.url(),
+                       "HERALD_JWT_SECRET", TestPod.SECRET, "HERALD_DEV_MODE", "false"),
+                List.of("-Dherald.presence.ttl=PT3S", "-Dherald.pod-id=doomed"));
+        try (SseClient watcher = a.subscribe(HttpClient.Version.HTTP_1_1, a.token("watcher"), room)) {
+            watcher.awaitCursor(WAIT);
+            String zed = new TokenIssuer(TestPod.SECRET.getBytes(StandardCharsets.UTF_8))
+                    .issue("zed", "Zed", List.of(), Duration.ofMinutes(5));
+            try (SseClient onDoomed = SseClient.open(HttpClient.newHttpClient(),
+                                                     URI.create("http://127.0.0.1:" + port
+                                                                + TestPod.eventsPath(room)),
+                                                     Map.of("Authorization", "Bearer " + zed))) {
+                watcher.await("zed online", WAIT, c -> !presence(c, "zed", "online").isEmpty());
+                doomed.process().destroyForcibly();
+                assertTrue(doomed.process().waitFor(10, TimeUnit.SECONDS));
+                watcher.await("zed offline", WAIT, c -> !presence(c, "zed", "offline").isEmpty());
+            }
+            b.publish(room, "marker", "\"n\":1");
+            watcher.awaitEvents("marker", 1, WAIT);
+            assertEquals(1, presence(watcher, "zed", "offline").size(), "announced once");
+        } finally {
+            doomed.process().destroyForcibly();
+        }
+    }
+
+    /**
      * A resharding moves a followed channel's slot to another master: Redis unsubscribes both pods there
      * (SUNSUBSCRIBE); they subscribe at the new master and fill what was published meanwhile from history.
      */
     @Test
-    @Order(3)
+    @Order(4)
     void aSlotMovedToAnotherMaster_streamsGetEveryEventOnceInOrder_andBothPodsSubscribeAtTheNewMaster() {
         Map<String, Integer> channels = spread("moved", 1);
         List<String> names = new ArrayList<>(channels.keySet());
@@ -163,7 +203,7 @@ class RedisClusterTest {
 
     /** FLUSHALL on one master (replicated to its replica): that shard lost its data, the other shards did not. */
     @Test
-    @Order(4)
+    @Order(5)
     void oneShardLosesItsData_onlyItsChannelsResync_andTheNewCursorResumesExactly() {
         Map<String, Integer> channels = spread("lost", 1);
         List<String> names = new ArrayList<>(channels.keySet());
@@ -206,7 +246,7 @@ class RedisClusterTest {
 
     /** Last: it kills a master. */
     @Test
-    @Order(5)
+    @Order(6)
     void aMasterKilled_publishesSucceedOnceItsReplicaIsPromoted_andStreamsContinueWithoutSilentGap()
             throws Exception {
         Map<String, Integer> channels = spread("failover", 1);
@@ -319,8 +359,12 @@ class RedisClusterTest {
     }
 
     private static List<JsonNode> presence(SseClient client, String status) {
+        return presence(client, "ada", status);
+    }
+
+    private static List<JsonNode> presence(SseClient client, String user, String status) {
         return client.events("presence").stream()
-                .filter(e -> e.get("userId").asText().equals("ada") && e.get("status").asText().equals(status))
+                .filter(e -> e.get("userId").asText().equals(user) && e.get("status").asText().equals(status))
                 .toList();
     }
 }
