@@ -31,7 +31,10 @@ import redis.clients.jedis.util.JedisURIHelper;
 public final class RedisConnection {
     /** Enough connections for many virtual threads at once (Jedis' default of 8 makes commons-pool spin). */
     private static final int POOL_SIZE = 128;
-    /** Sockets this holder may open at once: the pool and the subscriber's pub/sub connection (the file budget). */
+    /**
+     * Sockets this holder may open at once on one Redis: the pool and the subscriber's pub/sub connection (the file
+     * budget). A Redis Cluster holds a pool per node and a pub/sub connection per master: not counted here.
+     */
     public static final int MAX_SOCKETS = POOL_SIZE + 1;
 
     /** The scheme of a Redis Cluster URL: seed nodes, comma-separated. */
@@ -46,7 +49,8 @@ public final class RedisConnection {
     private volatile UnifiedJedis client;
 
     /**
-     * @param url     {@code redis://[user:password@]host:port[/db]} or {@code rediss://…}
+     * @param url     {@code redis://[user:password@]host:port[/db]}, {@code rediss://…}, or
+     *                {@code redis-cluster://[user:password@]host:port[,host:port…]} (seed nodes)
      * @param prefix  the first part of every key and pub/sub channel name
      * @param timeout connect and command timeout
      * @throws IllegalArgumentException when the URL is not a Redis URL (the message never shows a password)
