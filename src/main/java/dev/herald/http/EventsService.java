@@ -174,7 +174,9 @@ public final class EventsService implements HttpService {
                 .orElse(null);
         try {
             long honouredSince = System.currentTimeMillis() / 1000 - hub.broker().cursorTtl().toSeconds();
-            return Resume.starts(text, hub.broker().epoch(), channels, honouredSince);
+            // a per-channel epoch may cost a read per channel: only a cursor needs it
+            String epoch = text == null ? "" : hub.broker().epoch(channels);
+            return Resume.starts(text, epoch, channels, honouredSince);
         } catch (IllegalArgumentException e) {
             throw new ApiException(Status.BAD_REQUEST_400, "bad_cursor", e.getMessage()
                     + "; reconnect without a cursor, or with one from a stream of the same channels");

@@ -43,6 +43,8 @@ final class SseStream {
     private final long maxReplayBytes;
     /** {@code id: <epoch>_<fingerprint>_}: the head of every id line (a new epoch changes it). */
     private byte[] idPrefix;
+    /** With a broker of per-channel epochs ({@link Broker#epochPerChannel}), each channel's, in channel order. */
+    private final String[] epochs;
     /** The replay, framed during {@link #prepare}, written first by {@link #run}. */
     private FrameBuffer replayed = new FrameBuffer(0);
     private int replayedEvents;
@@ -66,7 +68,8 @@ final class SseStream {
         this.metrics = metrics;
         this.channels = subscription.channels();
         this.resume = new Resume(channels, starts);
-        this.idPrefix = idPrefix(broker.epoch());
+        this.epochs = broker.epochPerChannel() ? channels.stream().map(broker::epoch).toArray(String[]::new) : null;
+        this.idPrefix = idPrefix(epochs == null ? broker.epoch() : Cursor.combine(List.of(epochs)));
     }
 
     /**
@@ -162,6 +165,7 @@ final class SseStream {
                         }
                     }
                     case RESYNC -> {
+                        channelEpochChanged(event.channel());
                         Resume.Resync resync = resume.resync(event.channel(), event.id());
                         if (resync != null) {
                             putFrame(frames, resync(resync));
@@ -180,6 +184,22 @@ final class SseStream {
                     metrics.deliveryLatency(Math.max(0, System.currentTimeMillis() - oldest));
                 }
             }
+        }
+    }
+
+    /**
+     * With per-channel epochs, a channel's resync may come from its epoch changing (its shard lost its data): later
+     * cursors carry the new one. Only that channel's is read again; another channel's new epoch is taken with its
+     * own resync, never before it (a cursor must not pair a new epoch with a position of the old).
+     */
+    private void channelEpochChanged(String channel) {
+        if (epochs == null) {
+            return;
+        }
+        int i = channels.indexOf(channel);
+        if (i >= 0) {
+            epochs[i] = broker.epoch(channel);
+            idPrefix = idPrefix(Cursor.combine(List.of(epochs)));
         }
     }
 

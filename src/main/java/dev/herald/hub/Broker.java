@@ -1,6 +1,7 @@
 package dev.herald.hub;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.OptionalLong;
 
 /**
@@ -117,6 +118,30 @@ public interface Broker extends Resume.Source, AutoCloseable {
 
     /** Identifies the history's lifetime: cursors from another epoch cannot be resumed exactly. May change. */
     String epoch();
+
+    /**
+     * True when each channel's history has an epoch of its own ({@link #epoch(String)}; Redis Cluster: one per hash
+     * slot, so that a shard that lost its data resyncs only its channels); false when {@link #epoch()} covers all.
+     */
+    default boolean epochPerChannel() {
+        return false;
+    }
+
+    /** The epoch of one channel's history: {@link #epoch()} unless {@link #epochPerChannel}. */
+    default String epoch(String channel) {
+        return epoch();
+    }
+
+    /**
+     * The epoch a cursor of these sorted channels carries: {@link #epoch()}, or, with {@link #epochPerChannel}, the
+     * channels' epochs combined ({@link Cursor#combine}), so that it changes when any of them does.
+     */
+    default String epoch(List<String> channels) {
+        if (!epochPerChannel()) {
+            return epoch();
+        }
+        return Cursor.combine(channels.stream().map(this::epoch).toList());
+    }
 
     /**
      * Asks the other pods to probe this user's streams ({@link BrokerListener#probeUser}): one of them may hold

@@ -16,7 +16,12 @@ public interface BrokerListener {
         /** History no longer reaches back to the last event delivered (an outage longer than the history). */
         GAP,
         /** The channel's ids went back or were reused under the same epoch (a restore, a failover to a lagging copy). */
-        IDS_RESTARTED
+        IDS_RESTARTED,
+        /**
+         * The channel's own epoch changed ({@link Broker#epochPerChannel}: its shard of a Redis Cluster lost its
+         * data): its ids start over; {@link #historyLost} for the channels of that shard only.
+         */
+        HISTORY_LOST
     }
 
     /**

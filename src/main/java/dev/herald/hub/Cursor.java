@@ -1,6 +1,9 @@
 package dev.herald.hub;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -33,6 +36,23 @@ public final class Cursor {
             crc.update('\n');
         }
         return Long.toString(crc.getValue(), 36);
+    }
+
+    /**
+     * One epoch made of several (a broker with an epoch per channel, in the channels' order): 64 bits of their
+     * SHA-256 in base 36, so that a change of any one changes it.
+     */
+    public static String combine(List<String> epochs) {
+        try {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            for (String epoch : epochs) {
+                digest.update(epoch.getBytes(StandardCharsets.UTF_8));
+                digest.update((byte) '\n');
+            }
+            return Long.toUnsignedString(ByteBuffer.wrap(digest.digest()).getLong() >>> 1, 36);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
+        }
     }
 
     /** The prefix shared by every cursor of one connection. */

@@ -7,8 +7,8 @@ import dev.herald.hub.Broker;
 import dev.herald.hub.BrokerListener;
 
 /**
- * Clustered mode: the broker, presence, connection leases and rate limits of every pod meet in one Redis, all
- * through one {@link RedisConnection}. Building it connects to nothing; {@link #start} checks that Redis answers,
+ * Clustered mode: the broker, presence, connection leases and rate limits of every pod meet in one Redis (or one
+ * Redis Cluster, with sharded pub/sub), all through one {@link RedisConnection}. Building it connects to nothing; {@link #start} checks that Redis answers,
  * then starts the subscriber and the lease writer.
  */
 public final class RedisBackend extends Backend {
@@ -53,8 +53,10 @@ public final class RedisBackend extends Backend {
                                       Duration idempotencyTtl, Duration cursorTtl, Runnable onReconnect) {
         RedisHistory history = new RedisHistory(redis, cursorTtl);
         RedisEpoch epoch = new RedisEpoch(redis);
-        RedisSubscriber subscriber = new RedisSubscriber(redis, history, epoch, RedisHistory.refreshPeriod(cursorTtl),
-                                                         onReconnect);
+        Duration refresh = RedisHistory.refreshPeriod(cursorTtl);
+        PubSubReader subscriber = redis.cluster()
+                ? new RedisShardedSubscriber(redis, history, epoch, refresh, onReconnect)
+                : new RedisSubscriber(redis, history, epoch, refresh, onReconnect);
         return new RedisBroker(redis, history, epoch, subscriber, historySize, historyTtl, idempotencyTtl,
                                cursorTtl);
     }

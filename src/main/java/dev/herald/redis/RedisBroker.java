@@ -17,12 +17,14 @@ import dev.herald.hub.RateLimitedException;
 import dev.herald.hub.RateLimiter;
 import dev.herald.hub.Replay;
 
+import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.exceptions.JedisException;
 
 /**
  * Clustered mode's broker: publishing is one Lua script (budget, id, history, publish), delivery comes through the
- * pod's one {@link RedisSubscriber} thread, history is a Redis Stream per channel ({@link RedisHistory}) whose
- * lifetime is the {@link RedisEpoch}. Thread-safe: the parts it holds are.
+ * pod's one {@link RedisSubscriber} thread (on a Redis Cluster {@link RedisShardedSubscriber}, a thread per master),
+ * history is a Redis Stream per channel ({@link RedisHistory}) whose lifetime is the {@link RedisEpoch} (on a cluster,
+ * its slot's epoch). Thread-safe: the parts it holds are.
  */
 final class RedisBroker implements Broker {
     private static final Logger LOG = Logger.getLogger(RedisBroker.class.getName());
@@ -31,7 +33,7 @@ final class RedisBroker implements Broker {
     private final RedisKeys keys;
     private final RedisHistory history;
     private final RedisEpoch epoch;
-    private final RedisSubscriber subscriber;
+    private final PubSubReader subscriber;
     private final int historySize;
     private final long historyTtlMillis;
     private final long idempotencyTtlMillis;
@@ -43,7 +45,7 @@ final class RedisBroker implements Broker {
      * @param cursorTtl how long a cursor is honoured; the channel's id counter outlives it by a margin (see
      *                  {@link RedisHistory#sequenceTtl})
      */
-    RedisBroker(RedisConnection redis, RedisHistory history, RedisEpoch epoch, RedisSubscriber subscriber,
+    RedisBroker(RedisConnection redis, RedisHistory history, RedisEpoch epoch, PubSubReader subscriber,
                 int historySize, Duration historyTtl, Duration idempotencyTtl, Duration cursorTtl) {
         this.redis = redis;
         this.keys = redis.keys();
@@ -61,7 +63,9 @@ final class RedisBroker implements Broker {
     @Override
     public void start(BrokerListener listener) {
         try {
-            epoch.sync();
+            if (!keys.sharded()) {
+                epoch.sync();
+            }
         } catch (JedisException e) {
             LOG.warning("Redis epoch unreadable at start; the subscriber retries: " + e.getMessage());
         }
@@ -102,7 +106,7 @@ final class RedisBroker implements Broker {
 
     /** Runs the publish script; the answer is {id, ms, epoch, replayed} (see publish.lua). */
     private List<?> run(String channel, byte[] body, RateLimiter.Budget budget, Idempotency idempotency) {
-        List<String> keyList = List.of(keys.sequence(channel), keys.history(channel), keys.epoch(),
+        List<String> keyList = List.of(keys.sequence(channel), keys.history(channel), keys.epoch(channel),
                                        budget == null ? keys.rate("channel", channel)
                                                       : keys.rate(budget.limit(), budget.subject()),
                                        keys.idempotency(channel, idempotency == null ? "-" : idempotency.id()));
@@ -112,7 +116,8 @@ final class RedisBroker implements Broker {
                                     budget == null ? "" : Double.toString(budget.perSecond()),
                                     budget == null ? "" : Integer.toString(budget.burst()),
                                     idempotency == null ? "" : idempotency.request(),
-                                    Long.toString(idempotencyTtlMillis), Long.toString(sequenceTtlMillis));
+                                    Long.toString(idempotencyTtlMillis), Long.toString(sequenceTtlMillis),
+                                    keys.sharded() ? "SPUBLISH" : "PUBLISH");
         List<?> result;
         try {
             result = (List<?>) redis.replicaAck().eval(redis.client(), RedisScript.PUBLISH, keyList, args);
@@ -202,10 +207,18 @@ final class RedisBroker implements Broker {
         return cursorTtl;
     }
 
-    /** A {@code probe <userId>} message on the control channel, which every pod's subscriber holds. */
+    /**
+     * A {@code probe <userId>} message on the control channel, which every pod's subscriber holds (on a cluster a
+     * shard channel, {@link RedisKeys#PROBE_CHANNEL}, that every pod subscribes at its slot's master).
+     */
     @Override
     public void probeUserElsewhere(String userId) {
         try {
+            if (keys.sharded()) {
+                ((RedisClusterClient) redis.client()).spublish(keys.pubsub(RedisKeys.PROBE_CHANNEL),
+                                                               RedisSubscriber.PROBE + userId);
+                return;
+            }
             redis.client().publish(keys.control(), RedisSubscriber.PROBE + userId);
         } catch (JedisException e) {
             LOG.fine(() -> "Could not ask the other pods to probe a user's streams: " + e.getMessage());
@@ -215,6 +228,33 @@ final class RedisBroker implements Broker {
     @Override
     public String epoch() {
         return epoch.current();
+    }
+
+    /** On a Redis Cluster: each slot has its epoch ({@link RedisKeys#slotEpoch}). */
+    @Override
+    public boolean epochPerChannel() {
+        return keys.sharded();
+    }
+
+    /**
+     * On a cluster, the epoch of the channel's slot: as this pod's subscriber last checked it while the pod follows
+     * the channel (it checks on every (re)subscription and in every message), else read from Redis.
+     */
+    @Override
+    public String epoch(String channel) {
+        if (!keys.sharded()) {
+            return epoch.current();
+        }
+        int slot = RedisKeys.slot(channel);
+        String seen = subscriber.delivered(channel) == null ? null : epoch.ofSlot(slot);
+        if (seen != null) {
+            return seen;
+        }
+        try {
+            return epoch.readSlot(slot);
+        } catch (JedisException e) {
+            throw new BrokerUnavailableException("Redis history is unreachable: " + e.getMessage(), e);
+        }
     }
 
     @Override

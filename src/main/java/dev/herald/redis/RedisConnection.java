@@ -3,6 +3,7 @@ package dev.herald.redis;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.logging.Logger;
 
@@ -74,7 +75,7 @@ public final class RedisConnection {
         this.url = RedisUrl.parse(url);
         this.config = config(timeout, this.url, tls, true);
         this.sentinelConfig = config(timeout, this.url, tls, false);
-        this.keys = new RedisKeys(prefix);
+        this.keys = new RedisKeys(prefix, this.url instanceof RedisUrl.Cluster);
         this.timeout = timeout;
         this.replicaAck = replicaAck;
     }
@@ -129,8 +130,10 @@ public final class RedisConnection {
             case RedisUrl.Sentinel s -> RedisSentinelClient.builder().masterName(s.masterName())
                     .sentinels(new LinkedHashSet<>(s.sentinels())).sentinelClientConfig(sentinelConfig)
                     .clientConfig(config).poolConfig(pool(timeout)).build();
+            // a cluster client reads the slot map from a seed while it is built
             case RedisUrl.Cluster c -> RedisClusterClient.builder().nodes(new LinkedHashSet<>(c.seeds()))
-                    .clientConfig(config).poolConfig(pool(timeout)).build();
+                    .clientConfig(config).poolConfig(pool(timeout))
+                    .maxTotalRetriesDuration(timeout.multipliedBy(2)).build();
         };
     }
 
@@ -174,6 +177,29 @@ public final class RedisConnection {
             }
             case RedisUrl.Cluster c -> first(c.seeds());
         };
+    }
+
+    /** A new connection to one node outside the pools: a shard's subscriber, a topology read. */
+    Connection openPubSub(HostAndPort node) {
+        return new Connection(node, config);
+    }
+
+    /**
+     * True for a Redis Cluster ({@code redis-cluster://}): the client is a {@link RedisClusterClient} (a pool per
+     * node, commands routed by slot, MOVED followed) and the pod's subscriber is {@link RedisShardedSubscriber}
+     * (sharded pub/sub, one connection per master).
+     */
+    boolean cluster() {
+        return url instanceof RedisUrl.Cluster;
+    }
+
+    /** The seed nodes of a Redis Cluster (empty for one Redis). */
+    Set<HostAndPort> seeds() {
+        return url instanceof RedisUrl.Cluster c ? new LinkedHashSet<>(c.seeds()) : Set.of();
+    }
+
+    JedisClientConfig clientConfig() {
+        return config;
     }
 
     /** Asks the sentinels in turn where the master is; the first answer wins. */

@@ -1,29 +1,79 @@
 package dev.herald.redis;
 
+import redis.clients.jedis.util.JedisClusterCRC16;
+
 /**
  * Every Redis name Herald uses, under one prefix (default {@code realtime}); documented in {@code docs/redis.md}.
- * The channel part of key names sits in braces (a Redis Cluster hash tag), so one channel's keys share a slot.
+ * The channel part of key names sits in braces (a Redis Cluster hash tag), so one channel's keys share a slot. On a
+ * Redis Cluster ({@code sharded}) the pub/sub channel and the epoch of a channel are in its slot too, so that the
+ * publish script touches one slot and can {@code SPUBLISH}; the epoch is then one per hash slot.
  */
 final class RedisKeys {
-    /** Between the channel and the user id in a presence-user key; passed to the sweep script with the others. */
-    static final String PRESENCE_USER_INFIX = "}:u:";
+    /** Hash slots of a Redis Cluster. */
+    static final int SLOTS = 16384;
+    /** For each slot, a short text whose hash is that slot: the tag of the slot's epoch and keep-alive channel. */
+    private static final String[] SLOT_TAGS = slotTags();
+
+    /** Between the channel and the user id in a presence-user key. */
+    private static final String PRESENCE_USER_INFIX = "}:u:";
     /** After the channel in a presence users key. */
-    static final String PRESENCE_USERS_SUFFIX = "}:users";
+    private static final String PRESENCE_USERS_SUFFIX = "}:users";
+
+    /** The Herald channel name under which the cluster's probe messages travel ({@link #pubsub} of it). */
+    static final String PROBE_CHANNEL = "__herald__";
 
     private final String prefix;
+    private final boolean sharded;
 
     RedisKeys(String prefix) {
-        this.prefix = prefix;
+        this(prefix, false);
     }
 
-    /** Pub/sub channel of a Herald channel: {@code realtime:channel:general}, {@code realtime:user:alice}. */
+    /**
+     * @param sharded a Redis Cluster: pub/sub channels carry the channel's hash tag and each slot has its epoch
+     */
+    RedisKeys(String prefix, boolean sharded) {
+        this.prefix = prefix;
+        this.sharded = sharded;
+    }
+
+    boolean sharded() {
+        return sharded;
+    }
+
+    /**
+     * Pub/sub channel of a Herald channel: {@code realtime:channel:general}, {@code realtime:user:alice}; on a
+     * cluster {@code realtime:{channel:general}} (a shard channel in the channel's slot).
+     */
     String pubsub(String channel) {
-        return prefix + ":" + channel;
+        return sharded ? prefix + ":{" + channel + "}" : prefix + ":" + channel;
     }
 
     /** The Herald channel of a pub/sub channel, or null when it is not one of ours. */
     String channelOf(String pubsub) {
-        return pubsub.startsWith(prefix + ":") ? pubsub.substring(prefix.length() + 1) : null;
+        if (!pubsub.startsWith(prefix + ":")) {
+            return null;
+        }
+        String rest = pubsub.substring(prefix.length() + 1);
+        if (!sharded) {
+            return rest;
+        }
+        return rest.startsWith("{") && rest.endsWith("}") ? rest.substring(1, rest.length() - 1) : null;
+    }
+
+    /** The hash slot of a channel's keys (on a cluster). */
+    static int slot(String channel) {
+        return JedisClusterCRC16.getSlot(channel);
+    }
+
+    /** A shard connection's own channel in {@code slot}, held so that the connection always has one. */
+    String keepAlive(int slot) {
+        return prefix + ":__herald__:{" + SLOT_TAGS[slot] + "}";
+    }
+
+    /** True for a {@link #keepAlive} channel. */
+    boolean isKeepAlive(String pubsub) {
+        return pubsub.startsWith(prefix + ":__herald__:{");
     }
 
     /** The pod-internal control channel every subscriber connection holds, so it is never without a channel. */
@@ -46,6 +96,19 @@ final class RedisKeys {
         return prefix + ":epoch";
     }
 
+    /**
+     * The epoch the channel's history lives under: {@link #epoch()} on one Redis; on a cluster the epoch of the
+     * channel's slot, {@code realtime:epoch:{<tag>}}, so that a shard that lost its data resyncs its channels only.
+     */
+    String epoch(String channel) {
+        return sharded ? slotEpoch(slot(channel)) : epoch();
+    }
+
+    /** The epoch of one hash slot (on a cluster). */
+    String slotEpoch(int slot) {
+        return prefix + ":epoch:{" + SLOT_TAGS[slot] + "}";
+    }
+
     /** Per (channel, user): sorted set of pod ids holding a connection, scored by the entry's expiry (ms). */
     String presenceUser(String channel, String userId) {
         return presenceHead() + channel + PRESENCE_USER_INFIX + userId;
@@ -57,7 +120,7 @@ final class RedisKeys {
     }
 
     /** What every presence key of a channel starts with, up to the channel. */
-    String presenceHead() {
+    private String presenceHead() {
         return prefix + ":presence:{";
     }
 
@@ -86,5 +149,20 @@ final class RedisKeys {
 
     String prefix() {
         return prefix;
+    }
+
+    /** Short base-36 texts, the first found for each slot (about 160,000 hashes, once per JVM). */
+    private static String[] slotTags() {
+        String[] tags = new String[SLOTS];
+        int missing = SLOTS;
+        for (int i = 0; missing > 0; i++) {
+            String tag = Integer.toString(i, 36);
+            int slot = JedisClusterCRC16.getSlot(tag);
+            if (tags[slot] == null) {
+                tags[slot] = tag;
+                missing--;
+            }
+        }
+        return tags;
     }
 }

@@ -17,6 +17,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.params.ZAddParams;
+import redis.clients.jedis.params.ZRangeParams;
 import redis.clients.jedis.exceptions.JedisException;
 
 /**
@@ -75,10 +76,17 @@ final class RedisPresence implements Presence {
         info.put("userName", userName);
         info.put("since", EventJson.timestamp(Instant.ofEpochMilli(now)));
         Object result = eval(RedisScript.PRESENCE_JOIN,
-                             List.of(keys.presenceUser(channel, userId), keys.presenceUsers(channel),
-                                     keys.presenceAll()),
+                             List.of(keys.presenceUser(channel, userId), keys.presenceUsers(channel)),
                              List.of(podId, Long.toString(expiry(now)), Long.toString(now), userId,
-                                     info.toString(), member(channel, userId), Long.toString(keyTtlMillis())));
+                                     info.toString(), Long.toString(keyTtlMillis())));
+        // the sweep index is in a slot of its own (Redis Cluster): indexed after the entry exists, so a pod that dies
+        // in between leaves an entry no sweep finds, whose keys expire with it (2 x TTL) without an announcement
+        try {
+            redis.client().zadd(keys.presenceAll(), (double) expiry(now), member(channel, userId));
+            redis.client().pexpire(keys.presenceAll(), keyTtlMillis());
+        } catch (JedisException e) {
+            throw new BrokerUnavailableException("Redis presence is unreachable: " + e.getMessage(), e);
+        }
         return Long.valueOf(1).equals(result);
     }
 
@@ -94,8 +102,14 @@ final class RedisPresence implements Presence {
         }
         registered.remove(pair(channel, userId));
         Object result = eval(RedisScript.PRESENCE_LEAVE,
-                             List.of(keys.presenceUser(channel, userId), keys.presenceUsers(channel), keys.presenceAll()),
-                             List.of(podId, Long.toString(System.currentTimeMillis()), userId, member(channel, userId)));
+                             List.of(keys.presenceUser(channel, userId), keys.presenceUsers(channel)),
+                             List.of(podId, Long.toString(System.currentTimeMillis()), userId));
+        try {
+            redis.client().zrem(keys.presenceAll(), member(channel, userId));
+        } catch (JedisException e) {
+            // the entry is gone; the index member left behind expires and the sweep drops it
+            throw new BrokerUnavailableException("Redis presence is unreachable: " + e.getMessage(), e);
+        }
         return Long.valueOf(1).equals(result);
     }
 
@@ -162,21 +176,36 @@ final class RedisPresence implements Presence {
                     }
                 }
             }
-            List<?> flat = (List<?>) RedisScript.PRESENCE_SWEEP.eval(
-                    redis.client(), List.of(keys.presenceAll()),
-                    List.of(Long.toString(now), Integer.toString(SWEEP_BATCH), keys.presenceHead(),
-                            RedisKeys.PRESENCE_USER_INFIX, RedisKeys.PRESENCE_USERS_SUFFIX));
-            for (int i = 0; i + 2 < flat.size(); i += 3) {
-                String channel = String.valueOf(flat.get(i));
-                String userId = String.valueOf(flat.get(i + 1));
-                JsonNode info = parse(String.valueOf(flat.get(i + 2)));
-                changes.add(new Change(channel, new Member(userId, info.path("userName").asText(userId),
-                                                           info.path("since").asText("")), "offline"));
-            }
+            changes.addAll(sweep(now));
             return changes;
         } catch (JedisException e) {
             throw new BrokerUnavailableException("Redis presence maintenance failed: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The expired entries of the sweep index, each swept by a script on its channel's keys (one slot each, so it runs
+     * on a Redis Cluster) and only then dropped from the index: a sweep cut short is finished by the next one, and a
+     * user is announced offline by the one call that removed them.
+     */
+    private List<Change> sweep(long now) {
+        List<Change> changes = new ArrayList<>();
+        ZRangeParams expired = ZRangeParams.zrangeByScoreParams(0, (double) now).limit(0, SWEEP_BATCH);
+        for (String member : redis.client().zrange(keys.presenceAll(), expired)) {
+            String[] parts = member.split("\n", 3);
+            if (parts.length == 3) {
+                Object info = RedisScript.PRESENCE_SWEEP.eval(
+                        redis.client(), List.of(keys.presenceUser(parts[0], parts[1]), keys.presenceUsers(parts[0])),
+                        List.of(Long.toString(now), parts[1]));
+                if (info instanceof String json) {
+                    JsonNode node = parse(json);
+                    changes.add(new Change(parts[0], new Member(parts[1], node.path("userName").asText(parts[1]),
+                                                                node.path("since").asText("")), "offline"));
+                }
+            }
+            redis.client().zrem(keys.presenceAll(), member);
+        }
+        return changes;
     }
 
     /**

@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Collection;
 import java.util.HexFormat;
 import java.util.List;
 
@@ -62,7 +63,8 @@ final class RedisScript {
         try {
             return redis.evalsha(sha, keys, args);
         } catch (JedisNoScriptException e) {
-            redis.scriptLoad(source);
+            // loaded where the first key lives: on a Redis Cluster that is the node the call goes to
+            redis.scriptLoad(source, keys.get(0));
             return redis.evalsha(sha, keys, args);
         }
     }
@@ -75,8 +77,11 @@ final class RedisScript {
         return pipeline.evalsha(sha, keys, args);
     }
 
-    void loadInto(UnifiedJedis redis) {
-        redis.scriptLoad(source);
+    /** Loads the script where each of these keys lives (on a Redis Cluster, each key's node). */
+    void loadInto(UnifiedJedis redis, Collection<String> sampleKeys) {
+        for (String key : sampleKeys) {
+            redis.scriptLoad(source, key);
+        }
     }
 
     String sha() {

@@ -43,7 +43,7 @@ import redis.clients.jedis.exceptions.JedisException;
  * FIN or RST (a network partition) is noticed by TCP keepalive only: Jedis 8 answers a PING on a subscribed
  * connection inconsistently (seen under load as "Unexpected message : PONG"), so there is no application ping.
  */
-final class RedisSubscriber {
+final class RedisSubscriber implements PubSubReader {
     private static final Logger LOG = Logger.getLogger(RedisSubscriber.class.getName());
     /** A control message: probe this user's streams ({@link BrokerListener#probeUser}). */
     static final String PROBE = "probe ";
@@ -59,15 +59,10 @@ final class RedisSubscriber {
     private final Duration refreshPeriod;
     /** Refreshes the id counters of the wanted channels every {@code refreshPeriod}; set by {@link #start}. */
     private volatile ScheduledExecutorService refresher;
-    /** Where events go: the hub; set by {@link #start} before the reader thread starts. */
-    private volatile BrokerListener listener;
+    /** Where events go (the hub), and the rules of what a message or a fill delivers. */
+    private final RedisDelivery delivery;
     /** Channels the hub wants: the source of truth for (re)subscribing. */
     private final Set<String> wanted = ConcurrentHashMap.newKeySet();
-    /**
-     * Per channel, what was handed to the hub last (or the head when subscribing): the dedup and gap-fill mark.
-     * Created by subscribing threads, changed only by the reader thread, its position read by any thread.
-     */
-    private final Map<String, ChannelMark> delivered = new ConcurrentHashMap<>();
     /** Per channel, completed when Redis confirms the subscription on the current connection. */
     private final Map<String, CompletableFuture<Void>> confirmed = new ConcurrentHashMap<>();
     /** Serializes commands written to the pub/sub connection from threads other than the reader. */
@@ -93,11 +88,13 @@ final class RedisSubscriber {
         this.keys = redis.keys();
         this.timeout = redis.timeout();
         this.onReconnect = onReconnect;
+        this.delivery = new RedisDelivery(history);
     }
 
     /** Starts the reader thread, which connects, subscribes and delivers to {@code listener}. */
-    void start(BrokerListener listener) {
-        this.listener = listener;
+    @Override
+    public void start(BrokerListener listener) {
+        delivery.start(listener);
         reader = Thread.ofPlatform().daemon().name("herald-redis-subscriber").start(this::run);
         refresher = Daemons.every("herald-sequence-refresh", refreshPeriod, this::refresh);
     }
@@ -118,16 +115,18 @@ final class RedisSubscriber {
         }
     }
 
-    boolean connected() {
+    @Override
+    public boolean connected() {
         return current != null;
     }
 
     /** Subscribes and waits for Redis to confirm; events published from then on reach the hub. */
-    void subscribe(String channel) {
+    @Override
+    public void subscribe(String channel) {
         CompletableFuture<Void> confirmation = new CompletableFuture<>();
         confirmed.put(channel, confirmation);
         try {
-            delivered.putIfAbsent(channel, new ChannelMark(history.head(channel)));
+            delivery.follow(channel, history.head(channel));
         } catch (JedisException | NumberFormatException e) {
             forget(channel);
             throw new BrokerUnavailableException("Redis is unreachable: " + e.getMessage(), e);
@@ -150,17 +149,19 @@ final class RedisSubscriber {
      * The last id handed to the hub for a channel this pod is subscribed to, else null. Written before the hub
      * delivers the event, so a subscription registered before this read misses nothing after the value.
      */
-    Long delivered(String channel) {
-        ChannelMark mark = delivered.get(channel);
-        return mark == null ? null : mark.last();
+    @Override
+    public Long delivered(String channel) {
+        return delivery.last(channel);
     }
 
-    void unsubscribe(String channel) {
+    @Override
+    public void unsubscribe(String channel) {
         forget(channel);
         send(channel, false);
     }
 
-    void close() {
+    @Override
+    public void close() {
         closed = true;
         ScheduledExecutorService running = refresher;
         if (running != null) {
@@ -187,7 +188,7 @@ final class RedisSubscriber {
 
     private void forget(String channel) {
         wanted.remove(channel);
-        delivered.remove(channel);
+        delivery.forget(channel);
         confirmed.remove(channel);
     }
 
@@ -222,7 +223,7 @@ final class RedisSubscriber {
             try (Connection c = redis.openPubSub()) {
                 connection = c;
                 if (epoch.sync()) {
-                    historyLost();
+                    delivery.historyLost();
                 }
                 listener.proceed(c, keys.control());
             } catch (JedisException | NumberFormatException e) {
@@ -265,12 +266,6 @@ final class RedisSubscriber {
         }
     }
 
-    /** Redis lost the history: ids start over; tell every stream, and fill gaps from the new start. */
-    private void historyLost() {
-        delivered.values().forEach(mark -> mark.reset(0));
-        listener.historyLost();
-    }
-
     /** Callbacks, all on the reader thread. */
     private final class Listener extends JedisPubSub {
         /** The connection held: Redis confirmed the control channel. Read after {@code proceed} returns or fails. */
@@ -295,7 +290,7 @@ final class RedisSubscriber {
             if (channel == null || !wanted.contains(channel)) {
                 return;
             }
-            fill(channel);
+            delivery.fill(channel);
             CompletableFuture<Void> confirmation = confirmed.computeIfAbsent(channel, c -> new CompletableFuture<>());
             confirmation.complete(null);
         }
@@ -304,7 +299,7 @@ final class RedisSubscriber {
         public void onMessage(String pubsub, String message) {
             if (pubsub.equals(keys.control())) {
                 if (message.startsWith(PROBE)) {
-                    listener.probeUser(message.substring(PROBE.length()));
+                    delivery.listener().probeUser(message.substring(PROBE.length()));
                 }
                 return;
             }
@@ -320,79 +315,11 @@ final class RedisSubscriber {
                 return;
             }
             if (epoch.adopt(message.substring(0, a))) {
-                historyLost();
+                delivery.historyLost();
             }
             long id = Long.parseLong(message, a + 1, b, 10);
             long at = Long.parseLong(message, b + 1, c, 10);
-            live(new Event(channel, id, message.substring(c + 1).getBytes(StandardCharsets.UTF_8), at));
-        }
-
-        /** A live message: the next event, a repeat of what a fill delivered, a gap, or an id used again. */
-        private void live(Event event) {
-            ChannelMark mark = delivered.get(event.channel());
-            if (mark == null) {
-                return;
-            }
-            long last = mark.last();
-            if (event.id() == last + 1) {
-                mark.caughtUp();
-                deliver(mark, event);
-            } else if (event.id() > last + 1) {
-                // ids between were never received (cannot happen on a held connection unless an id was taken and
-                // not published): fill from history, which delivers this event too or tells streams to resync
-                fill(event.channel());
-            } else if (!mark.isRepeat(event) && !(event.id() == last && mark.sameAsLast(event))) {
-                // an id this pod already passed, carrying another event: the store went back under the same epoch
-                restarted(event.channel(), mark, event.id() - 1);
-                mark.caughtUp();
-                deliver(mark, event);
-            }
-        }
-
-        /**
-         * Hands the hub what it missed on this channel while unsubscribed or disconnected: the head, then everything
-         * history holds from the last delivered id on, read in one round trip; a break in between (a gap, a head or
-         * an event that contradicts what was delivered) makes the channel's streams resync first.
-         */
-        private void fill(String channel) {
-            ChannelMark mark = delivered.get(channel);
-            if (mark == null) {
-                return;
-            }
-            long last = mark.last();
-            RedisHistory.Snapshot now = history.read(channel, last);
-            List<Event> events = now.events();
-            if (!events.isEmpty() && events.get(0).id() == last) {
-                if (!mark.sameAsLast(events.get(0))) {
-                    restarted(channel, mark, now.head());
-                    return;
-                }
-                events = events.subList(1, events.size());
-            }
-            if (now.head() < last) {
-                restarted(channel, mark, now.head());
-                return;
-            }
-            if (events.isEmpty() ? now.head() > last : events.get(0).id() != last + 1) {
-                long from = events.isEmpty() ? now.head() : events.get(0).id() - 1;
-                listener.resync(channel, from, BrokerListener.Break.GAP);
-                mark.reset(from);
-            }
-            for (Event event : events) {
-                deliver(mark, event);
-            }
-            mark.filled(events);
-        }
-
-        /** The channel's ids went back: its streams resync and continue after {@code from}. */
-        private void restarted(String channel, ChannelMark mark, long from) {
-            listener.resync(channel, from, BrokerListener.Break.IDS_RESTARTED);
-            mark.reset(from);
-        }
-
-        private void deliver(ChannelMark mark, Event event) {
-            mark.delivered(event);
-            listener.deliver(event);
+            delivery.live(new Event(channel, id, message.substring(c + 1).getBytes(StandardCharsets.UTF_8), at));
         }
     }
 }

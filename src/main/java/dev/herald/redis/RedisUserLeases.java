@@ -195,7 +195,8 @@ final class RedisUserLeases implements UserLeases {
         if (!retry.isEmpty()) {
             // Redis lost its script cache (a restart, SCRIPT FLUSH): those calls changed nothing; load and resend
             try {
-                RedisScript.LEASE.loadInto(redis.client());
+                RedisScript.LEASE.loadInto(redis.client(),
+                                           retry.stream().map(a -> keys.leases(a.userId())).distinct().toList());
             } catch (JedisException e) {
                 fail(retry, e);
                 return;

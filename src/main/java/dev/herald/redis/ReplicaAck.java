@@ -40,7 +40,7 @@ public record ReplicaAck(int replicas, Duration timeout, Runnable onShortfall) {
                     if (attempt > 0) {
                         throw e;
                     }
-                    script.loadInto(client);
+                    script.loadInto(client, keys.subList(0, 1));
                     continue;
                 }
                 if (acked.get() < replicas) {

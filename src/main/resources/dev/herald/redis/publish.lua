@@ -1,12 +1,13 @@
 -- Assigns the next id, appends to history and publishes, atomically: the id stored is the id delivered
 -- (after token-bucket.lua). With an idempotency record, a request seen before publishes nothing and gets the first
 -- answer; with a budget, the channel's token bucket must give a token first.
--- KEYS: sequence, history, epoch, the channel's token bucket, the idempotency record (both always named, so that
+-- KEYS: sequence, history, epoch (on a Redis Cluster the epoch of the channel's slot), the channel's token bucket, the idempotency record (both always named, so that
 -- Redis Cluster sees every key; used only when ARGV says so).
 -- ARGV: 1 body after its '{', 2 history max length, 3 history TTL ms, 4 pub/sub channel, 5 an epoch to create if
 -- Redis has none (it lost its data), 6 the budget's rate per second or '' for none, 7 its burst, 8 the request's
 -- digest or '' for no idempotency key, 9 how long the record is kept (ms), 10 how long the sequence is kept (ms;
--- every pod reading the channel refreshes it too, so it outlives every cursor still honoured).
+-- every pod reading the channel refreshes it too, so it outlives every cursor still honoured), 11 PUBLISH, or
+-- SPUBLISH on a Redis Cluster (the shard channel carries the channel's hash tag: the script stays in one slot).
 -- Returns {id, published-at ms, epoch, 0} for a new event; {id, published-at ms, epoch, 1} when the idempotency
 -- record answered (nothing published, no budget taken); {-ms to wait} when the bucket is empty (nothing published);
 -- {0} when the key was used for another request. The message is "epoch id ms json".
@@ -51,5 +52,5 @@ redis.call('PEXPIRE', KEYS[2], ARGV[3])
 if ARGV[8] ~= '' then
   redis.call('SET', KEYS[5], ARGV[8] .. ' ' .. sid .. ' ' .. sms, 'PX', ARGV[9])
 end
-redis.call('PUBLISH', ARGV[4], epoch .. ' ' .. sid .. ' ' .. sms .. ' ' .. data)
+redis.call(ARGV[11], ARGV[4], epoch .. ' ' .. sid .. ' ' .. sms .. ' ' .. data)
 return {id, sms, epoch, 0}

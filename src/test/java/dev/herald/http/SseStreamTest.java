@@ -9,15 +9,25 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
+import dev.herald.hub.Broker;
+import dev.herald.hub.BrokerListener;
+import dev.herald.hub.Cursor;
+import dev.herald.hub.Event;
+import dev.herald.hub.Idempotency;
 import dev.herald.hub.Ignoring;
 import dev.herald.hub.HubMetrics;
 import dev.herald.hub.LocalBroker;
+import dev.herald.hub.RateLimiter;
+import dev.herald.hub.Replay;
 import dev.herald.hub.Resume;
 import dev.herald.hub.Subscription;
 
@@ -129,6 +139,102 @@ class SseStreamTest {
                      + prefix + "T_2\ndata: {\"id\":2,\"type\":\"t\"}\n\n"
                      + prefix + "T_2\n\n",
                      out.toString(StandardCharsets.UTF_8).replaceAll("(id: [0-9a-z]+_[0-9a-z]+_)[0-9a-z]+_", "$1T_"));
+    }
+
+    /**
+     * With an epoch per channel (a Redis Cluster's slots), a cursor takes a channel's new epoch with that channel's
+     * resync only: a cursor never pairs another channel's new epoch with that channel's position in the old ids.
+     */
+    @Test
+    void perChannelEpochs_aChannelsNewEpochEntersTheCursorWithItsResyncOnly() throws Exception {
+        Map<String, String> epochs = new ConcurrentHashMap<>(Map.of("channel:a", "ea", "channel:b", "eb"));
+        Broker sharded = new PerChannelEpochs(broker, epochs);
+        List<String> channels = List.of("channel:a", "channel:b");
+        Subscription subscription = new Subscription(channels, "ann", 8);
+        SseStream stream = new SseStream(subscription, sharded, HubMetrics.NONE, List.of(Resume.LIVE, Resume.LIVE));
+        stream.prepare();
+        // both shards lost their data; the resync of channel:a is queued, channel:b's is not yet
+        epochs.putAll(Map.of("channel:a", "na", "channel:b", "nb"));
+        subscription.queue().offer(Event.resync("channel:a", 0));
+        subscription.queue().close();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        stream.run(out, () -> false, false, 3000, 3000);
+        String text = out.toString(StandardCharsets.UTF_8);
+        String before = "id: " + Cursor.prefix(Cursor.combine(List.of("ea", "eb")), channels);
+        String after = "id: " + Cursor.prefix(Cursor.combine(List.of("na", "eb")), channels);
+        assertTrue(text.contains(before), "the id-only frame under both old epochs: " + text);
+        assertTrue(text.contains(after), "the resync of channel:a under its new epoch only: " + text);
+        assertTrue(!text.contains("id: " + Cursor.prefix(Cursor.combine(List.of("na", "nb")), channels)), text);
+    }
+
+    /** A broker whose channels each have an epoch of their own, read from a map. */
+    private record PerChannelEpochs(LocalBroker local, Map<String, String> epochs) implements Broker {
+        @Override
+        public void start(BrokerListener listener) {
+        }
+
+        @Override
+        public Event publish(String channel, byte[] body) {
+            return local.publish(channel, body);
+        }
+
+        @Override
+        public Published publish(String channel, byte[] body, RateLimiter limiter, RateLimiter.Budget budget,
+                                 Idempotency idempotency) {
+            return local.publish(channel, body, limiter, budget, idempotency);
+        }
+
+        @Override
+        public OptionalLong published(String channel, Idempotency idempotency) {
+            return local.published(channel, idempotency);
+        }
+
+        @Override
+        public void subscribe(String channel) {
+        }
+
+        @Override
+        public void unsubscribe(String channel) {
+        }
+
+        @Override
+        public long head(String channel) {
+            return local.head(channel);
+        }
+
+        @Override
+        public Replay replay(String channel, long after, long maxBytes) {
+            return local.replay(channel, after, maxBytes);
+        }
+
+        @Override
+        public Duration cursorTtl() {
+            return local.cursorTtl();
+        }
+
+        @Override
+        public String epoch() {
+            return "unused";
+        }
+
+        @Override
+        public boolean epochPerChannel() {
+            return true;
+        }
+
+        @Override
+        public String epoch(String channel) {
+            return epochs.get(channel);
+        }
+
+        @Override
+        public boolean ready() {
+            return true;
+        }
+
+        @Override
+        public void close() {
+        }
     }
 
     private void run(OutputStream out) {
