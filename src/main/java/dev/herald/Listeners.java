@@ -139,7 +139,7 @@ final class Listeners {
     FileBudget budget() {
         FileBudget.Parts parts = new FileBudget.Parts(
                 OpenFiles.open(),
-                settings.redis().url().isPresent() ? RedisConnection.MAX_SOCKETS : 0,
+                settings.redis().url().map(RedisConnection::maxSockets).orElse(0),
                 settings.management().port().isPresent() ? MANAGEMENT_CONNECTIONS : 0);
         FileBudget budget = FileBudget.plan(OpenFiles.limit(), parts, settings.sse().maxConnections(), explicitTcp);
         if (explicitTcp.isEmpty() && budget.bounded()) {

@@ -38,6 +38,24 @@ public final class RedisConnection {
     private static final int POOL_SIZE = 128;
     /** Sockets this holder may open at once: the pool and the subscriber's pub/sub connection (the file budget). */
     public static final int MAX_SOCKETS = POOL_SIZE + 1;
+
+    /**
+     * The sockets a pod opens to Redis at most, for the open-files budget: one server's pool and the subscriber's
+     * connection; with Sentinel also one listener per sentinel and a master lookup; on a Redis Cluster a pool and a
+     * sharded subscriber connection per node named as a seed, and a topology read (nodes that are not seeds are not
+     * counted: list every master as a seed). An unreadable URL counts as one server (start refuses it later).
+     */
+    public static int maxSockets(String url) {
+        try {
+            return switch (RedisUrl.parse(url)) {
+                case RedisUrl.Standalone s -> MAX_SOCKETS;
+                case RedisUrl.Sentinel s -> MAX_SOCKETS + s.sentinels().size() + 1;
+                case RedisUrl.Cluster c -> MAX_SOCKETS * c.seeds().size() + 1;
+            };
+        } catch (IllegalArgumentException e) {
+            return MAX_SOCKETS;
+        }
+    }
     /** How often Sentinel mode compares the subscriber's master with the command client's (no I/O). */
     private static final Duration MASTER_WATCH = Duration.ofMillis(250);
 

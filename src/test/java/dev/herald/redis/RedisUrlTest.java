@@ -16,6 +16,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Tag("unit")
 class RedisUrlTest {
     @Test
+    void theFilesBudget_countsEverySocketAForm_opens() {
+        int one = RedisConnection.MAX_SOCKETS;
+        assertEquals(one, RedisConnection.maxSockets("redis://redis"));
+        assertEquals(one + 3 + 1, RedisConnection.maxSockets("redis-sentinel://s1,s2,s3/mymaster"),
+                     "a listener per sentinel and a master lookup");
+        assertEquals(one * 3 + 1, RedisConnection.maxSockets("redis-cluster://n1:7000,n2:7001,n3:7002"),
+                     "a pool and a shard connection per seed, and a topology read");
+    }
+
+    @Test
     void standalone_withDefaults() {
         RedisUrl.Standalone url = (RedisUrl.Standalone) RedisUrl.parse("redis://redis");
         assertEquals(new RedisUrl.Standalone(new HostAndPort("redis", 6379), null, null, 0, false), url);
