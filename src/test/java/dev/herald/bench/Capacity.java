@@ -17,7 +17,11 @@ import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntFunction;
 import java.util.function.ToDoubleFunction;
 
 import dev.herald.HeraldProcess;
@@ -32,7 +36,9 @@ import dev.herald.redis.RedisProcess;
  *
  * <pre>
  * bench/capacity.sh embedded|clustered [--n 1000] [--k 100] [--pods 2] [--idle 1000] [--idle-seconds 60]
- *                   [--runs 3] [--heartbeat PT5S] [--redis-url redis://h:p --redis-nodes h:p,h:p…]
+ *                   [--runs 3] [--heartbeat PT5S] [--baseline-seconds 10] [--event-bytes 200]
+ *                   [--phases publish,connect,idle] [--publishers 1]
+ *                   [--redis-url URL [--redis-nodes h:p,h:p…]]
  * </pre>
  * Without {@code --redis-url} clustered mode starts its own redis-server on a free port. {@code --redis-nodes} lists
  * every node to sample (the shards of a Redis Cluster): the Redis figures are their sum, and a second table gives
@@ -51,7 +57,7 @@ public final class Capacity {
     private final List<RedisInfo> nodes = new ArrayList<>();
     private final Map<String, List<Measured>> results = new LinkedHashMap<>();
     private final String padding;
-    private long seq;
+    private final AtomicLong seq = new AtomicLong();
     /** The current run's idle baseline, subtracted from every CPU figure; null while measuring it. */
     private Window.Result baseline;
 
@@ -100,8 +106,9 @@ public final class Capacity {
             startPod(redisUrl);
         }
         if (clustered) {
-            String list = options.getOrDefault("redis-nodes", URI.create(redisUrl).getHost() + ":"
-                                                              + URI.create(redisUrl).getPort());
+            // a redis-cluster:// or redis-sentinel:// URL names seeds, not every node: list them with --redis-nodes
+            String list = options.containsKey("redis-nodes") ? options.get("redis-nodes")
+                    : URI.create(redisUrl).getHost() + ":" + URI.create(redisUrl).getPort();
             for (String node : list.split(",")) {
                 nodes.add(new RedisInfo(node.trim()));
             }
@@ -109,6 +116,7 @@ public final class Capacity {
         int n = integer("n", 1000);
         int k = integer("k", 100);
         int runs = integer("runs", 3);
+        List<String> phases = List.of(options.getOrDefault("phases", "publish,connect,idle").split(","));
         System.err.println("warming up");
         // a JIT-compiled pod is what production runs: every path first runs long enough to be compiled
         deliver("warm-up", 5000, k, 1);
@@ -120,15 +128,21 @@ public final class Capacity {
         for (int run = 1; run <= runs; run++) {
             System.err.println("run " + run + " of " + runs);
             baseline(integer("baseline-seconds", 10));
-            publishAlone(n);
-            deliver("publish, " + k + " streams on 1 pod", n, k, 1);
-            if (podCount > 1) {
-                deliver("publish, " + k + " streams over " + podCount + " pods", n, k, podCount);
+            if (phases.contains("publish")) {
+                publishAlone(n);
+                deliver("publish, " + k + " streams on 1 pod", n, k, 1);
+                if (podCount > 1) {
+                    deliver("publish, " + k + " streams over " + podCount + " pods", n, k, podCount);
+                }
             }
-            connect("stream, its own channel", n, "own");
-            connect("stream, a channel the pod follows", n, "same");
-            connect("stream with presence (join/leave)", n, "presence");
-            idle(integer("idle", 1000), integer("idle-seconds", 60));
+            if (phases.contains("connect")) {
+                connect("stream, its own channel", n, "own");
+                connect("stream, a channel the pod follows", n, "same");
+                connect("stream with presence (join/leave)", n, "presence");
+            }
+            if (phases.contains("idle")) {
+                idle(integer("idle", 1000), integer("idle-seconds", 60));
+            }
         }
         report();
     }
@@ -138,10 +152,42 @@ public final class Capacity {
     /** Publishes to 100 channels that no stream follows: the publish path alone. */
     private void publishAlone(int n) throws Exception {
         Window window = open();
-        for (int i = 0; i < n; i++) {
-            publish(0, "channel:cap-alone" + (i % 100));
-        }
+        publishAll(n, i -> "channel:cap-alone" + (i % 100));
         record("publish, no stream", "publish", window.close(n));
+    }
+
+    /**
+     * N publishes through pod 0, one at a time, or from {@code --publishers} threads at once (what a loaded Redis
+     * sees: several clients' commands per wake-up).
+     */
+    private void publishAll(int n, IntFunction<String> channel) throws Exception {
+        int publishers = integer("publishers", 1);
+        if (publishers == 1) {
+            for (int i = 0; i < n; i++) {
+                publish(0, channel.apply(i));
+            }
+            return;
+        }
+        AtomicInteger next = new AtomicInteger();
+        List<Thread> threads = new ArrayList<>();
+        List<Exception> failures = new CopyOnWriteArrayList<>();
+        for (int t = 0; t < publishers; t++) {
+            threads.add(Thread.ofPlatform().start(() -> {
+                try {
+                    for (int i = next.getAndIncrement(); i < n; i = next.getAndIncrement()) {
+                        publish(0, channel.apply(i));
+                    }
+                } catch (IOException | InterruptedException | RuntimeException e) {
+                    failures.add(e);
+                }
+            }));
+        }
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        if (!failures.isEmpty()) {
+            throw failures.get(0);
+        }
     }
 
     /** K streams on one channel (spread over {@code over} pods), then N publishes: per publish and per delivery. */
@@ -157,9 +203,7 @@ public final class Capacity {
             pause(1000);
             long before = load.received();
             Window window = open();
-            for (int i = 0; i < n; i++) {
-                publish(0, channel);
-            }
+            publishAll(n, i -> channel);
             until("every delivery", () -> load.received() - before >= (long) n * k);
             Window.Result result = window.close(n);
             record(phase, "publish (" + k + " deliveries)", result);
@@ -258,8 +302,8 @@ public final class Capacity {
     }
 
     private void publish(int pod, String channel) throws IOException, InterruptedException {
-        String body = "{\"channel\":\"" + channel + "\",\"type\":\"cap\",\"seq\":" + seq++ + ",\"text\":\"" + padding
-                      + "\"}";
+        String body = "{\"channel\":\"" + channel + "\",\"type\":\"cap\",\"seq\":" + seq.getAndIncrement()
+                      + ",\"text\":\"" + padding + "\"}";
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ports.get(pod) + "/api/publish"))
                 .header("Content-Type", "application/json").header("Authorization", "Bearer " + service)
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build();
@@ -409,6 +453,17 @@ public final class Capacity {
                                                : "embedded") + "; " + options + "; median (min–max) of "
                            + results.values().iterator().next().size() + " runs; CPU net of the idle baseline");
         System.out.println();
+        if (nodes.isEmpty()) {
+            System.out.println("| operation | per | pod CPU µs |");
+            System.out.println("|---|---|---|");
+            results.forEach((key, runs) -> {
+                String[] parts = key.split("\t");
+                boolean isBaseline = parts[1].equals("second");
+                System.out.println("| " + parts[0] + " | " + parts[1] + " | "
+                        + spread(runs, m -> m.r().podMicros(isBaseline ? null : m.baseline()), 1) + " |");
+            });
+            return;
+        }
         System.out.println("| operation | per | Redis commands (scripts' own included) | all commands | Redis in B "
                            + "| Redis out B | Redis CPU µs | Redis memory B | pod CPU µs |");
         System.out.println("|---|---|---|---|---|---|---|---|---|");
