@@ -208,7 +208,12 @@ public final class Capacity {
             Window.Result result = window.close(n);
             record(phase, "publish (" + k + " deliveries)", result);
         }
-        settle();
+        // the departures (lease releases, unsubscribes) belong to no later window
+        pause(2 * heartbeat().toMillis() + 1500);
+        for (int pod = 0; pod < over; pod++) {
+            int p = pod;
+            until("streams closed on pod " + p, () -> openStreams(p) == 0);
+        }
     }
 
     /**
