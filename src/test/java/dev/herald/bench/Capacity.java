@@ -37,7 +37,7 @@ import dev.herald.redis.RedisProcess;
  * <pre>
  * bench/capacity.sh embedded|clustered [--n 1000] [--k 100] [--pods 2] [--idle 1000] [--idle-seconds 60]
  *                   [--runs 3] [--heartbeat PT5S] [--baseline-seconds 10] [--event-bytes 200]
- *                   [--phases publish,connect,idle] [--publishers 1]
+ *                   [--phases publish,connect,idle] [--publishers 1] [--idle-settle-seconds 0]
  *                   [--redis-url URL [--redis-nodes h:p,h:p…]]
  * </pre>
  * Without {@code --redis-url} clustered mode starts its own redis-server on a free port. {@code --redis-nodes} lists
@@ -256,6 +256,8 @@ public final class Capacity {
             until("streams open", () -> load.open.sum() >= s);
             pause(2000);
             record("idle stream: held (memory)", "stream", held.close(s));
+            // the connect burst leaves GC and JIT work behind; --idle-settle-seconds keeps it out of the idle window
+            pause(integer("idle-settle-seconds", 0) * 1000L);
             Window window = open();
             pause(seconds * 1000L);
             // a unit of "one stream for one minute"
