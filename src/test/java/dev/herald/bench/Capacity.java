@@ -491,11 +491,12 @@ public final class Capacity {
             System.out.println("| operation | node | commands run per op | Redis CPU µs per op | Redis out B per op |");
             System.out.println("|---|---|---|---|---|");
             results.forEach((key, runs) -> {
+                boolean isBaseline = key.split("\t")[1].equals("second");
                 for (int i = 0; i < nodes.size(); i++) {
                     int node = i;
                     System.out.println("| " + key.split("\t")[0] + " | " + nodes.get(i).address() + " | "
                             + spread(runs, m -> total(m.r().perNode().get(node)) / m.r().ops(), 2) + " | "
-                            + spread(runs, m -> m.r().nodeMicros(node, m.baseline()), 1) + " | "
+                            + spread(runs, m -> m.r().nodeMicros(node, isBaseline ? null : m.baseline()), 1) + " | "
                             + spread(runs, m -> m.r().perNode().get(node).netOut() / m.r().ops(), 0) + " |");
                 }
             });
