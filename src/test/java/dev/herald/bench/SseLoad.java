@@ -174,6 +174,11 @@ final class SseLoad implements AutoCloseable {
                     }
                 }
             }
+        } catch (java.nio.channels.ClosedSelectorException e) {
+            if (running) {
+                throw e;
+            }
+            // closed by close() while selecting: the end
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
