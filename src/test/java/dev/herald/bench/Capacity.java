@@ -22,6 +22,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
+import java.util.function.ToDoubleBiFunction;
 import java.util.function.IntFunction;
 import java.util.function.IntUnaryOperator;
 import java.util.function.ToDoubleFunction;
@@ -548,6 +549,7 @@ public final class Capacity {
                                + "| Redis CPU µs per op | Redis in B per op | Redis out B per op |");
             System.out.println("|---|---|---|---|---|---|---|");
             results.forEach((key, runs) -> {
+                boolean isBaseline = key.endsWith("\tsecond");
                 for (int i = 0; i < nodes.size(); i++) {
                     int node = i;
                     String address = nodes.get(i).address();
@@ -557,7 +559,7 @@ public final class Capacity {
                     System.out.println("| " + key.split("\t")[0] + " | " + address + role + " | "
                             + commands(runs, m -> m.r().perNode().get(node)) + " | "
                             + spread(runs, m -> total(m.r().perNode().get(node)) / m.r().ops(), 2) + " | "
-                            + spread(runs, m -> m.r().nodeMicros(node, m.baseline()), 1) + " | "
+                            + spread(runs, m -> m.r().nodeMicros(node, isBaseline ? null : m.baseline()), 1) + " | "
                             + spread(runs, m -> m.r().perNode().get(node).netIn() / m.r().ops(), 0) + " | "
                             + spread(runs, m -> m.r().perNode().get(node).netOut() / m.r().ops(), 0) + " |");
                 }
@@ -594,6 +596,9 @@ public final class Capacity {
         System.out.println("|---|---|---|---|---|---|---|---|---|");
         results.forEach((key, runs) -> {
             String[] parts = key.split("\t");
+            boolean isBaseline = parts[1].equals("second");
+            ToDoubleBiFunction<Measured, Integer> cpu =
+                    (m, node) -> m.r().nodeMicros(node, isBaseline ? null : m.baseline());
             Function<Measured, RedisInfo.Delta> ofMasters = m -> sum(m.r().perNode(), masterNodes);
             List<String> each = new ArrayList<>();
             List<String> eachCpu = new ArrayList<>();
@@ -602,17 +607,17 @@ public final class Capacity {
                 each.add(format(median(runs.stream()
                         .mapToDouble(m -> total(m.r().perNode().get(node)) / m.r().ops()).toArray()), 2));
                 eachCpu.add(format(median(runs.stream()
-                        .mapToDouble(m -> m.r().nodeMicros(node, m.baseline())).toArray()), 1));
+                        .mapToDouble(m -> cpu.applyAsDouble(m, node)).toArray()), 1));
                 eachOut.add(format(median(runs.stream()
                         .mapToDouble(m -> m.r().perNode().get(node).netOut() / m.r().ops()).toArray()), 0));
             }
             System.out.println("| " + parts[0] + " | " + parts[1] + " | " + commands(runs, ofMasters) + " | "
                     + spread(runs, m -> total(ofMasters.apply(m)) / m.r().ops(), 2) + " | "
                     + String.join(" / ", each) + " | "
-                    + spread(runs, m -> masterNodes.stream().mapToDouble(i -> m.r().nodeMicros(i, m.baseline()))
+                    + spread(runs, m -> masterNodes.stream().mapToDouble(i -> cpu.applyAsDouble(m, i))
                             .sum(), 1) + " | "
                     + String.join(" / ", eachCpu) + " | " + String.join(" / ", eachOut) + " | "
-                    + spread(runs, m -> replicaNodes.stream().mapToDouble(i -> m.r().nodeMicros(i, m.baseline()))
+                    + spread(runs, m -> replicaNodes.stream().mapToDouble(i -> cpu.applyAsDouble(m, i))
                             .sum(), 1) + " |");
         });
     }
