@@ -21,12 +21,16 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
+import java.util.function.ToDoubleBiFunction;
 import java.util.function.IntFunction;
+import java.util.function.IntUnaryOperator;
 import java.util.function.ToDoubleFunction;
 
 import dev.herald.HeraldProcess;
 import dev.herald.TestPod;
 import dev.herald.auth.TokenIssuer;
+import dev.herald.redis.RedisClusterProcess;
 import dev.herald.redis.RedisProcess;
 
 /**
@@ -38,11 +42,13 @@ import dev.herald.redis.RedisProcess;
  * bench/capacity.sh embedded|clustered [--n 1000] [--k 100] [--pods 2] [--idle 1000] [--idle-seconds 60]
  *                   [--runs 3] [--heartbeat PT5S] [--baseline-seconds 10] [--event-bytes 200]
  *                   [--phases publish,connect,idle] [--publishers 1] [--idle-settle-seconds 0]
- *                   [--redis-url URL [--redis-nodes h:p,h:p…]]
+ *                   [--redis-url URL [--redis-nodes h:p,h:p…] | --redis-cluster MASTERS] [--spread 200]
  * </pre>
- * Without {@code --redis-url} clustered mode starts its own redis-server on a free port. {@code --redis-nodes} lists
- * every node to sample (the shards of a Redis Cluster): the Redis figures are their sum, and a second table gives
- * each node's share. Single-threaded on the client side; the client's CPU is not counted.
+ * Without {@code --redis-url} clustered mode starts its own redis-server on a free port, or with
+ * {@code --redis-cluster 3} its own Redis Cluster of 3 masters with a replica each ({@code RedisClusterProcess}).
+ * {@code --redis-nodes} lists every node to sample (the shards of a Redis Cluster; a started cluster samples all its
+ * nodes): the Redis figures are their sum, and a second table gives each node's share. Single-threaded on the client
+ * side (but for {@code --publishers}); the client's CPU is not counted.
  */
 public final class Capacity {
     private static final String SECRET = TestPod.SECRET;
@@ -55,6 +61,9 @@ public final class Capacity {
     private final List<HeraldProcess> pods = new ArrayList<>();
     private final List<Integer> ports = new ArrayList<>();
     private final List<RedisInfo> nodes = new ArrayList<>();
+    /** A started Redis Cluster's masters (empty otherwise), and what the shard report has printed. */
+    private final List<Integer> masters = new ArrayList<>();
+    private final List<String> shardReport = new ArrayList<>();
     private final Map<String, List<Measured>> results = new LinkedHashMap<>();
     private final String padding;
     private final AtomicLong seq = new AtomicLong();
@@ -84,9 +93,16 @@ public final class Capacity {
         }
         Capacity capacity = new Capacity(argv[0], options);
         RedisProcess redis = null;
+        RedisClusterProcess cluster = null;
         try {
             String url = options.get("redis-url");
-            if (capacity.clustered && url == null) {
+            if (capacity.clustered && url == null && options.containsKey("redis-cluster")) {
+                cluster = RedisClusterProcess.start(Integer.parseInt(options.get("redis-cluster")), 1);
+                url = cluster.url();
+                capacity.masters.addAll(cluster.masters());
+                String all = String.join(",", cluster.ports().stream().map(p -> "127.0.0.1:" + p).toList());
+                options.put("redis-nodes", all);
+            } else if (capacity.clustered && url == null) {
                 redis = RedisProcess.start(false);
                 url = redis.url();
             }
@@ -95,6 +111,9 @@ public final class Capacity {
             capacity.stopPods();
             if (redis != null) {
                 redis.close();
+            }
+            if (cluster != null) {
+                cluster.close();
             }
         }
         System.exit(0);
@@ -134,6 +153,7 @@ public final class Capacity {
                 if (podCount > 1) {
                     deliver("publish, " + k + " streams over " + podCount + " pods", n, k, podCount);
                 }
+                spread(n, integer("spread", 200), run == 1);
             }
             if (phases.contains("connect")) {
                 connect("stream, its own channel", n, "own");
@@ -152,7 +172,7 @@ public final class Capacity {
     /** Publishes to 100 channels that no stream follows: the publish path alone. */
     private void publishAlone(int n) throws Exception {
         Window window = open();
-        publishAll(n, i -> "channel:cap-alone" + (i % 100));
+        publishAll(n, i -> 0, i -> "channel:cap-alone" + (i % 100));
         record("publish, no stream", "publish", window.close(n));
     }
 
@@ -160,11 +180,11 @@ public final class Capacity {
      * N publishes through pod 0, one at a time, or from {@code --publishers} threads at once (what a loaded Redis
      * sees: several clients' commands per wake-up).
      */
-    private void publishAll(int n, IntFunction<String> channel) throws Exception {
+    private void publishAll(int n, IntUnaryOperator pod, IntFunction<String> channel) throws Exception {
         int publishers = integer("publishers", 1);
         if (publishers == 1) {
             for (int i = 0; i < n; i++) {
-                publish(0, channel.apply(i));
+                publish(pod.applyAsInt(i), channel.apply(i));
             }
             return;
         }
@@ -175,7 +195,7 @@ public final class Capacity {
             threads.add(Thread.ofPlatform().start(() -> {
                 try {
                     for (int i = next.getAndIncrement(); i < n; i = next.getAndIncrement()) {
-                        publish(0, channel.apply(i));
+                        publish(pod.applyAsInt(i), channel.apply(i));
                     }
                 } catch (IOException | InterruptedException | RuntimeException e) {
                     failures.add(e);
@@ -203,7 +223,7 @@ public final class Capacity {
             pause(1000);
             long before = load.received();
             Window window = open();
-            publishAll(n, i -> channel);
+            publishAll(n, i -> 0, i -> channel);
             until("every delivery", () -> load.received() - before >= (long) n * k);
             Window.Result result = window.close(n);
             record(phase, "publish (" + k + " deliveries)", result);
@@ -211,6 +231,44 @@ public final class Capacity {
         // the departures (lease releases, unsubscribes) belong to no later window
         pause(2 * heartbeat().toMillis() + 1500);
         for (int pod = 0; pod < over; pod++) {
+            int p = pod;
+            until("streams closed on pod " + p, () -> openStreams(p) == 0);
+        }
+    }
+
+    /**
+     * M channels (spread over all hash slots by their names), one stream each, on pod {@code c % pods}; N publishes
+     * round-robin over the channels, each channel's turns alternating between the pods: on a cluster each publish
+     * runs on its channel's master and goes out only to the one pod following it. The first run prints where the
+     * shard subscriptions are (ShardReport).
+     */
+    private void spread(int n, int m, boolean report) throws Exception {
+        List<String> channels = new ArrayList<>();
+        List<String> urls = new ArrayList<>();
+        for (int c = 0; c < m; c++) {
+            channels.add("channel:cap-spread" + c);
+            urls.add(events(c % ports.size(), channels.get(c), service));
+        }
+        try (SseLoad load = new SseLoad(new Latency())) {
+            load.open(urls, urls.size(), Map.of(), 10_000);
+            until("streams open", () -> load.open.sum() >= m);
+            pause(1000);
+            if (report && !masters.isEmpty()) {
+                Map<Long, String> podNames = new LinkedHashMap<>();
+                for (int p = 0; p < pods.size(); p++) {
+                    podNames.put(pods.get(p).process().pid(), "pod " + p);
+                }
+                shardReport.addAll(ShardReport.table(masters, podNames, channels));
+            }
+            long before = load.received();
+            Window window = open();
+            publishAll(n, i -> (i / m) % ports.size(), i -> channels.get(i % m));
+            until("every delivery", () -> load.received() - before >= n);
+            record("publish over " + m + " channels from " + ports.size() + " pods, 1 stream each", "publish",
+                   window.close(n));
+        }
+        pause(2 * heartbeat().toMillis() + 1500);
+        for (int pod = 0; pod < ports.size(); pod++) {
             int p = pod;
             until("streams closed on pod " + p, () -> openStreams(p) == 0);
         }
@@ -477,7 +535,8 @@ public final class Capacity {
         results.forEach((key, runs) -> {
             String[] parts = key.split("\t");
             boolean isBaseline = parts[1].equals("second");
-            System.out.println("| " + parts[0] + " | " + parts[1] + " | " + commands(runs) + " | "
+            System.out.println("| " + parts[0] + " | " + parts[1] + " | " + commands(runs, m -> m.r().redis())
+                    + " | "
                     + spread(runs, m -> m.r().redis().received() / m.r().ops(), 2) + " | "
                     + spread(runs, m -> m.r().redis().netIn() / m.r().ops(), 0) + " | "
                     + spread(runs, m -> m.r().redis().netOut() / m.r().ops(), 0) + " | "
@@ -488,19 +547,89 @@ public final class Capacity {
         });
         if (nodes.size() > 1) {
             System.out.println();
-            System.out.println("| operation | node | commands run per op | Redis CPU µs per op | Redis out B per op |");
-            System.out.println("|---|---|---|---|---|");
+            System.out.println("| operation | node | commands by name per op | commands run per op "
+                               + "| Redis CPU µs per op | Redis in B per op | Redis out B per op |");
+            System.out.println("|---|---|---|---|---|---|---|");
             results.forEach((key, runs) -> {
-                boolean isBaseline = key.split("\t")[1].equals("second");
+                boolean isBaseline = key.endsWith("\tsecond");
                 for (int i = 0; i < nodes.size(); i++) {
                     int node = i;
-                    System.out.println("| " + key.split("\t")[0] + " | " + nodes.get(i).address() + " | "
+                    String address = nodes.get(i).address();
+                    String role = masters.isEmpty() ? ""
+                            : masters.contains(Integer.parseInt(address.substring(address.lastIndexOf(':') + 1)))
+                                    ? " master" : " replica";
+                    System.out.println("| " + key.split("\t")[0] + " | " + address + role + " | "
+                            + commands(runs, m -> m.r().perNode().get(node)) + " | "
                             + spread(runs, m -> total(m.r().perNode().get(node)) / m.r().ops(), 2) + " | "
                             + spread(runs, m -> m.r().nodeMicros(node, isBaseline ? null : m.baseline()), 1) + " | "
+                            + spread(runs, m -> m.r().perNode().get(node).netIn() / m.r().ops(), 0) + " | "
                             + spread(runs, m -> m.r().perNode().get(node).netOut() / m.r().ops(), 0) + " |");
                 }
             });
         }
+        if (!masters.isEmpty()) {
+            shards();
+        }
+        if (!shardReport.isEmpty()) {
+            System.out.println();
+            System.out.println("Shard subscriptions with the spread phase's streams open (run 1):");
+            System.out.println();
+            shardReport.forEach(System.out::println);
+        }
+    }
+
+    /**
+     * A Redis Cluster's work per operation split by role: the masters' commands by name (what one Redis would run),
+     * each master's commands and CPU side by side (how evenly the shards share it), and what the replicas add.
+     */
+    private void shards() {
+        List<Integer> masterNodes = new ArrayList<>();
+        List<Integer> replicaNodes = new ArrayList<>();
+        for (int i = 0; i < nodes.size(); i++) {
+            String address = nodes.get(i).address();
+            int port = Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
+            (masters.contains(port) ? masterNodes : replicaNodes).add(i);
+        }
+        System.out.println();
+        System.out.println("Masters " + masters + " in this order; replicas summed.");
+        System.out.println();
+        System.out.println("| operation | per | masters' commands by name | masters' commands | each master's commands "
+                           + "| masters' CPU µs | each master's CPU µs | each master's out B | replicas' CPU µs |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|");
+        results.forEach((key, runs) -> {
+            String[] parts = key.split("\t");
+            boolean isBaseline = parts[1].equals("second");
+            ToDoubleBiFunction<Measured, Integer> cpu =
+                    (m, node) -> m.r().nodeMicros(node, isBaseline ? null : m.baseline());
+            Function<Measured, RedisInfo.Delta> ofMasters = m -> sum(m.r().perNode(), masterNodes);
+            List<String> each = new ArrayList<>();
+            List<String> eachCpu = new ArrayList<>();
+            List<String> eachOut = new ArrayList<>();
+            for (int node : masterNodes) {
+                each.add(format(median(runs.stream()
+                        .mapToDouble(m -> total(m.r().perNode().get(node)) / m.r().ops()).toArray()), 2));
+                eachCpu.add(format(median(runs.stream()
+                        .mapToDouble(m -> cpu.applyAsDouble(m, node)).toArray()), 1));
+                eachOut.add(format(median(runs.stream()
+                        .mapToDouble(m -> m.r().perNode().get(node).netOut() / m.r().ops()).toArray()), 0));
+            }
+            System.out.println("| " + parts[0] + " | " + parts[1] + " | " + commands(runs, ofMasters) + " | "
+                    + spread(runs, m -> total(ofMasters.apply(m)) / m.r().ops(), 2) + " | "
+                    + String.join(" / ", each) + " | "
+                    + spread(runs, m -> masterNodes.stream().mapToDouble(i -> cpu.applyAsDouble(m, i))
+                            .sum(), 1) + " | "
+                    + String.join(" / ", eachCpu) + " | " + String.join(" / ", eachOut) + " | "
+                    + spread(runs, m -> replicaNodes.stream().mapToDouble(i -> cpu.applyAsDouble(m, i))
+                            .sum(), 1) + " |");
+        });
+    }
+
+    private static RedisInfo.Delta sum(List<RedisInfo.Delta> perNode, List<Integer> which) {
+        RedisInfo.Delta total = RedisInfo.Delta.none();
+        for (int i : which) {
+            total = total.plus(perNode.get(i));
+        }
+        return total;
     }
 
     private String nodeNames() {
@@ -512,13 +641,13 @@ public final class Capacity {
     }
 
     /** Calls per operation by command name, the median over the runs; commands under 0.01 per op left out. */
-    private static String commands(List<Measured> runs) {
+    private static String commands(List<Measured> runs, Function<Measured, RedisInfo.Delta> of) {
         TreeSet<String> names = new TreeSet<>();
-        runs.forEach(m -> names.addAll(m.r().redis().calls().keySet()));
+        runs.forEach(m -> names.addAll(of.apply(m).calls().keySet()));
         List<String> parts = new ArrayList<>();
         for (String name : names) {
             double median = median(runs.stream()
-                    .mapToDouble(m -> m.r().redis().calls().getOrDefault(name, 0L) / m.r().ops()).toArray());
+                    .mapToDouble(m -> of.apply(m).calls().getOrDefault(name, 0L) / m.r().ops()).toArray());
             if (median >= 0.01) {
                 parts.add(name + " " + format(median, 2));
             }
