@@ -11,11 +11,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -137,16 +134,7 @@ final class RedisShardedSubscriber implements PubSubReader {
         if (shard != null) {
             shard.send(channel, true);
         }
-        try {
-            confirmation.get(timeout.toMillis() * 2, TimeUnit.MILLISECONDS);
-        } catch (TimeoutException | ExecutionException e) {
-            forget(channel);
-            throw new BrokerUnavailableException("Redis did not confirm the subscription to " + channel, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            forget(channel);
-            throw new BrokerUnavailableException("interrupted while subscribing to " + channel, e);
-        }
+        PubSubReader.awaitConfirmation(confirmation, timeout, channel, () -> forget(channel));
     }
 
     @Override
