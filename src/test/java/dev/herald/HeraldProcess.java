@@ -13,6 +13,11 @@ import java.util.Map;
 /** Herald started as an operator would: a separate JVM running {@link Main}, its output in a file. */
 public record HeraldProcess(Process process, Path log) {
     private static final Duration WAIT = Duration.ofSeconds(30);
+    /**
+     * Where the pods of this test JVM keep export results: a pod killed without cleanup leaves its results directory
+     * behind, so they all go under one directory that this JVM deletes when it ends.
+     */
+    private static final Path RESULTS = resultsParent();
 
     /** Starts Herald and waits until it listens. */
     public static HeraldProcess start(Map<String, String> env, List<String> jvmArgs) throws IOException {
@@ -38,6 +43,7 @@ public record HeraldProcess(Process process, Path log) {
     public static ProcessBuilder command(Map<String, String> env, List<String> jvmArgs) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-Dherald.jobs.result-dir=" + RESULTS);
         command.addAll(jvmArgs);
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
@@ -46,6 +52,22 @@ public record HeraldProcess(Process process, Path log) {
         builder.environment().keySet().removeIf(k -> k.startsWith("HERALD_") || k.equals("SERVER_PORT"));
         builder.environment().putAll(env);
         return builder;
+    }
+
+    private static Path resultsParent() {
+        try {
+            Path dir = Files.createTempDirectory("herald-process-results");
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try (var paths = Files.walk(dir)) {
+                    paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+                } catch (IOException e) {
+                    // best effort at JVM exit
+                }
+            }));
+            return dir;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     public static int freePort() throws IOException {
