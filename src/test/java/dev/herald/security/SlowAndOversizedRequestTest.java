@@ -6,7 +6,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import dev.herald.Await;
 import dev.herald.RawHttp;
@@ -81,7 +82,10 @@ class SlowAndOversizedRequestTest {
             stream.await("heartbeats for three head timeouts", WAIT, s -> s.comments().size() >= 12);
             // the next head on a kept-alive connection is due from its first byte, not from the end of the last one
             kept.send("GET /nothing HTTP/1.1\r\n");
-            Thread.sleep(300); // the client's own pace: its head in two parts
+            // the client's own pace, its head in two parts: the second goes after the stream's next heartbeat
+            // (a quarter second later), so the server has read the first part alone
+            int beats = stream.comments().size();
+            stream.await("the next heartbeat", WAIT, s -> s.comments().size() > beats);
             kept.send("Host: x\r\n\r\n");
             assertEquals(404, kept.read().status(), "the kept-alive connection still serves");
             long id = pod.publish("channel:a", "after", "");
@@ -97,21 +101,24 @@ class SlowAndOversizedRequestTest {
             String body = "{\"channel\":\"channel:a\",\"content\":\"hello, slowly\"}";
             slow.send("POST /api/chat/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + pod.token("alice")
                       + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n");
-            AtomicBoolean answered = new AtomicBoolean();
+            CountDownLatch answered = new CountDownLatch(1);
             Thread dripper = Thread.ofVirtual().start(() -> {
                 for (byte b : body.getBytes(StandardCharsets.UTF_8)) {
-                    if (answered.get() || !slow.send(new byte[] {b})) {
+                    if (!slow.send(new byte[] {b})) {
                         return;
                     }
                     try {
-                        Thread.sleep(2000); // the attack itself: one byte every 2 s
+                        // the attack itself: one byte every 2 s, until the server answers
+                        if (answered.await(2, TimeUnit.SECONDS)) {
+                            return;
+                        }
                     } catch (InterruptedException e) {
                         return;
                     }
                 }
             });
             RawHttp.Response cut = slow.read();
-            answered.set(true);
+            answered.countDown();
             assertNotNull(cut, "the slow body gets an answer");
             assertEquals(408, cut.status(), cut.head());
             JsonNode error = TestPod.json(cut.body());
