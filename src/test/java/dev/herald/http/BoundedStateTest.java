@@ -90,7 +90,8 @@ class BoundedStateTest {
     @Test
     void embedded_aForgottenChannelsIdsStartOver_butAnOldCursorResyncs_neverResumesIntoTheNewIds() throws Exception {
         try (TestPod pod = TestPod.start(SHORT)) {
-            idsStartOverUnderNoLiveCursor(pod, () -> pod.metric("herald_channels_held", null) == 0);
+            idsStartOverUnderNoLiveCursor(pod, () -> pod.metric("herald_channels_held", null) == 1,
+                                          () -> pod.metric("herald_channels_held", null) == 0);
         }
     }
 
@@ -98,8 +99,8 @@ class BoundedStateTest {
     void clustered_aForgottenChannelsIdsStartOver_butAnOldCursorResyncs_neverResumesIntoTheNewIds() throws Exception {
         try (RedisProcess redis = RedisProcess.start(false);
              TestPod pod = TestPod.start(with(SHORT, "herald.redis.url", redis.url()))) {
-            idsStartOverUnderNoLiveCursor(pod, () -> "0".equals(command(redis, "EXISTS",
-                                                                              "realtime:seq:{channel:reborn}")));
+            idsStartOverUnderNoLiveCursor(pod, () -> "1".equals(command(redis, "EXISTS", "realtime:seq:{channel:reborn}")),
+                                          () -> "0".equals(command(redis, "EXISTS", "realtime:seq:{channel:reborn}")));
         }
     }
 
@@ -108,7 +109,8 @@ class BoundedStateTest {
      * TTL) and five new events take ids 1..5. The client's cursor (position 3) must not resume into them as if 4 and
      * 5 followed its 3: it resyncs and gets every retained event.
      */
-    private static void idsStartOverUnderNoLiveCursor(TestPod pod, java.util.function.BooleanSupplier forgotten) {
+    private static void idsStartOverUnderNoLiveCursor(TestPod pod, java.util.function.BooleanSupplier held,
+                                                      java.util.function.BooleanSupplier forgotten) {
         String room = "channel:reborn";
         String token = pod.token("olga");
         String cursor;
@@ -119,6 +121,7 @@ class BoundedStateTest {
             }
             sse.awaitEvents("old", 3, WAIT);
             cursor = sse.lastEventId();
+            assertTrue(held.getAsBoolean(), "the pod (or Redis) holds the channel while it is used");
         }
         // forgotten once nobody published or read for the cursor TTL (2 s) and its slack (2 s)
         Await.until("the channel to be forgotten", WAIT, forgotten);
