@@ -7,6 +7,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
+import dev.herald.http.DirectStreams;
 import dev.herald.http.Routes;
 import dev.herald.hub.Backend;
 import dev.herald.hub.BrokerUnavailableException;
@@ -66,10 +67,10 @@ public final class Herald {
                              settings.jobs().maxResultBytes(), metrics::jobResultEvicted);
 
         HttpRouting.Builder routing = HttpRouting.builder();
-        Routes.register(routing, new Routes.Parts(hub, publishing, presence, limits, backend.rateLimiter(), metrics,
+        DirectStreams direct = Routes.register(routing, new Routes.Parts(hub, publishing, presence, limits, backend.rateLimiter(), metrics,
                                                   settings, tokens.verifier(), tokens.issuer(), () -> draining, jobs));
-        this.listeners = new Listeners(config.get("server"), settings, routing, this::readiness, this::liveness,
-                                       metrics::connectionCut);
+        this.listeners = new Listeners(config.get("server"), settings, routing, direct, this::readiness,
+                                       this::liveness, metrics::connectionCut);
     }
 
     /**

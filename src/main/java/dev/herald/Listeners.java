@@ -12,6 +12,7 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
 
+import dev.herald.http.DirectStreams;
 import dev.herald.http.Errors;
 import dev.herald.http.RequestGuard;
 import dev.herald.redis.RedisConnection;
@@ -57,6 +58,8 @@ final class Listeners {
     private final OptionalInt explicitTcp;
     /** Told the reason each time the request guard cuts or refuses a connection. */
     private final Consumer<String> onCut;
+    /** HTTP/1.1 streams served outside the routing, or null. */
+    private final DirectStreams direct;
     /** Set by {@link #budget}. */
     private volatile RequestGuard guard;
     /** Set by {@link #start}. */
@@ -69,9 +72,10 @@ final class Listeners {
      * @param readiness and {@code liveness}: the pod's health checks, served under {@code /observe/health}
      * @throws StartupException naming the setting that is wrong
      */
-    Listeners(Config server, Settings settings, HttpRouting.Builder routing, Supplier<HealthCheckResponse> readiness,
-              Supplier<HealthCheckResponse> liveness, Consumer<String> onCut) {
+    Listeners(Config server, Settings settings, HttpRouting.Builder routing, DirectStreams direct,
+              Supplier<HealthCheckResponse> readiness, Supplier<HealthCheckResponse> liveness, Consumer<String> onCut) {
         this.settings = settings;
+        this.direct = direct;
         this.onCut = onCut;
         this.host = server.get("host").asString().orElse("0.0.0.0");
         this.port = Settings.integer(server.get("port"), 8080, 0, 65535);
@@ -149,7 +153,7 @@ final class Listeners {
         RequestGuard running = new RequestGuard(new RequestGuard.Limits(
                 http.headTimeout(), http.bodyMinRate(),
                 FileBudget.connectionCap(budget, http.maxConnections(), settings.sse().maxConnections()),
-                MAX_REQUEST_LINE, MAX_HEADERS), onCut);
+                MAX_REQUEST_LINE, MAX_HEADERS), onCut, direct);
         guard = running;
         serverConfig.addConnectionSelector(running);
         if (!budget.bounded() && budget.limit() >= 0) {

@@ -25,10 +25,15 @@ public final class AccessLog implements Filter {
             chain.proceed();
         } finally {
             long millis = (System.nanoTime() - start) / 1_000_000;
-            LOG.info(() -> req.remotePeer().host() + " " + LogText.escape(req.prologue().method().text()) + " "
-                           + path(req) + " " + req.prologue().protocol() + "/" + req.prologue().protocolVersion() + " "
-                           + res.status().code() + " " + millis + "ms");
+            log(req.remotePeer().host(), req.prologue().method().text(), req.prologue().uriPath().rawPath(),
+                req.prologue().protocol() + "/" + req.prologue().protocolVersion(), res.status().code(), millis);
         }
+    }
+
+    /** One request's line; {@code rawPath} as the client sent it, without the query. */
+    static void log(String host, String method, String rawPath, String protocol, int status, long millis) {
+        LOG.info(() -> host + " " + LogText.escape(method) + " " + LogText.escape(rawPath) + " " + protocol + " "
+                       + status + " " + millis + "ms");
     }
 
     /** The path as the client sent it (percent-encoded, from the root, not from a service's mount point), escaped. */

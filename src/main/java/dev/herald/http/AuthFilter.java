@@ -1,6 +1,7 @@
 package dev.herald.http;
 
 import java.util.Optional;
+import java.util.function.Supplier;
 
 import dev.herald.auth.AuthException;
 import dev.herald.auth.Principal;
@@ -38,10 +39,9 @@ public final class AuthFilter implements Filter {
             return;
         }
         try {
-            Principal principal = verifier.verify(token(req));
+            Principal principal = verify(token(req));
             req.context().register(principal);
         } catch (AuthException e) {
-            metrics.authFailure(e.reason());
             res.header(HeaderNames.WWW_AUTHENTICATE, "Bearer");
             Errors.send(res, Status.UNAUTHORIZED_401, "unauthorized", e.getMessage());
             return;
@@ -56,21 +56,43 @@ public final class AuthFilter implements Filter {
     }
 
     private String token(RoutingRequest req) {
-        Optional<String> header = req.headers().first(HeaderNames.AUTHORIZATION);
-        if (header.isPresent()) {
-            String value = header.get();
+        return token(req.headers().first(HeaderNames.AUTHORIZATION), req.query().first("access_token").asOptional(),
+                     cookie.isPresent() ? () -> req.headers().cookies().first(cookie.get()).asOptional() : Optional::empty);
+    }
+
+    /**
+     * The request's token: the {@code Authorization: Bearer} header, else the {@code access_token} parameter, else
+     * the cookie; null when there is none.
+     *
+     * @throws AuthException when the header is there but not a bearer token
+     */
+    static String token(Optional<String> authorization, Optional<String> accessToken,
+                        Supplier<Optional<String>> cookie) {
+        if (authorization.isPresent()) {
+            String value = authorization.get();
             if (value.regionMatches(true, 0, "Bearer ", 0, 7)) {
                 return value.substring(7).trim();
             }
             throw new AuthException("malformed", "the Authorization header must be 'Bearer <token>'");
         }
-        Optional<String> query = req.query().first("access_token").asOptional();
-        if (query.isPresent()) {
-            return query.get();
+        if (accessToken.isPresent()) {
+            return accessToken.get();
         }
-        if (cookie.isPresent()) {
-            return req.headers().cookies().first(cookie.get()).orElse(null);
+        return cookie.get().orElse(null);
+    }
+
+    /** Verifies a token, counting a refusal by its reason. */
+    Principal verify(String token) {
+        try {
+            return verifier.verify(token);
+        } catch (AuthException e) {
+            metrics.authFailure(e.reason());
+            throw e;
         }
-        return null;
+    }
+
+    /** The cookie a token may come in, when one is configured. */
+    Optional<String> cookie() {
+        return cookie;
     }
 }

@@ -2,6 +2,7 @@ package dev.herald.http;
 
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BiConsumer;
 
 import dev.herald.Settings;
 
@@ -61,10 +62,21 @@ public final class CorsFilter implements Filter {
     }
 
     private void allow(RoutingResponse res, String origin) {
-        res.header(HeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        res.header(HeaderNames.VARY, "Origin");
+        allow(origin, (name, value) -> res.header(HeaderNames.create(name), value));
+    }
+
+    /** The CORS headers of a (non-preflight) answer to {@code origin}, given to {@code header}; none if not allowed. */
+    void allowed(String origin, BiConsumer<String, String> header) {
+        if (origins.contains(origin) || (origins.contains("*") && !credentials)) {
+            allow(origin, header);
+        }
+    }
+
+    private void allow(String origin, BiConsumer<String, String> header) {
+        header.accept(HeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN.defaultCase(), origin);
+        header.accept(HeaderNames.VARY.defaultCase(), "Origin");
         if (credentials) {
-            res.header(HeaderNames.ACCESS_CONTROL_ALLOW_CREDENTIALS, "true");
+            header.accept(HeaderNames.ACCESS_CONTROL_ALLOW_CREDENTIALS.defaultCase(), "true");
         }
     }
 }

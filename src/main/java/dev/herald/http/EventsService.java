@@ -1,5 +1,6 @@
 package dev.herald.http;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -36,7 +37,8 @@ public final class EventsService implements HttpService {
     private static final Duration MAX_PAUSE = Duration.ofMillis(400);
     /** The share of the pod's cap from which its idle streams are probed before each connect (at most once a second). */
     private static final double NEARLY_FULL = 0.9;
-    private static final HeaderName LAST_EVENT_ID = HeaderNames.create("Last-Event-ID");
+    static final HeaderName LAST_EVENT_ID = HeaderNames.create("Last-Event-ID");
+    static final String CONTENT_TYPE = "text/event-stream; charset=utf-8";
 
     private final Hub hub;
     private final PresenceTracker presence;
@@ -60,10 +62,59 @@ public final class EventsService implements HttpService {
         rules.get("/", this::stream);
     }
 
+    /**
+     * The protocol side of one stream: HTTP/2 or HTTP/1.1 through Helidon's routing, or HTTP/1.1 served directly
+     * ({@link DirectStreams}). Confined to the stream's thread.
+     */
+    interface Exchange {
+        /** HTTP/1.x: a slow consumer's blocked write is ended by interrupting the writer. */
+        boolean http1();
+
+        /** Sends the 200 head with the event-stream headers; from then on frames go to the returned {@link SseStream.Out}. */
+        SseStream.Out start() throws IOException;
+
+        /** Whether the client is known to have left without a failed write (an HTTP/2 stream it reset). */
+        BooleanSupplier clientGone();
+    }
+
     private void stream(ServerRequest req, ServerResponse res) throws Exception {
-        Principal principal = AuthFilter.principal(req);
-        List<String> channels = channels(req, principal);
-        List<Resume.Start> starts = starts(req, channels);
+        String cursor = req.headers().first(LAST_EVENT_ID)
+                .or(() -> req.query().first("lastEventId").asOptional())
+                .orElse(null);
+        open(AuthFilter.principal(req), req.query().all("channel", List::of), cursor, req.query().contains("ready"),
+             new Exchange() {
+                 @Override
+                 public boolean http1() {
+                     return req.prologue().protocolVersion().startsWith("1");
+                 }
+
+                 @Override
+                 public SseStream.Out start() {
+                     res.status(Status.OK_200);
+                     res.header(HeaderValues.create(HeaderNames.CONTENT_TYPE, CONTENT_TYPE));
+                     res.header(HeaderNames.CACHE_CONTROL, "no-cache");
+                     res.header("X-Accel-Buffering", "no");
+                     return SseStream.Out.of(res.outputStream());
+                 }
+
+                 @Override
+                 public BooleanSupplier clientGone() {
+                     return ClosedStreamProbe.of(res);
+                 }
+             });
+    }
+
+    /**
+     * Opens and serves one stream until it ends; throws {@link ApiException} (or a broker failure) before anything
+     * was sent when the stream cannot open.
+     *
+     * @param requested the {@code channel} parameters as sent
+     * @param cursor    {@code Last-Event-ID} (the browser's own reconnect) or {@code lastEventId}; null for none
+     */
+    void open(Principal principal, List<String> requested, String cursor, boolean ready, Exchange exchange)
+            throws IOException {
+        List<String> channels = channels(requested, principal);
+        List<Resume.Start> starts = starts(cursor, channels);
         if (draining.getAsBoolean()) {
             metrics.connectionRejected("shutting_down");
             throw unavailable("this pod is shutting down; connect to another");
@@ -85,7 +136,7 @@ public final class EventsService implements HttpService {
                                                              principal.validUntil());
             hub.register(subscription);
             try {
-                if (req.prologue().protocolVersion().startsWith("1")) {
+                if (exchange.http1()) {
                     subscription.abortWritesOnEnd(Thread.currentThread());
                 }
                 SseStream stream = new SseStream(subscription, hub.broker(), metrics, starts,
@@ -94,12 +145,8 @@ public final class EventsService implements HttpService {
                 if (!principal.service()) {
                     presence.joined(channels, principal.userId(), principal.userName());
                 }
-                res.status(Status.OK_200);
-                res.header(HeaderValues.create(HeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8"));
-                res.header(HeaderNames.CACHE_CONTROL, "no-cache");
-                res.header("X-Accel-Buffering", "no");
-                stream.run(res.outputStream(), ClosedStreamProbe.of(res), req.query().contains("ready"),
-                           settings.retry().toMillis(), settings.retry().toMillis());
+                stream.run(exchange.start(), exchange.clientGone(), ready, settings.retry().toMillis(),
+                           settings.retry().toMillis());
             } finally {
                 // a slow-consumer interrupt must not leak into the server's handling of this connection
                 subscription.abortWritesOnEnd(null);
@@ -145,8 +192,7 @@ public final class EventsService implements HttpService {
     }
 
     /** The requested channels, validated, authorized, distinct and sorted. */
-    private List<String> channels(ServerRequest req, Principal principal) {
-        List<String> requested = req.query().all("channel", List::of);
+    private List<String> channels(List<String> requested, Principal principal) {
         if (requested.isEmpty()) {
             throw ApiException.badRequest("at least one 'channel' query parameter is required");
         }
@@ -167,11 +213,8 @@ public final class EventsService implements HttpService {
         return List.copyOf(sorted);
     }
 
-    /** Where each channel starts, from {@code Last-Event-ID} (the browser's own reconnect) or {@code lastEventId}. */
-    private List<Resume.Start> starts(ServerRequest req, List<String> channels) {
-        String text = req.headers().first(LAST_EVENT_ID)
-                .or(() -> req.query().first("lastEventId").asOptional())
-                .orElse(null);
+    /** Where each channel starts, from the client's cursor (null: none). */
+    private List<Resume.Start> starts(String text, List<String> channels) {
         try {
             long honouredSince = System.currentTimeMillis() / 1000 - hub.broker().cursorTtl().toSeconds();
             // a per-channel epoch may cost a read per channel: only a cursor needs it

@@ -107,6 +107,11 @@ final class GuardedConnection implements ServerConnection, InterruptableTask<Voi
         }
         try {
             http2 = context.dataReader().startsWith(H2_PREFACE);
+            DirectStreams direct = guard.direct();
+            if (!http2 && direct != null && DirectStreams.claims(context.dataReader())) {
+                return new DirectStreamConnection(direct, this, context, context.dataReader(), guard.limits(),
+                                                  guard.h2c());
+            }
         } catch (DataReader.InsufficientDataAvailableException e) {
             return null;
         } catch (RequestException e) {

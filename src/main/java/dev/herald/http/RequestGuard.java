@@ -46,6 +46,8 @@ public final class RequestGuard implements ServerConnectionSelector {
     private final ServerConnectionSelector http1;
     private final ServerConnectionSelector http2;
     private final AtomicInteger open = new AtomicInteger();
+    private final DirectStreams direct;
+    private final Http1Upgrader h2c;
 
     /**
      * @param onCut told the reason each time a connection is cut or refused (a metric); called on the connection's
@@ -53,18 +55,28 @@ public final class RequestGuard implements ServerConnectionSelector {
      * @throws dev.herald.StartupException when this Helidon keeps the socket out of reach
      */
     public RequestGuard(Limits limits, Consumer<String> onCut) {
+        this(limits, onCut, null);
+    }
+
+    /**
+     * @param direct serves a connection whose first request is an HTTP/1.x stream ({@link DirectStreams}); null:
+     *               every request goes through Helidon's routing
+     */
+    public RequestGuard(Limits limits, Consumer<String> onCut, DirectStreams direct) {
         Sockets.requireSocketAccess();
         this.limits = limits;
         this.onCut = onCut;
+        this.direct = direct;
         Http2Config h2 = Http2Config.create();
         Http1Upgrader h2c = new LongLivedStreams.UpgradeProvider().create(h2, ProtocolConfigs.create(List.of()));
+        this.h2c = new Upgraded(h2c);
         this.http1 = Http1ConnectionSelector.builder()
                 .config(Http1Config.builder()
                                 .maxPrologueLength(limits.maxRequestLine())
                                 .maxHeadersSize(limits.maxHeaders())
                                 .addReceiveListener(new HeadListener())
                                 .build())
-                .addUpgrader(new Upgraded(h2c))
+                .addUpgrader(this.h2c)
                 .build();
         this.http2 = LongLivedStreams.selector();
     }
@@ -96,6 +108,16 @@ public final class RequestGuard implements ServerConnectionSelector {
 
     Limits limits() {
         return limits;
+    }
+
+    /** The direct path for HTTP/1.x streams, or null. */
+    DirectStreams direct() {
+        return direct;
+    }
+
+    /** The {@code h2c} upgrade of an HTTP/1.1 request. */
+    Http1Upgrader h2c() {
+        return h2c;
     }
 
     ServerConnectionSelector http1() {

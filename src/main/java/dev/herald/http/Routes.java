@@ -33,20 +33,28 @@ public final class Routes {
                         Jobs jobs) {
     }
 
+    /**
+     * Registers every route and filter.
+     *
+     * @return the direct path for HTTP/1.1 streams ({@code herald.sse.direct-http1}), or null when it is off
+     */
     // StaticContentService is deprecated for StaticContentFeature (a server feature, outside the routing); moving the
     // demo page there is a change of its own
     @SuppressWarnings("removal")
-    public static void register(HttpRouting.Builder routing, Parts parts) {
+    public static DirectStreams register(HttpRouting.Builder routing, Parts parts) {
         RateLimits rateLimits = new RateLimits(parts.rateLimiter(), parts.settings().rate(),
                                                parts.settings().jobs().exportsPerMinute(), parts.metrics());
         Publisher publisher = new Publisher(parts.publishing(), parts.settings().events().maxBytes(), rateLimits);
         if (parts.settings().accessLog()) {
             routing.addFilter(new AccessLog());
         }
-        routing.addFilter(new CorsFilter(parts.settings().cors()));
-        routing.addFilter(new AuthFilter(parts.verifier(), parts.settings().auth().cookie(), parts.metrics()))
-                .register("/api/events", new EventsService(parts.hub(), parts.presence(), parts.limits(),
-                                                           parts.metrics(), parts.settings().sse(), parts.draining()))
+        CorsFilter cors = new CorsFilter(parts.settings().cors());
+        AuthFilter auth = new AuthFilter(parts.verifier(), parts.settings().auth().cookie(), parts.metrics());
+        EventsService events = new EventsService(parts.hub(), parts.presence(), parts.limits(), parts.metrics(),
+                                                 parts.settings().sse(), parts.draining());
+        routing.addFilter(cors);
+        routing.addFilter(auth)
+                .register("/api/events", events)
                 .register("/api/chat", new ChatService(publisher))
                 .register("/api/publish", new PublishService(publisher))
                 .register("/api/channels", new PresenceService(parts.presence()))
@@ -56,5 +64,7 @@ public final class Routes {
         }
         routing.register("/", StaticContentService.builder("web").welcomeFileName("index.html").build());
         Errors.register(routing);
+        return parts.settings().sse().directHttp1()
+               ? new DirectStreams(events, auth, cors, parts.settings().accessLog()) : null;
     }
 }

@@ -36,18 +36,24 @@ final class Sockets {
     static void answer(ConnectionContext ctx, Status status, String error, String message,
                        Map<String, String> headers) {
         byte[] body = Errors.body(error, message);
-        StringBuilder head = new StringBuilder("HTTP/1.1 ").append(status.code()).append(' ')
-                .append(status.reasonPhrase()).append("\r\nContent-Type: application/json\r\nContent-Length: ")
-                .append(body.length).append("\r\nConnection: close\r\n");
-        headers.forEach((name, value) -> head.append(name).append(": ").append(value).append("\r\n"));
-        BufferData data = BufferData.growing(head.length() + 2 + body.length);
-        data.write(head.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII));
+        StringBuilder extra = new StringBuilder();
+        headers.forEach((name, value) -> extra.append(name).append(": ").append(value).append("\r\n"));
+        byte[] head = errorHead(status, body.length, extra.toString());
+        BufferData data = BufferData.growing(head.length + body.length);
+        data.write(head);
         data.write(body);
         try {
             ctx.dataWriter().writeNow(data);
         } catch (RuntimeException e) {
             LOG.finest(() -> "Could not answer a refused connection: " + e);
         }
+    }
+
+    /** The head of a JSON error answer that closes the connection; {@code extra}: more header lines, each with CRLF. */
+    static byte[] errorHead(Status status, int bodyLength, String extra) {
+        return ("HTTP/1.1 " + status.code() + " " + status.reasonPhrase() + "\r\nContent-Type: application/json\r\n"
+                + "Cache-Control: no-cache\r\nContent-Length: " + bodyLength + "\r\nConnection: close\r\n" + extra
+                + "\r\n").getBytes(StandardCharsets.US_ASCII);
     }
 
     /**

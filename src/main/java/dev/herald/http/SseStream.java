@@ -93,36 +93,61 @@ final class SseStream {
         replayed = frames;
     }
 
+    /**
+     * Where a stream's frames go: a batch is built in a {@link FrameBuffer} from {@link #frames} and written and
+     * flushed at once by {@link #send}. Confined to the stream's thread.
+     */
+    interface Out {
+        FrameBuffer frames(int capacity);
+
+        void send(FrameBuffer frames) throws IOException;
+
+        /** A response's output stream (Helidon frames it: chunked on HTTP/1.1, DATA frames on HTTP/2). */
+        static Out of(OutputStream out) {
+            return new Out() {
+                @Override
+                public FrameBuffer frames(int capacity) {
+                    return new FrameBuffer(capacity);
+                }
+
+                @Override
+                public void send(FrameBuffer frames) throws IOException {
+                    frames.writeTo(out);
+                    out.flush();
+                }
+            };
+        }
+    }
+
     /** Streams until the client goes away or the subscription ends; {@link #prepare} first. */
-    void run(OutputStream out, BooleanSupplier clientGone, boolean ready, long retryMillis, long shutdownRetryMillis) {
+    void run(Out out, BooleanSupplier clientGone, boolean ready, long retryMillis, long shutdownRetryMillis) {
         try {
-            out.write(("retry: " + retryMillis + "\n\n").getBytes(StandardCharsets.US_ASCII));
-            replayed.writeTo(out);
-            replayed = null;
             // after the replay: the client's last event id now covers every channel, even those without events;
             // clients that cannot see an id without data (herald.js reconnecting by itself) ask for a ready event
-            FrameBuffer live = new FrameBuffer(idPrefix.length + 16 * channels.size() + 96);
+            FrameBuffer first = out.frames(replayed.size() + idPrefix.length + 16 * channels.size() + 128);
+            first.put(("retry: " + retryMillis + "\n\n").getBytes(StandardCharsets.US_ASCII));
+            first.put(replayed);
+            replayed = null;
             if (ready) {
-                putFrame(live, readyEvent());
+                putFrame(first, readyEvent());
             } else {
-                live.put(idPrefix);
-                putPositions(live);
-                live.put(END);
+                first.put(idPrefix);
+                putPositions(first);
+                first.put(END);
             }
-            live.writeTo(out);
-            out.flush();
+            out.send(first);
             metrics.eventsSent(replayedEvents);
             loop(out, clientGone);
             if (subscription.end() == Subscription.End.TOKEN_EXPIRED) {
-                FrameBuffer last = new FrameBuffer(idPrefix.length + 16 * channels.size() + 128);
+                FrameBuffer last = out.frames(idPrefix.length + 16 * channels.size() + 128);
                 putFrame(last, tokenExpiredEvent());
-                last.writeTo(out);
-                out.flush();
+                out.send(last);
                 metrics.eventsSent(1);
             } else if (subscription.end() == Subscription.End.SHUTDOWN) {
                 long jittered = shutdownRetryMillis / 2 + ThreadLocalRandom.current().nextLong(shutdownRetryMillis + 1);
-                out.write(("retry: " + jittered + "\n\n").getBytes(StandardCharsets.US_ASCII));
-                out.flush();
+                FrameBuffer last = out.frames(32);
+                last.put(("retry: " + jittered + "\n\n").getBytes(StandardCharsets.US_ASCII));
+                out.send(last);
             }
         } catch (IOException | UncheckedIOException | ServerConnectionException e) {
             // the client went away (or, on HTTP/1.1, a slow consumer's socket was closed under its writer)
@@ -138,7 +163,7 @@ final class SseStream {
         }
     }
 
-    private void loop(OutputStream out, BooleanSupplier clientGone) throws IOException, InterruptedException {
+    private void loop(Out out, BooleanSupplier clientGone) throws IOException, InterruptedException {
         List<Event> batch = new ArrayList<>();
         while (true) {
             batch.clear();
@@ -147,14 +172,15 @@ final class SseStream {
                 return;
             }
             if (batch.isEmpty()) {
-                out.write(PING);
-                out.flush();
+                FrameBuffer ping = out.frames(PING.length);
+                ping.put(PING);
+                out.send(ping);
                 subscription.wrote();
                 continue;
             }
             int written = 0;
             long oldest = Long.MAX_VALUE;
-            FrameBuffer frames = new FrameBuffer(estimate(batch));
+            FrameBuffer frames = out.frames(estimate(batch));
             for (Event event : batch) {
                 switch (event.kind()) {
                     case EVENT -> {
@@ -176,8 +202,7 @@ final class SseStream {
                 }
             }
             if (written > 0) {
-                frames.writeTo(out);
-                out.flush();
+                out.send(frames);
                 subscription.wrote();
                 metrics.eventsSent(written);
                 if (oldest != Long.MAX_VALUE) {

@@ -121,7 +121,7 @@ class SseStreamTest {
         subscription.queue().close();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         long before = System.currentTimeMillis() / 1000;
-        stream.run(out, () -> false, false, 3000, 3000);
+        stream.run(SseStream.Out.of(out), () -> false, false, 3000, 3000);
         long after = System.currentTimeMillis() / 1000;
         String prefix = "id: " + dev.herald.hub.Cursor.prefix(broker.epoch(), List.of("channel:a"));
         // each cursor says when it was written (base 36 seconds), then the position
@@ -158,7 +158,7 @@ class SseStreamTest {
         subscription.queue().offer(Event.resync("channel:a", 0));
         subscription.queue().close();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        stream.run(out, () -> false, false, 3000, 3000);
+        stream.run(SseStream.Out.of(out), () -> false, false, 3000, 3000);
         String text = out.toString(StandardCharsets.UTF_8);
         String before = "id: " + Cursor.prefix(Cursor.combine(List.of("ea", "eb")), channels);
         String after = "id: " + Cursor.prefix(Cursor.combine(List.of("na", "eb")), channels);
@@ -241,7 +241,7 @@ class SseStreamTest {
         Subscription subscription = new Subscription(List.of("channel:a"), "ann", 8);
         SseStream stream = new SseStream(subscription, broker, HubMetrics.NONE, List.of(Resume.LIVE));
         stream.prepare();
-        stream.run(out, () -> false, false, 3000, 3000);
+        stream.run(SseStream.Out.of(out), () -> false, false, 3000, 3000);
     }
 
     /** An output whose every write fails with the given exception. */
