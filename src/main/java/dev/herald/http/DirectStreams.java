@@ -86,8 +86,10 @@ public final class DirectStreams {
         }
         String target = line.substring(firstSpace + 1, lastSpace);
         String version = line.substring(lastSpace + 1);
-        if (!version.equals("HTTP/1.1") && !version.equals("HTTP/1.0")) {
-            throw badRequest("Unsupported protocol version");
+        if (!version.equals("HTTP/1.1")) {
+            // as the routing answers: an SSE stream needs HTTP/1.1's chunked body (or HTTP/2)
+            throw RequestException.builder().status(Status.HTTP_VERSION_NOT_SUPPORTED_505)
+                    .message("HTTP Version Not Supported").build();
         }
         int query = target.indexOf('?');
         String rawPath = query < 0 ? target : target.substring(0, query);
@@ -140,7 +142,7 @@ public final class DirectStreams {
      */
     int serve(Request request, String peer, OutputStream socket) {
         long start = System.nanoTime();
-        Direct exchange = new Direct(socket, request.version().equals("HTTP/1.1"), request.origin());
+        Direct exchange = new Direct(socket, request.origin());
         int status;
         try {
             if (!request.rawPath().equals("/api/events")) {
@@ -194,13 +196,11 @@ public final class DirectStreams {
     /** The direct side of one stream; confined to its connection's thread. */
     private final class Direct implements EventsService.Exchange, SseStream.Out {
         private final OutputStream socket;
-        private final boolean chunked;
         private final Optional<String> origin;
         private boolean started;
 
-        Direct(OutputStream socket, boolean chunked, Optional<String> origin) {
+        Direct(OutputStream socket, Optional<String> origin) {
             this.socket = socket;
-            this.chunked = chunked;
             this.origin = origin;
         }
 
@@ -211,12 +211,9 @@ public final class DirectStreams {
 
         @Override
         public SseStream.Out start() throws IOException {
-            StringBuilder head = new StringBuilder(256).append(chunked ? "HTTP/1.1" : "HTTP/1.0")
-                    .append(" 200 OK\r\nContent-Type: ").append(EventsService.CONTENT_TYPE)
-                    .append("\r\nCache-Control: no-cache\r\nX-Accel-Buffering: no\r\n");
-            if (chunked) {
-                head.append("Transfer-Encoding: chunked\r\n");
-            }
+            StringBuilder head = new StringBuilder(256).append("HTTP/1.1 200 OK\r\nContent-Type: ")
+                    .append(EventsService.CONTENT_TYPE)
+                    .append("\r\nCache-Control: no-cache\r\nX-Accel-Buffering: no\r\nTransfer-Encoding: chunked\r\n");
             origin.ifPresent(o -> cors.allowed(o, (name, value) -> header(head, name, value)));
             head.append("Connection: close\r\n\r\n");
             started = true;
@@ -231,21 +228,17 @@ public final class DirectStreams {
 
         @Override
         public FrameBuffer frames(int capacity) {
-            return chunked ? new FrameBuffer(capacity, FrameBuffer.CHUNK_HEAD) : new FrameBuffer(capacity);
+            return new FrameBuffer(capacity, FrameBuffer.CHUNK_HEAD);
         }
 
         @Override
         public void send(FrameBuffer frames) throws IOException {
-            if (chunked) {
-                frames.writeChunkTo(socket);
-            } else {
-                frames.writeTo(socket);
-            }
+            frames.writeChunkTo(socket);
         }
 
         /** After the last frame: the end of the chunked body (the connection closes after it). */
         void end() {
-            if (started && chunked) {
+            if (started) {
                 try {
                     socket.write(LAST_CHUNK);
                 } catch (IOException e) {

@@ -25,6 +25,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -36,24 +37,36 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * What an HTTP/1.1 client of {@code GET /api/events} sees on the wire, byte for byte over a raw socket: statuses,
  * headers, the chunked SSE body, the JSON errors, CORS, the limits on request heads, resume. Pinned against the
- * Helidon-routed handler so that a connection handler parsing the request itself answers the same.
+ * Helidon-routed handler so that a connection handler parsing the request itself answers the same: this class runs
+ * against the direct path ({@link DirectStreams}, the default), {@link RoutedStreamContractTest} the same tests
+ * against the routing ({@code herald.sse.direct-http1=false}).
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DirectStreamContractTest {
     private static final Duration WAIT = Duration.ofSeconds(5);
     private static final String ORIGIN = "https://app.example";
     private static final String FOREIGN = "https://evil.example";
     private static final String STREAMS = "sse_connections_total";
-    private static TestPod pod;
+    private TestPod pod;
+    /** The port of the pod of the class running now (classes run one after another). */
+    private static volatile int port;
+
+    /** Whether streams take the direct path. */
+    boolean direct() {
+        return true;
+    }
 
     @BeforeAll
-    static void start() {
+    void start() {
         pod = TestPod.start(Map.of("herald.cors.allowed-origins", ORIGIN,
                                    "herald.sse.heartbeat", "PT0.2S",
-                                   "herald.http.head-timeout", "PT1S"));
+                                   "herald.http.head-timeout", "PT1S",
+                                   "herald.sse.direct-http1", Boolean.toString(direct())));
+        port = pod.port();
     }
 
     @AfterAll
-    static void stop() {
+    void stop() {
         pod.close();
     }
 
@@ -71,6 +84,9 @@ class DirectStreamContractTest {
             assertEquals("text/event-stream; charset=utf-8", head.header("Content-Type"));
             assertEquals("no-cache", head.header("Cache-Control"));
             assertEquals("chunked", head.header("Transfer-Encoding"));
+            // the one visible difference: the direct path says the connection ends with the stream
+            assertEquals(direct(), "close".equalsIgnoreCase(head.header("Connection")),
+                         "Connection: " + head.header("Connection"));
             assertNull(head.header("Content-Length"));
             String opening = wire.awaitBody("the retry hint and the cursor", t -> frames(t).size() >= 2);
             assertTrue(opening.startsWith("retry: 3000\n\n"), opening);
@@ -357,7 +373,7 @@ class DirectStreamContractTest {
         private boolean ended;
 
         private Wire() throws IOException {
-            socket = new Socket(InetAddress.getLoopbackAddress(), pod.port());
+            socket = new Socket(InetAddress.getLoopbackAddress(), port);
             in = new BufferedInputStream(socket.getInputStream());
         }
 
