@@ -13,38 +13,10 @@ TOKEN=$(python3 bench/token.py $SECRET)
 OUT=target/bench-results.jsonl
 mkdir -p target /tmp/nchan-bench/tmp
 targets=${*:-herald herald-redis nchan nchan-redis herald-19k herald-2x19k nchan-19k}
-# a heap sized for the memory runs (operations.md: streams × 30 KB + 300 MB); Serial GC keeps no per-thread regions
-BIG_HEAP="-Xmx600m -XX:+UseSerialGC"
 HERALD_SUB='/api/events?channel=channel:room{room}&access_token='$TOKEN
 HERALD_BODY='{"channel":"channel:room{room}","type":"bench","seq":{seq},"sent":{sent}}'
 
-redis_start() { REDIS_PORT=$((20000 + RANDOM % 10000)); redis-server --port $REDIS_PORT --save "" --appendonly no --daemonize yes --logfile /tmp/bench-redis.log >/dev/null; sleep 0.5; }
-redis_stop() { redis-cli -p $REDIS_PORT shutdown nosave >/dev/null 2>&1; }
-
-drain() { # waits until the Herald pods on the given ports hold no stream (closed streams are noticed at the next heartbeat)
-  local port n
-  for port in "$@"; do
-    for _ in $(seq 1 300); do
-      n=$(curl -s localhost:$port/observe/metrics 2>/dev/null | grep '^sse_connections_total' | awk '{print $2}')
-      [ -z "$n" ] && break; [ "${n%.*}" = "0" ] && break; sleep 0.2
-    done
-  done
-}
-
-stop_pid() { kill "$1" 2>/dev/null; for _ in $(seq 1 100); do kill -0 "$1" 2>/dev/null || return; sleep 0.2; done; kill -9 "$1" 2>/dev/null; }
-
-run() { # target scenario args…
-  local target=$1; shift
-  drain 8090 8093
-  local line
-  line=$(timeout 900 bench/load.sh "$@" 2>/dev/null | tail -1)
-  [ -z "$line" ] && line='{"scenario":"'$1'","error":"no result (see bench/load.sh output)"}'
-  echo "{\"target\":\"$target\",${line#\{}" | tee -a $OUT
-}
-
-note() { # target json-fields: a scenario that cannot run, with the reason
-  echo "{\"target\":\"$1\",$2}" | tee -a $OUT
-}
+source bench/lib.sh
 
 scenarios() { # target sub-url pub-url pub-header pub-body pids…
   local target=$1 sub=$2 pub=$3 hdr=$4 body=$5; shift 5
@@ -86,14 +58,14 @@ for target in $targets; do
       unset HERALD_REDIS_URL ;;
     herald-19k)
       unset HERALD_REDIS_URL
-      pid=$(HERALD_JAVA_OPTS="$BIG_HEAP" bench/herald.sh 8090)
+      pid=$(bench/herald.sh 8090)
       run $target hold --subscribe "http://127.0.0.1:8090$HERALD_SUB" --publish "http://127.0.0.1:8090/api/publish" \
         --publish-header "$herald_auth" --publish-body "$HERALD_BODY" --server-pid $pid --connections 19000 --processes 2
       stop_pid $pid ;;
     herald-2x19k)
       redis_start; export HERALD_REDIS_URL=redis://127.0.0.1:$REDIS_PORT
-      pid=$(HERALD_JAVA_OPTS="$BIG_HEAP" bench/herald.sh 8090)
-      pid2=$(HERALD_JAVA_OPTS="$BIG_HEAP" bench/herald.sh 8093)
+      pid=$(bench/herald.sh 8090)
+      pid2=$(bench/herald.sh 8093)
       run $target hold --subscribe "http://127.0.0.1:8090$HERALD_SUB" --subscribe "http://127.0.0.1:8093$HERALD_SUB" \
         --publish "http://127.0.0.1:8090/api/publish" --publish-header "$herald_auth" --publish-body "$HERALD_BODY" \
         --server-pid $pid --server-pid $pid2 --connections 38000 --processes 2

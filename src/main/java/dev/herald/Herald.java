@@ -9,6 +9,7 @@ import java.util.logging.Logger;
 
 import dev.herald.http.DirectStreams;
 import dev.herald.http.Routes;
+import dev.herald.http.StreamWarmup;
 import dev.herald.hub.Backend;
 import dev.herald.hub.BrokerUnavailableException;
 import dev.herald.hub.ConnectionLimits;
@@ -35,6 +36,9 @@ public final class Herald {
     private static final Logger LOG = Logger.getLogger(Herald.class.getName());
     private static final Duration LINGER = Duration.ofMillis(300);
     private static final int MAX_RUNNING_JOBS_PER_USER = 3;
+    /** The stream warm-up: writers at once, and wake-ups of each (about 0.2 s of CPU on a cold JVM). */
+    private static final int WARMUP_STREAMS = 200;
+    private static final int WARMUP_ROUNDS = 90;
 
     private final Settings settings;
     private final Backend backend;
@@ -73,6 +77,16 @@ public final class Herald {
                                        this::liveness, metrics::connectionCut);
     }
 
+    /** {@code herald.sse.warm-up}: the delivery path compiled with wake-ups in its profile before any stream. */
+    private static void warmUp() {
+        try {
+            StreamWarmup.run(WARMUP_STREAMS, WARMUP_ROUNDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StartupException("interrupted while starting");
+        }
+    }
+
     /**
      * Wires a pod from the configuration (the root, with {@code server} and {@code herald} sections): reads and
      * checks the settings, builds every part; starts nothing.
@@ -108,6 +122,9 @@ public final class Herald {
             started.push(presence::close);
             jobs.start();
             started.push(jobs::close);
+            if (settings.sse().warmUp()) {
+                warmUp();
+            }
             listeners.start(started);
             LOG.info(() -> "Herald listening on port " + port() + " (pod " + settings.podId() + ", "
                            + backend.mode() + " mode" + (settings.tls().keystore().isPresent() ? ", TLS" : "")

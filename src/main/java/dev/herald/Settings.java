@@ -28,7 +28,7 @@ public record Settings(String podId, boolean production, Sse sse, History histor
     /** {@code herald.sse.*}: the SSE streams. */
     public record Sse(Duration heartbeat, int queueCapacity, int maxConnections, int maxConnectionsPerUser,
                       int maxChannels, Duration retry, Duration shutdownGrace, int maxReplayBytes,
-                      boolean directHttp1) {
+                      boolean directHttp1, boolean warmUp) {
         static Sse from(Config c) {
             return new Sse(duration(c.get("heartbeat"), Duration.ofSeconds(15), Duration.ofMillis(50), HOUR),
                            integer(c.get("queue-capacity"), 1024, 1, 1_000_000),
@@ -38,7 +38,8 @@ public record Settings(String podId, boolean production, Sse sse, History histor
                            duration(c.get("retry"), Duration.ofSeconds(3), Duration.ZERO, HOUR),
                            duration(c.get("shutdown-grace"), Duration.ofSeconds(10), Duration.ZERO, HOUR),
                            integer(c.get("max-replay-bytes"), 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
-                           bool(c.get("direct-http1"), true));
+                           bool(c.get("direct-http1"), true),
+                           bool(c.get("warm-up"), true));
         }
     }
 

@@ -43,6 +43,8 @@ public record HeraldProcess(Process process, Path log) {
     public static ProcessBuilder command(Map<String, String> env, List<String> jvmArgs) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        // the JVM options the Dockerfile ships: every pod run as a process runs with them
+        command.add("@" + Path.of("config", "jvm.options").toAbsolutePath());
         command.add("-Dherald.jobs.result-dir=" + RESULTS);
         command.addAll(jvmArgs);
         command.add("-cp");

@@ -142,7 +142,7 @@ public final class DirectStreams {
      */
     int serve(Request request, String peer, OutputStream socket) {
         long start = System.nanoTime();
-        Direct exchange = new Direct(socket, request.origin());
+        Direct exchange = new Direct(cors, socket, request.origin());
         int status;
         try {
             if (!request.rawPath().equals("/api/events")) {
@@ -194,12 +194,14 @@ public final class DirectStreams {
     }
 
     /** The direct side of one stream; confined to its connection's thread. */
-    private final class Direct implements EventsService.Exchange, SseStream.Out {
+    static final class Direct implements EventsService.Exchange, SseStream.Out {
+        private final CorsFilter cors;
         private final OutputStream socket;
         private final Optional<String> origin;
         private boolean started;
 
-        Direct(OutputStream socket, Optional<String> origin) {
+        Direct(CorsFilter cors, OutputStream socket, Optional<String> origin) {
+            this.cors = cors;
             this.socket = socket;
             this.origin = origin;
         }
