@@ -1,5 +1,11 @@
-# Shared by bench/matrix.sh and bench/streams.sh (sourced): Redis and pod lifecycle, one recorded run.
-# Expects OUT (the JSON-lines file results are appended to).
+# Shared by bench/matrix.sh and bench/streams.sh (sourced from the checkout's root): the Java and token they use,
+# Redis and pod lifecycle, one recorded run. Expects OUT (the JSON-lines file results are appended to).
+
+export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
+SECRET=bench-secret-bench-secret-bench-secret-0123
+export BENCH_SECRET=$SECRET
+TOKEN=$(python3 bench/token.py $SECRET)
+mkdir -p target /tmp/nchan-bench/tmp
 
 redis_start() {
   REDIS_PORT=$((20000 + RANDOM % 10000))

@@ -6,17 +6,11 @@
 #            herald-19k herald-2x19k nchan-19k     (the memory runs: one pod at 19,000; two pods at 2 × 19,000)
 set -uo pipefail
 cd "$(dirname "$0")/.."
-export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
-SECRET=bench-secret-bench-secret-bench-secret-0123
-export BENCH_SECRET=$SECRET
-TOKEN=$(python3 bench/token.py $SECRET)
 OUT=target/bench-results.jsonl
-mkdir -p target /tmp/nchan-bench/tmp
+source bench/lib.sh
 targets=${*:-herald herald-redis nchan nchan-redis herald-19k herald-2x19k nchan-19k}
 HERALD_SUB='/api/events?channel=channel:room{room}&access_token='$TOKEN
 HERALD_BODY='{"channel":"channel:room{room}","type":"bench","seq":{seq},"sent":{sent}}'
-
-source bench/lib.sh
 
 scenarios() { # target sub-url pub-url pub-header pub-body pids…
   local target=$1 sub=$2 pub=$3 hdr=$4 body=$5; shift 5

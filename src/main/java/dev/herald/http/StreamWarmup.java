@@ -12,7 +12,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.logging.Logger;
 
-import dev.herald.hub.BrokerListener;
 import dev.herald.hub.Event;
 import dev.herald.hub.HubMetrics;
 import dev.herald.hub.LocalBroker;
@@ -36,7 +35,9 @@ public final class StreamWarmup {
      * Metrics that count nothing, of three classes: the writer's calls to its metrics are then compiled as calls
      * (more than two classes seen), not as a guess at the warm-up's class that the pod's own meters would trap.
      */
-    private static final HubMetrics[] QUIET = {new Quiet(), new QuietToo(), new QuietThree()};
+    private static final HubMetrics[] QUIET = {
+        new HubMetrics.None(), new HubMetrics.None() { }, new HubMetrics.None() { },
+    };
 
     private StreamWarmup() {
     }
@@ -162,55 +163,5 @@ public final class StreamWarmup {
                 throw new IllegalStateException("the stream warm-up's writers did not write in time");
             }
         }
-    }
-
-    /** Counts nothing; see {@link #QUIET}. */
-    private static class Quiet implements HubMetrics {
-        @Override
-        public void eventsSent(int count) {
-            HubMetrics.NONE.eventsSent(count);
-        }
-
-        @Override
-        public void eventPublished() {
-        }
-
-        @Override
-        public void idempotentReplay() {
-        }
-
-        @Override
-        public void publishFailed() {
-        }
-
-        @Override
-        public void eventsDropped(DropReason reason, int count) {
-        }
-
-        @Override
-        public void serverEventDropped(String source) {
-        }
-
-        @Override
-        public void slowConsumerDisconnected() {
-        }
-
-        @Override
-        public void tokenExpired() {
-        }
-
-        @Override
-        public void deliveryLatency(long millis) {
-        }
-
-        @Override
-        public void historyBreak(BrokerListener.Break reason) {
-        }
-    }
-
-    private static final class QuietToo extends Quiet {
-    }
-
-    private static final class QuietThree extends Quiet {
     }
 }

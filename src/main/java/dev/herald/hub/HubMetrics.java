@@ -35,7 +35,11 @@ public interface HubMetrics {
     /** The broker found a channel's history broken (or, for {@code null}, the whole history lost): streams resync. */
     void historyBreak(BrokerListener.Break reason);
 
-    HubMetrics NONE = new HubMetrics() {
+    /** Counts nothing. */
+    HubMetrics NONE = new None();
+
+    /** Metrics that count nothing (for tests and the stream warm-up); extend it for a no-op of another class. */
+    class None implements HubMetrics {
         @Override
         public void eventsSent(int count) {
         }
@@ -75,5 +79,5 @@ public interface HubMetrics {
         @Override
         public void historyBreak(BrokerListener.Break reason) {
         }
-    };
+    }
 }
