@@ -68,10 +68,11 @@ public record Settings(String podId, boolean production, Sse sse, History histor
     }
 
     /** {@code herald.publish.*}: the publish routes. */
-    public record Publish(Duration idempotencyTtl) {
+    public record Publish(Duration idempotencyTtl, int maxBroadcast) {
         static Publish from(Config c) {
             return new Publish(duration(c.get("idempotency-ttl"), Duration.ofHours(24), Duration.ofSeconds(1),
-                                        Duration.ofDays(7)));
+                                        Duration.ofDays(7)),
+                               integer(c.get("max-broadcast"), 1000, 1, 100_000));
         }
     }
 

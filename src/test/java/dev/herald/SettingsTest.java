@@ -96,6 +96,18 @@ class SettingsTest {
     }
 
     @Test
+    void streamPathsAndBroadcast_haveTheirDefaults_andRanges() {
+        Settings defaults = read(Map.of());
+        assertTrue(defaults.sse().directHttp1());
+        assertTrue(defaults.sse().warmUp());
+        assertEquals(1000, defaults.publish().maxBroadcast());
+        assertEquals(5, read(Map.of("herald.publish.max-broadcast", "5")).publish().maxBroadcast());
+        assertTrue(message(Map.of("herald.publish.max-broadcast", "0"))
+                           .startsWith("herald.publish.max-broadcast must be between 1"));
+        assertTrue(message(Map.of("herald.sse.direct-http1", "maybe")).startsWith("herald.sse.direct-http1"));
+    }
+
+    @Test
     void podId_isOneTokenSafeInRedisNames() {
         assertEquals("web-7f9c.default:1", read(Map.of("herald.pod-id", "web-7f9c.default:1")).podId());
         for (String bad : List.of("two words", "new\nline", "x".repeat(129), "brace{")) {

@@ -43,6 +43,20 @@ public final class PublishService implements HttpService {
         }
         ObjectNode body = JsonBody.read(req, publisher.maxBytes());
         String channel = Publisher.channel(body, principal);
+        ObjectNode event = event(body, channel, "channel");
+        Broker.Published published = publisher.publish(channel, event, null,
+                                                        Publisher.idempotency(req, principal, "publish", channel, body),
+                                                        res);
+        res.status(Status.ACCEPTED_202);
+        res.header(HeaderValues.CONTENT_TYPE_JSON);
+        res.send("{\"id\":" + published.id() + "}");
+    }
+
+    /**
+     * The event a publishing body describes, for {@code channel}: its {@code type} (checked) and every other field
+     * but {@code target} (the field naming where it goes), refusing fields and types only the server sets.
+     */
+    static ObjectNode event(ObjectNode body, String channel, String target) {
         String type = JsonBody.text(body, "type");
         if (!TYPE.matcher(type).matches()) {
             throw ApiException.badRequest("'type' must be 1-64 characters of a-z 0-9 _ . -");
@@ -56,15 +70,10 @@ public final class PublishService implements HttpService {
             if (SERVER_FIELDS.contains(name)) {
                 throw ApiException.badRequest("'" + name + "' is set by the server");
             }
-            if (!name.equals("type") && !name.equals("channel")) {
+            if (!name.equals("type") && !name.equals(target)) {
                 event.set(name, field.getValue());
             }
         }
-        Broker.Published published = publisher.publish(channel, event, null,
-                                                        Publisher.idempotency(req, principal, "publish", channel, body),
-                                                        res);
-        res.status(Status.ACCEPTED_202);
-        res.header(HeaderValues.CONTENT_TYPE_JSON);
-        res.send("{\"id\":" + published.id() + "}");
+        return event;
     }
 }

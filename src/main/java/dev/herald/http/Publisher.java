@@ -32,7 +32,7 @@ import io.helidon.webserver.http.ServerResponse;
 final class Publisher {
     private static final Logger LOG = Logger.getLogger(Publisher.class.getName());
     private static final HeaderName IDEMPOTENCY_KEY = HeaderNames.create("Idempotency-Key");
-    private static final String REPLAYED = "Idempotent-Replayed";
+    static final String REPLAYED = "Idempotent-Replayed";
     private static final Pattern KEY = Pattern.compile("[\\x21-\\x7e]{1,255}");
     /** Room for {@code "id":<19 digits>,} spliced in by the broker. */
     private static final int ID_ROOM = 26;
@@ -96,16 +96,21 @@ final class Publisher {
      */
     Broker.Published publish(String channel, ObjectNode event, RateLimiter.Budget sender, Idempotency idempotency,
                              ServerResponse res) {
+        Broker.Published published = publish(channel, event, sender, idempotency);
+        if (published.replayed()) {
+            res.header(REPLAYED, "true");
+        }
+        return published;
+    }
+
+    /** {@link #publish(String, ObjectNode, RateLimiter.Budget, Idempotency, ServerResponse)} without the answer. */
+    Broker.Published publish(String channel, ObjectNode event, RateLimiter.Budget sender, Idempotency idempotency) {
         byte[] bytes = EventJson.bytes(event);
         if (bytes.length + ID_ROOM > maxBytes) {
             throw JsonBody.tooLarge(maxBytes);
         }
         try {
-            Broker.Published published = rateLimits.publish(publishing, channel, bytes, sender, idempotency);
-            if (published.replayed()) {
-                res.header(REPLAYED, "true");
-            }
-            return published;
+            return rateLimits.publish(publishing, channel, bytes, sender, idempotency);
         } catch (IdempotencyConflictException e) {
             throw new ApiException(Status.UNPROCESSABLE_CONTENT_422, "idempotency_key_reused",
                                    "this Idempotency-Key was sent before with another request; use a new key");

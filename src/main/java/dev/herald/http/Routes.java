@@ -57,6 +57,7 @@ public final class Routes {
                 .register("/api/events", events)
                 .register("/api/chat", new ChatService(publisher))
                 .register("/api/publish", new PublishService(publisher))
+                .register("/api/broadcast", new BroadcastService(publisher, parts.settings().publish().maxBroadcast()))
                 .register("/api/channels", new PresenceService(parts.presence()))
                 .register("/api/jobs", new JobsService(parts.jobs(), parts.hub().broker(), rateLimits));
         if (parts.devTokens() != null) {
