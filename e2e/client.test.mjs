@@ -163,3 +163,30 @@ test('userChannel escapes a sub the way the server does (docs/channels.md)', () 
   assert.equal(userChannel('\u{1F389}'), 'user:~F0~9F~8E~89');
   assert.equal(userChannel('A.Z_0-9'), 'user:A.Z_0-9');
 });
+
+test('a disconnect event reaches onEvent, then the subscription stays closed: no reconnect, not even on error', () => {
+  const h = harness();
+  const events = [];
+  const statuses = [];
+  subscribe(['channel:a'], { ...h.options, token: 'fixed', onEvent: (e) => events.push(e), onStatus: (s) => statuses.push(s) });
+  h.last().message({ type: 'ready' }, 'ep_fp_0');
+  const ended = h.last();
+  ended.message({ type: 'disconnect', reason: 'banned' }, 'ep_fp_1');
+  assert.deepEqual(events.map((e) => [e.type, e.reason]), [['disconnect', 'banned']]);
+  assert.equal(ended.closed, true, 'the source is closed, so the browser does not reconnect it by itself');
+  ended.fail();
+  assert.equal(h.timers.length, 0, 'no reconnect is scheduled');
+  assert.equal(FakeSource.instances.length, 1);
+  assert.equal(statuses.at(-1), 'closed');
+});
+
+test('with reconnectAfterDisconnect, a disconnect reconnects from its cursor after a backoff', () => {
+  const h = harness();
+  subscribe(['channel:a'], { ...h.options, token: 'fixed', reconnectAfterDisconnect: true });
+  h.last().message({ type: 'ready' }, 'ep_fp_0');
+  h.last().message({ type: 'disconnect', reason: 'maintenance' }, 'ep_fp_4');
+  assert.equal(h.timers.length, 1, 'one reconnect, after a delay');
+  h.fire();
+  assert.equal(FakeSource.instances.length, 2);
+  assert.equal(new URL(h.last().url, 'http://x').searchParams.get('lastEventId'), 'ep_fp_4');
+});

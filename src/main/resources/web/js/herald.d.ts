@@ -32,6 +32,8 @@ export interface SubscribeOptions {
   /** An EventSource error event, an error thrown by the token function, or an Error with code 'token_expired'. */
   onError?: (error: Event | Error & { code?: string; expiredAt?: string }) => void;
   onStatus?: (status: Status) => void;
+  /** After a `disconnect` event (a backend ended the user's streams): reconnect after the backoff (default: stay closed). */
+  reconnectAfterDisconnect?: boolean;
   onResync?: (channel: string, event: HeraldEvent) => void;
   minDelay?: number;
   maxDelay?: number;

@@ -29,6 +29,10 @@ export function streamUrl(baseUrl, channels, { cursor, token } = {}) {
  * connect. A stream ends when its token expires (a last `token_expired` event, not passed to `onEvent`): with a
  * function the stream reconnects at once with a fresh token from its cursor, missing nothing; with a string it
  * cannot renew, so it closes and `onError` gets an error whose `code` is 'token_expired'.
+ *
+ * A backend can end a user's streams (`POST /api/users/{id}/disconnect`): the last event is `disconnect` with a
+ * `reason`. It is passed to `onEvent`, then the subscription closes for good (`onStatus('closed')`) unless
+ * `reconnectAfterDisconnect: true`, which reconnects from the cursor after the usual backoff.
  */
 export function subscribe(channels, options = {}) {
   const {
@@ -47,6 +51,7 @@ export function subscribe(channels, options = {}) {
     random = Math.random,
     minDelay = BACKOFF.minDelay,
     maxDelay = BACKOFF.maxDelay,
+    reconnectAfterDisconnect = false,
   } = options;
   const list = Array.isArray(channels) ? [...channels] : [channels];
   let cursor = lastEventId || null;
@@ -110,6 +115,7 @@ export function subscribe(channels, options = {}) {
       }
       if (event.type === 'resync') onResync(event.channel, event);
       onEvent(event);
+      if (event.type === 'disconnect') disconnected(es);
     };
     es.onerror = (error) => {
       if (source !== es || closed) return;
@@ -133,6 +139,20 @@ export function subscribe(channels, options = {}) {
       return;
     }
     connect();
+  }
+
+  /** A backend ended the stream: stay closed, or reconnect after the usual backoff when told to. */
+  function disconnected(es) {
+    es.close();
+    source = null;
+    if (reconnectAfterDisconnect) {
+      attempt += 1;
+      onStatus('reconnecting');
+      timer = schedule(connect, backoffDelay(attempt - 1, { minDelay, maxDelay, random }));
+      return;
+    }
+    closed = true;
+    onStatus('closed');
   }
 
   connect();

@@ -58,6 +58,7 @@ public final class Routes {
                 .register("/api/chat", new ChatService(publisher))
                 .register("/api/publish", new PublishService(publisher))
                 .register("/api/broadcast", new BroadcastService(publisher, parts.settings().publish().maxBroadcast()))
+                .register("/api/users", new UsersService(parts.hub()))
                 .register("/api/channels", new PresenceService(parts.presence()))
                 .register("/api/jobs", new JobsService(parts.jobs(), parts.hub().broker(), rateLimits));
         if (parts.devTokens() != null) {

@@ -143,6 +143,11 @@ final class SseStream {
                 putFrame(last, tokenExpiredEvent());
                 out.send(last);
                 metrics.eventsSent(1);
+            } else if (subscription.end() == Subscription.End.DISCONNECTED) {
+                FrameBuffer last = out.frames(idPrefix.length + 16 * channels.size() + 160);
+                putFrame(last, disconnectEvent());
+                out.send(last);
+                metrics.eventsSent(1);
             } else if (subscription.end() == Subscription.End.SHUTDOWN) {
                 long jittered = shutdownRetryMillis / 2 + ThreadLocalRandom.current().nextLong(shutdownRetryMillis + 1);
                 FrameBuffer last = out.frames(32);
@@ -256,6 +261,18 @@ final class SseStream {
         body.put("type", "token_expired");
         body.put("timestamp", EventJson.timestamp(java.time.Instant.now()));
         body.put("expiredAt", EventJson.timestamp(java.time.Instant.ofEpochMilli(subscription.validUntil())));
+        return EventJson.bytes(body);
+    }
+
+    /**
+     * {@code {"type":"disconnect","reason":…}}: the last frame of a stream a service ended
+     * ({@code POST /api/users/{userId}/disconnect}); clients do not reconnect by themselves after it.
+     */
+    private byte[] disconnectEvent() {
+        ObjectNode body = EventJson.MAPPER.createObjectNode();
+        body.put("type", "disconnect");
+        body.put("timestamp", EventJson.timestamp(java.time.Instant.now()));
+        body.put("reason", subscription.disconnectReason());
         return EventJson.bytes(body);
     }
 

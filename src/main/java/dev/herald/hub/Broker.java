@@ -151,6 +151,14 @@ public interface Broker extends Resume.Source, AutoCloseable {
     }
 
     /**
+     * Tells the other pods to end this user's streams ({@link BrokerListener#disconnectUser}).
+     *
+     * @throws BrokerUnavailableException when the other pods could not be told
+     */
+    default void disconnectUserElsewhere(String userId, String reason) {
+    }
+
+    /**
      * How many channels' ids and history the broker holds in this process's memory (a gauge): every channel
      * published to or read within the cursor TTL in embedded mode, none where Redis holds them.
      */

@@ -37,4 +37,8 @@ public interface BrokerListener {
      */
     default void probeUser(String userId) {
     }
+
+    /** A service ended this user's streams on another pod: end this pod's too ({@code Hub#disconnectUser}). */
+    default void disconnectUser(String userId, String reason) {
+    }
 }

@@ -116,6 +116,27 @@ public final class Hub implements BrokerListener {
         probe(s -> s.userId().equals(userId));
     }
 
+    /** Ends every stream of this user on this pod, each with a last {@code disconnect} event; returns how many. */
+    @Override
+    public void disconnectUser(String userId, String reason) {
+        disconnect(userId, reason);
+    }
+
+    /** {@link #disconnectUser}, counting the streams it ended. */
+    public int disconnect(String userId, String reason) {
+        int ended = 0;
+        for (Subscription subscription : all) {
+            if (subscription.userId().equals(userId) && subscription.disconnect(reason)) {
+                ended++;
+            }
+        }
+        if (ended > 0) {
+            int count = ended;
+            LOG.fine(() -> "Disconnected " + count + " streams of " + LogText.escape(userId));
+        }
+        return ended;
+    }
+
     /**
      * Probes the streams that wrote nothing for half a second (at most twice a second): some may belong to clients
      * that left without a word.

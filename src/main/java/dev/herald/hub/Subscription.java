@@ -9,10 +9,12 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class Subscription {
     /** Why a subscription ended before its client went away. */
-    public enum End { SLOW_CONSUMER, SHUTDOWN, TOKEN_EXPIRED }
+    public enum End { SLOW_CONSUMER, SHUTDOWN, TOKEN_EXPIRED, DISCONNECTED }
 
     private final List<String> channels;
     private final String userId;
+    /** Why a service ended it ({@link End#DISCONNECTED}), for its last event; set before it ends. */
+    private volatile String disconnectReason = "";
     /** When the token it was opened with stops being accepted (epoch ms); the stream ends then. */
     private final long validUntil;
     /** Ends the subscription at {@code validUntil}; set by the hub when it registers it, cancelled when it leaves. */
@@ -95,6 +97,17 @@ public final class Subscription {
      */
     public void abortWritesOnEnd(Thread thread) {
         this.writer = thread;
+    }
+
+    /** Ends it as a service asked ({@code POST /api/users/{id}/disconnect}); false when it had already ended. */
+    boolean disconnect(String reason) {
+        disconnectReason = reason;
+        return end(End.DISCONNECTED) >= 0;
+    }
+
+    /** The reason given to {@link #disconnect}. */
+    public String disconnectReason() {
+        return disconnectReason;
     }
 
     /**

@@ -225,6 +225,21 @@ final class RedisBroker implements Broker {
         }
     }
 
+    /** A {@code disconnect <reason>\n<userId>} message on the control channel (see {@link #probeUserElsewhere}). */
+    @Override
+    public void disconnectUserElsewhere(String userId, String reason) {
+        String message = RedisSubscriber.DISCONNECT + reason + "\n" + userId;
+        try {
+            if (keys.sharded()) {
+                ((RedisClusterClient) redis.client()).spublish(keys.pubsub(RedisKeys.PROBE_CHANNEL), message);
+                return;
+            }
+            redis.client().publish(keys.control(), message);
+        } catch (JedisException e) {
+            throw new BrokerUnavailableException("could not tell the other pods to disconnect a user", e);
+        }
+    }
+
     @Override
     public String epoch() {
         return epoch.current();

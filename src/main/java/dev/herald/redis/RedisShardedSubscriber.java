@@ -493,9 +493,7 @@ final class RedisShardedSubscriber implements PubSubReader {
                 return;
             }
             if (channel.equals(RedisKeys.PROBE_CHANNEL)) {
-                if (message.startsWith(RedisSubscriber.PROBE)) {
-                    delivery.listener().probeUser(message.substring(RedisSubscriber.PROBE.length()));
-                }
+                RedisSubscriber.control(delivery.listener(), message);
                 return;
             }
             int a = message.indexOf(' ');

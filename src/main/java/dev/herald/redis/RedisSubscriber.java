@@ -45,11 +45,25 @@ final class RedisSubscriber implements PubSubReader {
     private static final Logger LOG = Logger.getLogger(RedisSubscriber.class.getName());
     /** A control message: probe this user's streams ({@link BrokerListener#probeUser}). */
     static final String PROBE = "probe ";
+    /** A control message: {@code disconnect <reason>\n<userId>} ({@link BrokerListener#disconnectUser}). */
+    static final String DISCONNECT = "disconnect ";
     private static final long FIRST_BACKOFF_MILLIS = 100;
     private static final long MAX_BACKOFF_MILLIS = 5_000;
 
     private final RedisConnection redis;
     private final RedisHistory history;
+
+    /** Acts on a message of the control channel (both subscribers share it). */
+    static void control(BrokerListener listener, String message) {
+        if (message.startsWith(PROBE)) {
+            listener.probeUser(message.substring(PROBE.length()));
+        } else if (message.startsWith(DISCONNECT)) {
+            int newline = message.indexOf('\n');
+            if (newline > DISCONNECT.length()) {
+                listener.disconnectUser(message.substring(newline + 1), message.substring(DISCONNECT.length(), newline));
+            }
+        }
+    }
     private final RedisEpoch epoch;
     private final RedisKeys keys;
     private final Duration timeout;
@@ -287,9 +301,7 @@ final class RedisSubscriber implements PubSubReader {
         @Override
         public void onMessage(String pubsub, String message) {
             if (pubsub.equals(keys.control())) {
-                if (message.startsWith(PROBE)) {
-                    delivery.listener().probeUser(message.substring(PROBE.length()));
-                }
+                RedisSubscriber.control(delivery.listener(), message);
                 return;
             }
             String channel = keys.channelOf(pubsub);

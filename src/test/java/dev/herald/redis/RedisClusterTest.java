@@ -132,6 +132,20 @@ class RedisClusterTest {
         }
     }
 
+    /** A disconnect travels on the shard channel every pod holds at its slot's master: pod b's streams end. */
+    @Test
+    @Order(2)
+    void aDisconnectOnOnePod_endsTheUsersStreamsOnTheOther_withinTwoSeconds() {
+        try (SseClient onB = b.subscribe(HttpClient.Version.HTTP_1_1, b.token("eve"), "channel:cluster-kick")) {
+            onB.awaitCursor(WAIT);
+            HttpResponse<String> res = a.post(HttpClient.Version.HTTP_1_1, "/api/users/eve/disconnect",
+                                              a.serviceToken(), "{\"reason\":\"kicked\"}");
+            assertEquals(202, res.statusCode(), res.body());
+            onB.awaitEnd(Duration.ofSeconds(2));
+            assertEquals("kicked", onB.events("disconnect").getFirst().get("reason").asText());
+        }
+    }
+
     /**
      * A pod killed without cleanup: a survivor's sweep (the index in one slot, each entry swept by a script in its
      * channel's slot) announces its user offline once.
