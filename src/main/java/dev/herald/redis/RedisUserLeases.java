@@ -54,13 +54,17 @@ final class RedisUserLeases implements UserLeases {
     /** The writer thread; set by {@link #start}. */
     private volatile Thread writer;
 
+    /** How many times a release's ZREM is sent when its batches fail. */
+    private static final int RELEASE_ATTEMPTS = 3;
+
     private sealed interface Op permits Acquire, Release, Recreate {
     }
 
     private record Acquire(String userId, String leaseId, int max, CompletableFuture<Boolean> granted) implements Op {
     }
 
-    private record Release(String userId, String leaseId) implements Op {
+    /** @param attempt how many times its batch failed before (a failed ZREM is sent again, up to {@link #RELEASE_ATTEMPTS}) */
+    private record Release(String userId, String leaseId, int attempt) implements Op {
     }
 
     /** A lease of this pod that the refresh found missing in Redis; sent only if the pod still holds it then. */
@@ -118,7 +122,7 @@ final class RedisUserLeases implements UserLeases {
     public void release(String userId, String leaseId) {
         mine.remove(leaseId);
         // not waited for; when the queue is full the lease, no longer refreshed, expires on its own
-        pending.offer(new Release(userId, leaseId));
+        pending.offer(new Release(userId, leaseId, 0));
     }
 
     @Override
@@ -235,6 +239,11 @@ final class RedisUserLeases implements UserLeases {
             for (Op op : batch) {
                 if (op instanceof Acquire a) {
                     a.granted().completeExceptionally(e);
+                } else if (op instanceof Release r && r.attempt() + 1 < RELEASE_ATTEMPTS) {
+                    // a released lease left in Redis counts against the user's cap until its key expires, and the
+                    // refresh of the user's other leases keeps the key alive: send its ZREM again (after a Redis
+                    // restart the first batch often meets a pooled connection that died with the old server)
+                    pending.offer(new Release(r.userId(), r.leaseId(), r.attempt() + 1));
                 }
             }
             return List.of();
