@@ -8,7 +8,6 @@ import io.helidon.webserver.http.Filter;
 import io.helidon.webserver.http.FilterChain;
 import io.helidon.webserver.http.RoutingRequest;
 import io.helidon.webserver.http.RoutingResponse;
-import io.helidon.webserver.http.ServerRequest;
 
 /**
  * One log line per request on the {@code herald.access} logger: method, the full raw path without its query (where
@@ -34,10 +33,5 @@ public final class AccessLog implements Filter {
     static void log(String host, String method, String rawPath, String protocol, int status, long millis) {
         LOG.info(() -> host + " " + LogText.escape(method) + " " + LogText.escape(rawPath) + " " + protocol + " "
                        + status + " " + millis + "ms");
-    }
-
-    /** The path as the client sent it (percent-encoded, from the root, not from a service's mount point), escaped. */
-    static String path(ServerRequest req) {
-        return LogText.escape(req.prologue().uriPath().rawPath());
     }
 }

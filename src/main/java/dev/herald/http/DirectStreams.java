@@ -137,17 +137,14 @@ public final class DirectStreams {
     }
 
     /**
-     * Serves the stream asked for, or its JSON error answer, on {@code socket}; returns the status sent.
-     * {@code /api/events} with a path suffix ({@code /api/events/x}) is not a stream: 404 as the routing answers.
+     * Serves the stream asked for, or its JSON error answer, on {@code socket}; returns the status sent. The path is
+     * {@code /api/events} exactly: {@link #claims} took nothing else.
      */
     int serve(Request request, String peer, OutputStream socket) {
         long start = System.nanoTime();
         Direct exchange = new Direct(cors, socket, request.origin());
         int status;
         try {
-            if (!request.rawPath().equals("/api/events")) {
-                throw new ApiException(Status.NOT_FOUND_404, "not_found", "no such endpoint");
-            }
             if (request.tokenError() != null) {
                 throw request.tokenError();
             }

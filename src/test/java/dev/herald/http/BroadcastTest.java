@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
+import dev.herald.Await;
 import dev.herald.SseClient;
 import dev.herald.TestPod;
 import dev.herald.redis.RedisProcess;
@@ -116,6 +117,34 @@ class BroadcastTest {
             sse.await("three orders", WAIT, c -> c.events("order").size() >= 3);
             assertEquals(List.of(1, 1, 2), sse.events("order").stream().map(e -> e.get("n").asInt()).sorted().toList());
             assertEquals(3.0, pod.metric("herald_events_published_total", null));
+        }
+    }
+
+    /** A retry after a 207, with the same key: only the channel that failed is published; the other answers its id. */
+    @Test
+    void aRetryAfterA207_publishesOnlyTheChannelThatFailed_andAnswersEveryId() {
+        try (TestPod pod = TestPod.start(Map.of("herald.rate.channel.per-second", "2",
+                                                "herald.rate.channel.burst", "1"));
+             SseClient sse = pod.subscribe(H1, pod.serviceToken(), "channel:a", "channel:b")) {
+            sse.awaitCursor(WAIT);
+            pod.publish("channel:a", "spend", "\"n\":0");
+            String body = "{\"channels\":[\"channel:a\",\"channel:b\"],\"type\":\"order\"}";
+            HttpResponse<String> first = post(pod, body, "partial-1");
+            assertEquals(207, first.statusCode(), first.body());
+            long idOfB = TestPod.json(first.body()).get("ids").get("channel:b").asLong();
+            java.util.concurrent.atomic.AtomicReference<HttpResponse<String>> retry =
+                    new java.util.concurrent.atomic.AtomicReference<>();
+            Await.until("channel:a's budget to refill and the retry to go through", WAIT, () -> {
+                retry.set(post(pod, body, "partial-1"));
+                return retry.get().statusCode() == 202;
+            });
+            JsonNode ids = TestPod.json(retry.get().body()).get("ids");
+            assertEquals(idOfB, ids.get("channel:b").asLong(), "channel:b's first id, not a new one");
+            assertEquals(2, ids.get("channel:a").asLong());
+            sse.await("both orders", WAIT, c -> c.events("order").size() >= 2);
+            assertEquals(List.of("channel:a", "channel:b"),
+                         sse.events("order").stream().map(e -> e.get("channel").asText()).sorted().toList(),
+                         "each channel got the order once");
         }
     }
 

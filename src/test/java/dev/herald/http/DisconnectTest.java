@@ -96,6 +96,31 @@ class DisconnectTest {
         }
     }
 
+    /**
+     * Redis is down: the pod that takes the call still ends its own streams, and answers 503 so the caller retries
+     * (the other pods could not be told); once Redis is back the retry is 202.
+     */
+    @Test
+    void redisDown_thisPodsStreamsEnd_theAnswerIs503_andTheRetryAfterItsReturnIs202() throws Exception {
+        try (RedisProcess redis = RedisProcess.start(false);
+             TestPod pod = TestPod.start(Map.of("herald.redis.url", redis.url()));
+             SseClient alice = pod.subscribe(H1, pod.token("alice"), "channel:down")) {
+            alice.awaitCursor(WAIT);
+            redis.kill();
+            HttpResponse<String> res = pod.post(H1, "/api/users/alice/disconnect", pod.serviceToken(),
+                                                "{\"reason\":\"banned\"}");
+            assertEquals(503, res.statusCode(), res.body());
+            assertEquals("broker_unavailable", TestPod.json(res.body()).get("error").asText());
+            assertTrue(res.headers().firstValue("retry-after").isPresent());
+            alice.awaitEnd(WAIT);
+            assertEquals("banned", alice.events("disconnect").getFirst().get("reason").asText());
+            redis.restart();
+            Await.until("the retry to be taken once Redis is back", WAIT, () -> pod.post(
+                    H1, "/api/users/alice/disconnect", pod.serviceToken(), "{\"reason\":\"banned\"}")
+                    .statusCode() == 202);
+        }
+    }
+
     private static void expect(TestPod pod, String token, String body, int status, String error) {
         HttpResponse<String> res = pod.post(H1, "/api/users/alice/disconnect", token, body);
         assertEquals(status, res.statusCode(), body + " -> " + res.body());
