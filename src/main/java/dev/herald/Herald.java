@@ -144,6 +144,12 @@ public final class Herald {
             throw new StartupException(e.getMessage() + " (herald.redis.url)");
         }
         started.push(backend::stop);
+        try {
+            // before the pod listens: a revoked token is never accepted by a pod that just started
+            hub.reloadRevocations();
+        } catch (BrokerUnavailableException e) {
+            LOG.warning("Revocations unreadable at start; read again when the subscriber connects: " + e.getMessage());
+        }
     }
 
     /** The port the pod listens on; -1 before {@link #start}. */

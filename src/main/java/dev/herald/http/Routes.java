@@ -49,7 +49,8 @@ public final class Routes {
             routing.addFilter(new AccessLog());
         }
         CorsFilter cors = new CorsFilter(parts.settings().cors());
-        AuthFilter auth = new AuthFilter(parts.verifier(), parts.settings().auth().cookie(), parts.metrics());
+        AuthFilter auth = new AuthFilter(parts.verifier(), parts.settings().auth().cookie(), parts.metrics(),
+                                        parts.hub().revocations());
         EventsService events = new EventsService(parts.hub(), parts.presence(), parts.limits(), parts.metrics(),
                                                  parts.settings().sse(), parts.draining());
         routing.addFilter(cors);
@@ -58,7 +59,7 @@ public final class Routes {
                 .register("/api/chat", new ChatService(publisher))
                 .register("/api/publish", new PublishService(publisher))
                 .register("/api/broadcast", new BroadcastService(publisher, parts.settings().publish().maxBroadcast()))
-                .register("/api/users", new UsersService(parts.hub()))
+                .register("/api/users", new UsersService(parts.hub(), parts.settings().auth().revocationTtl()))
                 .register("/api/channels", new PresenceService(parts.presence()))
                 .register("/api/jobs", new JobsService(parts.jobs(), parts.hub().broker(), rateLimits));
         if (parts.devTokens() != null) {

@@ -159,6 +159,25 @@ public interface Broker extends Resume.Source, AutoCloseable {
     }
 
     /**
+     * Stores this user's revocation where every pod, and a pod started later, finds it ({@link #revocations}), and
+     * tells the other pods, which apply it and end the user's streams ({@link BrokerListener#revokeUser}). A broker
+     * of one pod has nothing to store or tell: the hub applies it itself.
+     *
+     * @throws BrokerUnavailableException when it could not be stored or the other pods could not be told
+     */
+    default void revokeElsewhere(String userId, Revocations.Revocation revocation, String reason) {
+    }
+
+    /**
+     * Every revocation in force in the broker's store; empty for a broker of one pod.
+     *
+     * @throws BrokerUnavailableException when the store cannot be read
+     */
+    default java.util.Map<String, Revocations.Revocation> revocations() {
+        return java.util.Map.of();
+    }
+
+    /**
      * How many channels' ids and history the broker holds in this process's memory (a gauge): every channel
      * published to or read within the cursor TTL in embedded mode, none where Redis holds them.
      */

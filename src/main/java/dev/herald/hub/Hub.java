@@ -45,12 +45,17 @@ public final class Hub implements BrokerListener {
     /** A stream that wrote nothing for this long is probed when the pod nears its cap; at most this often. */
     private static final Duration IDLE = Duration.ofMillis(500);
     private static final int MAX_PROBED_USERS = 10_000;
+    /** A reload of the revocations that failed is tried again this often, after growing pauses. */
+    private static final int RELOAD_ATTEMPTS = 5;
+    private static final Duration RELOAD_BACKOFF = Duration.ofMillis(500);
 
     private final Duration heartbeat;
     /** User → when its streams were last probed (nanoTime): one probe per user per {@link #CONFIRM}. */
     private final Map<String, Long> probedUsers = new ConcurrentHashMap<>();
     /** When idle streams were last probed (nanoTime). */
     private final AtomicLong lastIdleProbe = new AtomicLong(System.nanoTime() - IDLE.toNanos());
+    /** Users whose older tokens are refused; thread-safe (see {@link Revocations}). */
+    private final Revocations revocations = new Revocations();
     /** Wakes idle writers to send their heartbeat; null until {@link #start}. */
     private volatile ScheduledExecutorService heartbeats;
     /** Ends each stream when its token expires; null until {@link #start}. Thread-safe (an executor). */
@@ -120,6 +125,57 @@ public final class Hub implements BrokerListener {
     @Override
     public void disconnectUser(String userId, String reason) {
         disconnect(userId, reason);
+    }
+
+    /** The revocations this pod knows of, for the checks of every token. */
+    public Revocations revocations() {
+        return revocations;
+    }
+
+    /**
+     * Refuses this user's tokens issued before the revocation's instant from now on, then ends the user's streams on
+     * this pod with {@code reason}; returns how many. In that order: a stream registered after the disconnect's
+     * sweep checks the revocation once registered (see {@code EventsService}), so none slips between the two.
+     */
+    public int revoke(String userId, Revocations.Revocation revocation, String reason) {
+        revocations.apply(userId, revocation);
+        return disconnect(userId, reason);
+    }
+
+    @Override
+    public void revokeUser(String userId, Revocations.Revocation revocation, String reason) {
+        revoke(userId, revocation, reason);
+    }
+
+    /** Reads the broker's revocations again, off the delivery thread. */
+    @Override
+    public void controlListening() {
+        Thread.ofVirtual().name("herald-revocations").start(() -> {
+            for (int attempt = 1; attempt <= RELOAD_ATTEMPTS && !closed; attempt++) {
+                try {
+                    reloadRevocations();
+                    return;
+                } catch (BrokerUnavailableException e) {
+                    LOG.warning("Revocations unreadable (attempt " + attempt + " of " + RELOAD_ATTEMPTS + "): "
+                                + e.getMessage());
+                }
+                try {
+                    Thread.sleep(RELOAD_BACKOFF.toMillis() * attempt);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+    }
+
+    /**
+     * Merges the broker's revocations into this pod's (at start, before the pod listens, and whenever the control
+     * channel is subscribed again).
+     *
+     * @throws BrokerUnavailableException when the broker's store cannot be read
+     */
+    public void reloadRevocations() {
+        revocations.applyAll(broker.revocations());
     }
 
     /** {@link #disconnectUser}, counting the streams it ended. */

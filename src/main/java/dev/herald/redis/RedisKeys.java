@@ -81,6 +81,11 @@ final class RedisKeys {
         return prefix + ":__herald__";
     }
 
+    /** Hash of the users whose tokens issued before an instant are refused: user id → {@code "<before> <until>"}. */
+    String revocations() {
+        return prefix + ":revoked";
+    }
+
     /** Stream of the channel's recent events, entry ids {@code 0-<event id>}. */
     String history(String channel) {
         return prefix + ":history:{" + channel + "}";

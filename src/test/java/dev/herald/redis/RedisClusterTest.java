@@ -146,6 +146,24 @@ class RedisClusterTest {
         }
     }
 
+    /** A revocation is stored in the cluster and told on the shard channel: pod b refuses the old token at once. */
+    @Test
+    @Order(2)
+    void aRevocationOnOnePod_isRefusedOnTheOther() {
+        String old = a.token("frank", java.time.Instant.now().minusSeconds(5));
+        try (SseClient onB = b.subscribe(HttpClient.Version.HTTP_1_1, old, "channel:cluster-ban")) {
+            onB.awaitCursor(WAIT);
+            HttpResponse<String> res = a.post(HttpClient.Version.HTTP_1_1, "/api/users/frank/disconnect",
+                                              a.serviceToken(), "{\"revokeTokensIssuedBefore\":\"now\"}");
+            assertEquals(202, res.statusCode(), res.body());
+            onB.awaitEnd(Duration.ofSeconds(2));
+        }
+        HttpResponse<String> chat = b.post(HttpClient.Version.HTTP_1_1, "/api/chat/messages", old,
+                                           "{\"channel\":\"channel:cluster-ban\",\"text\":\"hi\"}");
+        assertEquals(401, chat.statusCode(), chat.body());
+        assertEquals("revoked", TestPod.json(chat.body()).get("error").asText());
+    }
+
     /**
      * A pod killed without cleanup: a survivor's sweep (the index in one slot, each entry swept by a script in its
      * channel's slot) announces its user offline once.
