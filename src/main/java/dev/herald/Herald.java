@@ -72,7 +72,8 @@ public final class Herald {
 
         HttpRouting.Builder routing = HttpRouting.builder();
         DirectStreams direct = Routes.register(routing, new Routes.Parts(hub, publishing, presence, limits, backend.rateLimiter(), metrics,
-                                                  settings, tokens.verifier(), tokens.issuer(), () -> draining, jobs));
+                                                  settings, tokens.verifier(), tokens.issuer(), () -> draining, jobs,
+                                                  backend.directory(hub)));
         this.listeners = new Listeners(config.get("server"), settings, routing, direct, this::readiness,
                                        this::liveness, metrics::connectionCut);
     }

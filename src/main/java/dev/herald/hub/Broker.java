@@ -159,6 +159,23 @@ public interface Broker extends Resume.Source, AutoCloseable {
     }
 
     /**
+     * What the broker holds of a channel.
+     *
+     * @param lastId      the channel's last id, 0 when none was given (or its ids were forgotten)
+     * @param historySize how many events history retains
+     * @param oldestId    the id of the oldest retained event, or null when none is
+     */
+    record ChannelState(long lastId, long historySize, Long oldestId) {
+    }
+
+    /**
+     * The channel's last id and retained history, read without changing them (nor extending their lifetime).
+     *
+     * @throws BrokerUnavailableException when the store cannot be read
+     */
+    ChannelState state(String channel);
+
+    /**
      * Stores this user's revocation where every pod, and a pod started later, finds it ({@link #revocations}), and
      * tells the other pods, which apply it and end the user's streams ({@link BrokerListener#revokeUser}). A broker
      * of one pod has nothing to store or tell: the hub applies it itself.

@@ -54,6 +54,13 @@ public final class Hub implements BrokerListener {
     private final Map<String, Long> probedUsers = new ConcurrentHashMap<>();
     /** When idle streams were last probed (nanoTime). */
     private final AtomicLong lastIdleProbe = new AtomicLong(System.nanoTime() - IDLE.toNanos());
+    /**
+     * Channels whose local stream count changed since {@link #drainChangedChannels} last ran, for a directory that
+     * reports counts elsewhere; kept only once {@link #trackChannelChanges} was called. A concurrent set: each
+     * channel is in it at most once, so it never holds more than the channels that changed between two drains.
+     */
+    private final Set<String> changedChannels = ConcurrentHashMap.newKeySet();
+    private volatile boolean trackChanges;
     /** Users whose older tokens are refused; thread-safe (see {@link Revocations}). */
     private final Revocations revocations = new Revocations();
     /** Wakes idle writers to send their heartbeat; null until {@link #start}. */
@@ -334,6 +341,62 @@ public final class Hub implements BrokerListener {
         return topics.size();
     }
 
+    /** How many streams of this pod follow the channel. */
+    public int subscribers(String channel) {
+        Topic topic = topics.get(channel);
+        return topic == null ? 0 : topic.subscribers.length;
+    }
+
+    /**
+     * This pod's channels that start with {@code prefix} and sort after {@code after} (null: from the first), in
+     * order, at most {@code limit}, with their stream counts. Looks at every local channel: for one pod's own
+     * listing, not for a hot path.
+     */
+    public java.util.SortedMap<String, Integer> channels(String prefix, String after, int limit) {
+        java.util.TreeMap<String, Integer> page = new java.util.TreeMap<>();
+        for (Map.Entry<String, Topic> entry : topics.entrySet()) {
+            String channel = entry.getKey();
+            int count = entry.getValue().subscribers.length;
+            if (count == 0 || !channel.startsWith(prefix) || (after != null && channel.compareTo(after) <= 0)) {
+                continue;
+            }
+            if (page.size() < limit) {
+                page.put(channel, count);
+            } else if (channel.compareTo(page.lastKey()) < 0) {
+                page.pollLastEntry();
+                page.put(channel, count);
+            }
+        }
+        return page;
+    }
+
+    /** From now on, remembers which channels' local stream counts changed ({@link #drainChangedChannels}). */
+    public void trackChannelChanges() {
+        trackChanges = true;
+    }
+
+    /** The channels whose local stream count changed since the last call, now forgotten. */
+    public List<String> drainChangedChannels() {
+        List<String> drained = new ArrayList<>();
+        for (var it = changedChannels.iterator(); it.hasNext(); ) {
+            drained.add(it.next());
+            it.remove();
+        }
+        return drained;
+    }
+
+    /** Marks channels as changed again (a report of them failed). */
+    public void channelsChanged(java.util.Collection<String> channels) {
+        if (trackChanges) {
+            changedChannels.addAll(channels);
+        }
+    }
+
+    /** Every channel with a local stream (a full report). */
+    public List<String> localChannels() {
+        return new ArrayList<>(topics.keySet());
+    }
+
     public int subscriptionCount() {
         return all.size();
     }
@@ -417,6 +480,9 @@ public final class Hub implements BrokerListener {
                 Subscription[] next = Arrays.copyOf(current, current.length + 1);
                 next[current.length] = subscription;
                 subscribers = next;
+                if (trackChanges) {
+                    changedChannels.add(channel);
+                }
                 return true;
             } finally {
                 lock.unlock();
@@ -435,6 +501,9 @@ public final class Hub implements BrokerListener {
                 System.arraycopy(current, 0, next, 0, index);
                 System.arraycopy(current, index + 1, next, index, current.length - index - 1);
                 subscribers = next;
+                if (trackChanges) {
+                    changedChannels.add(channel);
+                }
                 if (next.length == 0) {
                     removed = true;
                     try {

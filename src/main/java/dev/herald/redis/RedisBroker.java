@@ -181,6 +181,16 @@ final class RedisBroker implements Broker {
         }
     }
 
+    /** The id counter, the history's length and first entry: one pipeline to the channel's slot. */
+    @Override
+    public ChannelState state(String channel) {
+        try {
+            return history.state(channel);
+        } catch (JedisException | NumberFormatException e) {
+            throw new BrokerUnavailableException("Redis history is unreachable: " + e.getMessage(), e);
+        }
+    }
+
     @Override
     public Replay replay(String channel, long after, long maxBytes) {
         Long live = subscriber.delivered(channel);
