@@ -186,6 +186,15 @@ public interface Broker extends Resume.Source, AutoCloseable {
     }
 
     /**
+     * Stores revocations this pod holds that the store lacks (it lost them: Redis restarted empty), telling nobody:
+     * the streams they ended stay ended, and later streams are not touched.
+     *
+     * @throws BrokerUnavailableException when they could not be stored
+     */
+    default void restoreRevocations(java.util.Map<String, Revocations.Revocation> missing) {
+    }
+
+    /**
      * Every revocation in force in the broker's store; empty for a broker of one pod.
      *
      * @throws BrokerUnavailableException when the store cannot be read

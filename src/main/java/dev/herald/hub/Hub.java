@@ -177,12 +177,19 @@ public final class Hub implements BrokerListener {
 
     /**
      * Merges the broker's revocations into this pod's (at start, before the pod listens, and whenever the control
-     * channel is subscribed again).
+     * channel is subscribed again), and stores back those the broker lost (Redis restarted empty) while this pod
+     * kept them, so a pod started later refuses those tokens too.
      *
-     * @throws BrokerUnavailableException when the broker's store cannot be read
+     * @throws BrokerUnavailableException when the broker's store cannot be read or written
      */
     public void reloadRevocations() {
-        revocations.applyAll(broker.revocations());
+        Map<String, Revocations.Revocation> stored = broker.revocations();
+        revocations.applyAll(stored);
+        Map<String, Revocations.Revocation> lost = revocations.beyond(stored);
+        if (!lost.isEmpty()) {
+            LOG.warning("The broker lost " + lost.size() + " revocations this pod holds; storing them again");
+            broker.restoreRevocations(lost);
+        }
     }
 
     /** {@link #disconnectUser}, counting the streams it ended. */

@@ -56,6 +56,22 @@ public final class Revocations {
         return revocation;
     }
 
+    /**
+     * The revocations in force here that {@code stored} lacks or holds shorter (to store again after the store lost
+     * them).
+     */
+    public Map<String, Revocation> beyond(Map<String, Revocation> stored) {
+        Map<String, Revocation> missing = new java.util.HashMap<>();
+        long now = System.currentTimeMillis();
+        byUser.forEach((user, revocation) -> {
+            Revocation there = stored.get(user);
+            if (revocation.until() > now && (there == null || !there.merge(revocation).equals(there))) {
+                missing.put(user, revocation);
+            }
+        });
+        return missing;
+    }
+
     /** How many users have a revocation held (a gauge). */
     public int size() {
         return byUser.size();

@@ -251,16 +251,25 @@ final class RedisBroker implements Broker {
      */
     @Override
     public void revokeElsewhere(String userId, Revocations.Revocation revocation, String reason) {
-        String stored;
+        String stored = store(userId, revocation);
+        control(RedisSubscriber.REVOKE + stored + " " + reason + "\n" + userId, "revoke a user's tokens");
+    }
+
+    @Override
+    public void restoreRevocations(Map<String, Revocations.Revocation> missing) {
+        missing.forEach(this::store);
+    }
+
+    /** Merges a revocation into the hash; returns the stored {@code "<before> <until>"}. */
+    private String store(String userId, Revocations.Revocation revocation) {
         try {
-            stored = (String) RedisScript.REVOKE.eval(
+            return (String) RedisScript.REVOKE.eval(
                     redis.client(), List.of(keys.revocations()),
                     List.of(userId, Long.toString(revocation.before()), Long.toString(revocation.until()),
                             Long.toString(System.currentTimeMillis())));
         } catch (JedisException e) {
             throw new BrokerUnavailableException("could not store a revocation", e);
         }
-        control(RedisSubscriber.REVOKE + stored + " " + reason + "\n" + userId, "revoke a user's tokens");
     }
 
     /** The {@link RedisKeys#revocations} hash; entries that ended are dropped from it on the way. */

@@ -151,6 +151,21 @@ class RevokeTest {
                     fresh.awaitCursor(WAIT);
                 }
             }
+            // Redis restarts empty, its revocations gone: the pods that hold them store them again when their
+            // subscriber reconnects, so a pod started after that refuses the old tokens too
+            redis.kill();
+            redis.restart();
+            Await.until("the revocations to be stored again", WAIT, () -> {
+                try {
+                    return redis.command("HLEN", "realtime:revoked").equals("2");
+                } catch (IOException e) {
+                    return false;
+                }
+            });
+            try (TestPod afterRestore = TestPod.start(Map.of("herald.redis.url", redis.url()))) {
+                expectRevoked(stream(afterRestore, H1, old));
+                expectRevoked(stream(afterRestore, H1, bobsOld));
+            }
         }
     }
 
