@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -19,6 +20,8 @@ import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
 
 import dev.herald.auth.TokenIssuer;
+import dev.herald.client.HeraldClient;
+import dev.herald.client.HeraldException;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -34,6 +37,7 @@ public final class TestPod implements AutoCloseable {
     private final HttpClient http1;
     private final HttpClient http2;
     private final String base;
+    private final HeraldClient client;
 
     private TestPod(Herald herald, SSLContext tls) {
         this.herald = herald;
@@ -48,6 +52,9 @@ public final class TestPod implements AutoCloseable {
         this.http1 = h1.build();
         this.http2 = h2.build();
         this.base = (tls == null ? "http://127.0.0.1:" : "https://localhost:") + herald.port();
+        // one attempt: a test that publishes sees every failure, as it would without the client
+        this.client = HeraldClient.builder(URI.create(base)).token(this::serviceToken).httpClient(http1)
+                .retries(1, Duration.ZERO, Duration.ZERO).build();
     }
 
     /** Dev mode on, the test secret, port 0; {@code overrides} are config keys such as {@code herald.sse.heartbeat}. */
@@ -93,6 +100,14 @@ public final class TestPod implements AutoCloseable {
 
     public HttpClient client(HttpClient.Version version) {
         return version == HttpClient.Version.HTTP_2 ? http2 : http1;
+    }
+
+    /**
+     * The Java client, with a service token of this pod, over its HTTP/1.1 client; it tries each call once (no
+     * retries), so that failures show as they happen. Tests of retries build their own.
+     */
+    public HeraldClient client() {
+        return client;
     }
 
     public String token(String userId) {
@@ -157,15 +172,19 @@ public final class TestPod implements AutoCloseable {
         }
     }
 
-    /** Publishes an event as a service and returns its id. */
+    /**
+     * Publishes an event as a service through {@link #client()} and returns its id.
+     *
+     * @param extraJsonFields the event's other fields as a JSON fragment ({@code "n":1,"text":"hi"}), or ""
+     */
     public long publish(String channel, String type, String extraJsonFields) {
-        String body = "{\"channel\":\"" + channel + "\",\"type\":\"" + type + "\""
-                      + (extraJsonFields.isEmpty() ? "" : "," + extraJsonFields) + "}";
-        HttpResponse<String> res = post(HttpClient.Version.HTTP_1_1, "/api/publish", serviceToken(), body);
-        if (res.statusCode() != 202) {
-            throw new AssertionError("publish failed: " + res.statusCode() + " " + res.body());
+        Map<String, JsonNode> fields = new LinkedHashMap<>();
+        json("{" + extraJsonFields + "}").properties().forEach(field -> fields.put(field.getKey(), field.getValue()));
+        try {
+            return client.publish(channel, type, fields);
+        } catch (HeraldException e) {
+            throw new AssertionError("publish failed: " + e.getMessage(), e);
         }
-        return json(res.body()).get("id").asLong();
     }
 
     /** The value of one sample of this pod's metrics in the Prometheus text, or NaN when absent. */
