@@ -6,8 +6,10 @@ import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -93,8 +95,8 @@ public final class HeraldClient implements AutoCloseable {
      * server then publishes only the channels that failed and answers the others' first ids. What still failed after
      * the last attempt is in {@link BroadcastResult#errors()}.
      *
-     * @throws HeraldException when the broadcast was refused as a whole (400, 403, 413), or no channel was published
-     *                         after every attempt
+     * @throws HeraldException when the broadcast was refused as a whole (400, 403, 413), or every channel for one
+     *                         reason (e.g. 503 after every attempt)
      */
     public BroadcastResult broadcast(Collection<String> channels, String type, Map<String, ?> fields) {
         return broadcast(channels, type, fields, newKey());
@@ -187,7 +189,7 @@ public final class HeraldClient implements AutoCloseable {
             path.append("&cursor=").append(URLEncoder.encode(cursor, StandardCharsets.UTF_8));
         }
         JsonNode page = calls.send("GET", path.toString(), null, null, a -> null).body();
-        java.util.List<ChannelPage.Entry> entries = new java.util.ArrayList<>();
+        List<ChannelPage.Entry> entries = new ArrayList<>();
         for (JsonNode entry : page.path("channels")) {
             entries.add(new ChannelPage.Entry(entry.path("channel").asText(), entry.path("subscribers").asInt()));
         }
