@@ -64,6 +64,7 @@ public final class Routes {
         if (parts.devTokens() != null) {
             routing.register("/dev", new DevTokenService(parts.devTokens()));
         }
+        routing.register("/openapi.yaml", new OpenApiService());
         routing.register("/", StaticContentService.builder("web").welcomeFileName("index.html").build());
         Errors.register(routing);
         return parts.settings().sse().directHttp1()
