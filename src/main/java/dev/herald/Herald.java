@@ -72,7 +72,8 @@ public final class Herald {
 
         HttpRouting.Builder routing = HttpRouting.builder();
         DirectStreams direct = Routes.register(routing, new Routes.Parts(hub, publishing, presence, limits, backend.rateLimiter(), metrics,
-                                                  settings, tokens.verifier(), tokens.issuer(), () -> draining, jobs));
+                                                  settings, tokens.verifier(), tokens.issuer(), () -> draining, jobs,
+                                                  backend.directory(hub)));
         this.listeners = new Listeners(config.get("server"), settings, routing, direct, this::readiness,
                                        this::liveness, metrics::connectionCut);
     }
@@ -144,6 +145,12 @@ public final class Herald {
             throw new StartupException(e.getMessage() + " (herald.redis.url)");
         }
         started.push(backend::stop);
+        try {
+            // before the pod listens: a revoked token is never accepted by a pod that just started
+            hub.reloadRevocations();
+        } catch (BrokerUnavailableException e) {
+            LOG.warning("Revocations unreadable at start; read again when the subscriber connects: " + e.getMessage());
+        }
     }
 
     /** The port the pod listens on; -1 before {@link #start}. */

@@ -79,7 +79,8 @@ public record Settings(String podId, boolean production, Sse sse, History histor
     /** {@code herald.auth.*}: tokens. */
     public record Auth(boolean devMode, Optional<String> secret, Optional<String> jwksFile, Optional<String> jwksUrl,
                        Duration jwksRefetch, Optional<String> issuer, Optional<String> audience,
-                       Optional<String> cookie, Duration clockSkew, Optional<String> serviceScope) {
+                       Optional<String> cookie, Duration clockSkew, Optional<String> serviceScope,
+                       Duration revocationTtl) {
         static Auth from(Config c) {
             return new Auth(bool(c.get("dev-mode"), false),
                             nonBlank(c.get("jwt.secret")),
@@ -91,7 +92,9 @@ public record Settings(String podId, boolean production, Sse sse, History histor
                             nonBlank(c.get("cookie")),
                             duration(c.get("jwt.clock-skew"), Duration.ofSeconds(30), Duration.ZERO,
                                      Duration.ofSeconds(60)),
-                            nonBlank(c.get("jwt.service-scope")));
+                            nonBlank(c.get("jwt.service-scope")),
+                            duration(c.get("revocation-ttl"), Duration.ofDays(7), Duration.ofMinutes(1),
+                                     Duration.ofDays(366)));
         }
     }
 

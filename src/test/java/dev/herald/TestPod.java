@@ -100,6 +100,11 @@ public final class TestPod implements AutoCloseable {
                             Duration.ofMinutes(10));
     }
 
+    /** A user token with this {@code iat}, valid for ten minutes from then. */
+    public String token(String userId, java.time.Instant issuedAt) {
+        return issuer.issue(userId, userId, List.of(), issuedAt, Duration.ofMinutes(10));
+    }
+
     public String serviceToken() {
         return issuer.issue("backend", "Backend", List.of("service"), Duration.ofMinutes(10));
     }

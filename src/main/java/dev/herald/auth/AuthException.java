@@ -11,8 +11,16 @@ public final class AuthException extends RuntimeException {
         this.reason = reason;
     }
 
-    /** A short label for metrics: missing, malformed, expired, signature, claims. */
+    /** Reason of a token whose user's tokens issued before an instant were revoked; also its error code. */
+    public static final String REVOKED = "revoked";
+
+    /** A short label for metrics: missing, malformed, expired, signature, claims, revoked. */
     public String reason() {
         return reason;
+    }
+
+    /** The {@code error} code of the 401 answer: {@value #REVOKED} for a revoked token, else unauthorized. */
+    public String error() {
+        return REVOKED.equals(reason) ? REVOKED : "unauthorized";
     }
 }

@@ -35,11 +35,15 @@ public final class TokenIssuer {
     }
 
     public String issue(String userId, String name, List<String> roles, Duration validity) {
-        Instant now = Instant.now();
+        return issue(userId, name, roles, Instant.now(), validity);
+    }
+
+    /** A token issued at {@code issuedAt} (its {@code iat}), valid for {@code validity} from then. */
+    public String issue(String userId, String name, List<String> roles, Instant issuedAt, Duration validity) {
         JWTClaimsSet.Builder claims = new JWTClaimsSet.Builder()
                 .subject(userId)
-                .issueTime(Date.from(now))
-                .expirationTime(Date.from(now.plus(validity)));
+                .issueTime(Date.from(issuedAt))
+                .expirationTime(Date.from(issuedAt.plus(validity)));
         if (name != null) {
             claims.claim("name", name);
         }

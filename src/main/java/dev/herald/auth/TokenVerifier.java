@@ -161,8 +161,10 @@ public final class TokenVerifier {
             String name = claims.getStringClaim("name");
             long exp = claims.getExpirationTime().toInstant().toEpochMilli();
             long until = Math.min(exp, System.currentTimeMillis() + 60_000);
+            long issuedAt = claims.getIssueTime() == null ? Long.MIN_VALUE
+                    : claims.getIssueTime().toInstant().toEpochMilli();
             return new Verified(new Principal(sub, name == null || name.isBlank() ? sub : name, hasServiceRole(claims),
-                                              patterns(claims), exp + skewMillis), until);
+                                              patterns(claims), exp + skewMillis, issuedAt), until);
         } catch (ParseException e) {
             throw new AuthException("claims", "the token's claims have the wrong types");
         }

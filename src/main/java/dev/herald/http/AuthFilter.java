@@ -6,6 +6,7 @@ import java.util.function.Supplier;
 import dev.herald.auth.AuthException;
 import dev.herald.auth.Principal;
 import dev.herald.auth.TokenVerifier;
+import dev.herald.hub.Revocations;
 import dev.herald.metrics.HeraldMetrics;
 
 import io.helidon.http.HeaderNames;
@@ -25,11 +26,13 @@ public final class AuthFilter implements Filter {
     private final TokenVerifier verifier;
     private final Optional<String> cookie;
     private final HeraldMetrics metrics;
+    private final Revocations revocations;
 
-    public AuthFilter(TokenVerifier verifier, Optional<String> cookie, HeraldMetrics metrics) {
+    public AuthFilter(TokenVerifier verifier, Optional<String> cookie, HeraldMetrics metrics, Revocations revocations) {
         this.verifier = verifier;
         this.cookie = cookie;
         this.metrics = metrics;
+        this.revocations = revocations;
     }
 
     @Override
@@ -43,7 +46,7 @@ public final class AuthFilter implements Filter {
             req.context().register(principal);
         } catch (AuthException e) {
             res.header(HeaderNames.WWW_AUTHENTICATE, "Bearer");
-            Errors.send(res, Status.UNAUTHORIZED_401, "unauthorized", e.getMessage());
+            Errors.send(res, Status.UNAUTHORIZED_401, e.error(), e.getMessage());
             return;
         }
         chain.proceed();
@@ -81,13 +84,28 @@ public final class AuthFilter implements Filter {
         return cookie.get().orElse(null);
     }
 
-    /** Verifies a token, counting a refusal by its reason. */
+    /** Verifies a token and that its user's tokens of its age are not revoked, counting a refusal by its reason. */
     Principal verify(String token) {
         try {
-            return verifier.verify(token);
+            Principal principal = verifier.verify(token);
+            checkNotRevoked(revocations, principal);
+            return principal;
         } catch (AuthException e) {
             metrics.authFailure(e.reason());
             throw e;
+        }
+    }
+
+    /**
+     * Refuses a principal whose token is older than a revocation of its user.
+     *
+     * @throws AuthException {@link AuthException#REVOKED} when it is
+     */
+    public static void checkNotRevoked(Revocations revocations, Principal principal) {
+        Revocations.Revocation revocation = revocations.of(principal.userId());
+        if (revocation != null && principal.issuedAt() < revocation.before()) {
+            throw new AuthException(AuthException.REVOKED, "this token was revoked (the user's tokens issued before "
+                    + java.time.Instant.ofEpochMilli(revocation.before()) + " are refused); get a new one");
         }
     }
 

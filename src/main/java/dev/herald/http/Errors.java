@@ -53,7 +53,7 @@ public final class Errors {
     static Answer answer(Exception e, String method, String rawPath) {
         return switch (e) {
             case ApiException api -> new Answer(api.status(), api.error(), api.getMessage(), api.headers());
-            case AuthException auth -> new Answer(Status.UNAUTHORIZED_401, "unauthorized", auth.getMessage(),
+            case AuthException auth -> new Answer(Status.UNAUTHORIZED_401, auth.error(), auth.getMessage(),
                                                   Map.of(HeaderNames.WWW_AUTHENTICATE.defaultCase(), "Bearer"));
             case BrokerUnavailableException broker -> {
                 LOG.warning("Broker unavailable on " + LogText.escape(rawPath) + ": " + LogText.escape(broker.getMessage()));

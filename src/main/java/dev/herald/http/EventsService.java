@@ -9,6 +9,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 import dev.herald.Settings;
+import dev.herald.auth.AuthException;
 import dev.herald.auth.ChannelPolicy;
 import dev.herald.auth.Principal;
 import dev.herald.hub.ChannelName;
@@ -135,6 +136,13 @@ public final class EventsService implements HttpService {
             Subscription subscription = new Subscription(channels, principal.userId(), settings.queueCapacity(),
                                                              principal.validUntil());
             hub.register(subscription);
+            try {
+                // registered first: a revocation applied from now on ends it (Hub#revoke), one applied before is seen
+                AuthFilter.checkNotRevoked(hub.revocations(), principal);
+            } catch (AuthException e) {
+                hub.unregister(subscription);
+                throw e;
+            }
             try {
                 if (exchange.http1()) {
                     subscription.abortWritesOnEnd(Thread.currentThread());

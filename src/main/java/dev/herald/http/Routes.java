@@ -5,6 +5,7 @@ import java.util.function.BooleanSupplier;
 import dev.herald.Settings;
 import dev.herald.auth.TokenIssuer;
 import dev.herald.auth.TokenVerifier;
+import dev.herald.hub.ChannelDirectory;
 import dev.herald.hub.ConnectionLimits;
 import dev.herald.hub.Hub;
 import dev.herald.hub.PresenceTracker;
@@ -30,7 +31,7 @@ public final class Routes {
     public record Parts(Hub hub, Publishing publishing, PresenceTracker presence, ConnectionLimits limits,
                         RateLimiter rateLimiter, HeraldMetrics metrics,
                         Settings settings, TokenVerifier verifier, TokenIssuer devTokens, BooleanSupplier draining,
-                        Jobs jobs) {
+                        Jobs jobs, ChannelDirectory directory) {
     }
 
     /**
@@ -49,7 +50,8 @@ public final class Routes {
             routing.addFilter(new AccessLog());
         }
         CorsFilter cors = new CorsFilter(parts.settings().cors());
-        AuthFilter auth = new AuthFilter(parts.verifier(), parts.settings().auth().cookie(), parts.metrics());
+        AuthFilter auth = new AuthFilter(parts.verifier(), parts.settings().auth().cookie(), parts.metrics(),
+                                        parts.hub().revocations());
         EventsService events = new EventsService(parts.hub(), parts.presence(), parts.limits(), parts.metrics(),
                                                  parts.settings().sse(), parts.draining());
         routing.addFilter(cors);
@@ -58,8 +60,9 @@ public final class Routes {
                 .register("/api/chat", new ChatService(publisher))
                 .register("/api/publish", new PublishService(publisher))
                 .register("/api/broadcast", new BroadcastService(publisher, parts.settings().publish().maxBroadcast()))
-                .register("/api/users", new UsersService(parts.hub()))
-                .register("/api/channels", new PresenceService(parts.presence()))
+                .register("/api/users", new UsersService(parts.hub(), parts.settings().auth().revocationTtl()))
+                .register("/api/channels", new PresenceService(parts.presence()),
+                          new ChannelsService(parts.directory(), parts.hub().broker(), parts.presence()))
                 .register("/api/jobs", new JobsService(parts.jobs(), parts.hub().broker(), rateLimits));
         if (parts.devTokens() != null) {
             routing.register("/dev", new DevTokenService(parts.devTokens()));

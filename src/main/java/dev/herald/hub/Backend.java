@@ -44,6 +44,14 @@ public abstract class Backend {
     }
 
     /**
+     * The channel counts of every pod for this pod's hub (built before {@link #start}, whose counts it then reports
+     * where the other pods read them): embedded, the hub's own.
+     */
+    public ChannelDirectory directory(Hub hub) {
+        return new ChannelDirectory.Local(hub);
+    }
+
+    /**
      * Connects where the backend keeps its state, starts the broker's delivery to {@code listener} and the
      * backend's background work. On failure, whatever it started is stopped again.
      *

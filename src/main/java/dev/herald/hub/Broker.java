@@ -159,6 +159,51 @@ public interface Broker extends Resume.Source, AutoCloseable {
     }
 
     /**
+     * What the broker holds of a channel.
+     *
+     * @param lastId      the channel's last id, 0 when none was given (or its ids were forgotten)
+     * @param historySize how many events history retains
+     * @param oldestId    the id of the oldest retained event, or null when none is
+     */
+    record ChannelState(long lastId, long historySize, Long oldestId) {
+    }
+
+    /**
+     * The channel's last id and retained history, read without changing them (nor extending their lifetime).
+     *
+     * @throws BrokerUnavailableException when the store cannot be read
+     */
+    ChannelState state(String channel);
+
+    /**
+     * Stores this user's revocation where every pod, and a pod started later, finds it ({@link #revocations}), and
+     * tells the other pods, which apply it and end the user's streams ({@link BrokerListener#revokeUser}). A broker
+     * of one pod has nothing to store or tell: the hub applies it itself.
+     *
+     * @throws BrokerUnavailableException when it could not be stored or the other pods could not be told
+     */
+    default void revokeElsewhere(String userId, Revocations.Revocation revocation, String reason) {
+    }
+
+    /**
+     * Stores revocations this pod holds that the store lacks (it lost them: Redis restarted empty), telling nobody:
+     * the streams they ended stay ended, and later streams are not touched.
+     *
+     * @throws BrokerUnavailableException when they could not be stored
+     */
+    default void restoreRevocations(java.util.Map<String, Revocations.Revocation> missing) {
+    }
+
+    /**
+     * Every revocation in force in the broker's store; empty for a broker of one pod.
+     *
+     * @throws BrokerUnavailableException when the store cannot be read
+     */
+    default java.util.Map<String, Revocations.Revocation> revocations() {
+        return java.util.Map.of();
+    }
+
+    /**
      * How many channels' ids and history the broker holds in this process's memory (a gauge): every channel
      * published to or read within the cursor TTL in embedded mode, none where Redis holds them.
      */

@@ -41,4 +41,19 @@ public interface BrokerListener {
     /** A service ended this user's streams on another pod: end this pod's too ({@code Hub#disconnectUser}). */
     default void disconnectUser(String userId, String reason) {
     }
+
+    /**
+     * A service revoked this user's older tokens on another pod: refuse them here too, then end the user's streams
+     * ({@code Hub#revoke}).
+     */
+    default void revokeUser(String userId, Revocations.Revocation revocation, String reason) {
+    }
+
+    /**
+     * The broker's control channel is subscribed (again): control messages sent while it was not are lost, so what
+     * they carry that must last ({@link Broker#revocations}) is read again. Called on a delivery thread; must not
+     * block it.
+     */
+    default void controlListening() {
+    }
 }

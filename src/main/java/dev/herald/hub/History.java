@@ -41,6 +41,11 @@ final class History {
         size = 0;
     }
 
+    /** How many events are retained. */
+    int size() {
+        return size;
+    }
+
     /** The id of the oldest retained event, or {@code head + 1} when none is retained. */
     long oldestId(long head) {
         return size == 0 ? head + 1 : ring[start].id();

@@ -45,12 +45,24 @@ public final class Hub implements BrokerListener {
     /** A stream that wrote nothing for this long is probed when the pod nears its cap; at most this often. */
     private static final Duration IDLE = Duration.ofMillis(500);
     private static final int MAX_PROBED_USERS = 10_000;
+    /** A reload of the revocations that failed is tried again this often, after growing pauses. */
+    private static final int RELOAD_ATTEMPTS = 5;
+    private static final Duration RELOAD_BACKOFF = Duration.ofMillis(500);
 
     private final Duration heartbeat;
     /** User → when its streams were last probed (nanoTime): one probe per user per {@link #CONFIRM}. */
     private final Map<String, Long> probedUsers = new ConcurrentHashMap<>();
     /** When idle streams were last probed (nanoTime). */
     private final AtomicLong lastIdleProbe = new AtomicLong(System.nanoTime() - IDLE.toNanos());
+    /**
+     * Channels whose local stream count changed since {@link #drainChangedChannels} last ran, for a directory that
+     * reports counts elsewhere; kept only once {@link #trackChannelChanges} was called. A concurrent set: each
+     * channel is in it at most once, so it never holds more than the channels that changed between two drains.
+     */
+    private final Set<String> changedChannels = ConcurrentHashMap.newKeySet();
+    private volatile boolean trackChanges;
+    /** Users whose older tokens are refused; thread-safe (see {@link Revocations}). */
+    private final Revocations revocations = new Revocations();
     /** Wakes idle writers to send their heartbeat; null until {@link #start}. */
     private volatile ScheduledExecutorService heartbeats;
     /** Ends each stream when its token expires; null until {@link #start}. Thread-safe (an executor). */
@@ -120,6 +132,64 @@ public final class Hub implements BrokerListener {
     @Override
     public void disconnectUser(String userId, String reason) {
         disconnect(userId, reason);
+    }
+
+    /** The revocations this pod knows of, for the checks of every token. */
+    public Revocations revocations() {
+        return revocations;
+    }
+
+    /**
+     * Refuses this user's tokens issued before the revocation's instant from now on, then ends the user's streams on
+     * this pod with {@code reason}; returns how many. In that order: a stream registered after the disconnect's
+     * sweep checks the revocation once registered (see {@code EventsService}), so none slips between the two.
+     */
+    public int revoke(String userId, Revocations.Revocation revocation, String reason) {
+        revocations.apply(userId, revocation);
+        return disconnect(userId, reason);
+    }
+
+    @Override
+    public void revokeUser(String userId, Revocations.Revocation revocation, String reason) {
+        revoke(userId, revocation, reason);
+    }
+
+    /** Reads the broker's revocations again, off the delivery thread. */
+    @Override
+    public void controlListening() {
+        Thread.ofVirtual().name("herald-revocations").start(() -> {
+            for (int attempt = 1; attempt <= RELOAD_ATTEMPTS && !closed; attempt++) {
+                try {
+                    reloadRevocations();
+                    return;
+                } catch (BrokerUnavailableException e) {
+                    LOG.warning("Revocations unreadable (attempt " + attempt + " of " + RELOAD_ATTEMPTS + "): "
+                                + e.getMessage());
+                }
+                try {
+                    Thread.sleep(RELOAD_BACKOFF.toMillis() * attempt);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+    }
+
+    /**
+     * Merges the broker's revocations into this pod's (at start, before the pod listens, and whenever the control
+     * channel is subscribed again), and stores back those the broker lost (Redis restarted empty) while this pod
+     * kept them, so a pod started later refuses those tokens too.
+     *
+     * @throws BrokerUnavailableException when the broker's store cannot be read or written
+     */
+    public void reloadRevocations() {
+        Map<String, Revocations.Revocation> stored = broker.revocations();
+        revocations.applyAll(stored);
+        Map<String, Revocations.Revocation> lost = revocations.beyond(stored);
+        if (!lost.isEmpty()) {
+            LOG.warning("The broker lost " + lost.size() + " revocations this pod holds; storing them again");
+            broker.restoreRevocations(lost);
+        }
     }
 
     /** {@link #disconnectUser}, counting the streams it ended. */
@@ -278,6 +348,62 @@ public final class Hub implements BrokerListener {
         return topics.size();
     }
 
+    /** How many streams of this pod follow the channel. */
+    public int subscribers(String channel) {
+        Topic topic = topics.get(channel);
+        return topic == null ? 0 : topic.subscribers.length;
+    }
+
+    /**
+     * This pod's channels that start with {@code prefix} and sort after {@code after} (null: from the first), in
+     * order, at most {@code limit}, with their stream counts. Looks at every local channel: for one pod's own
+     * listing, not for a hot path.
+     */
+    public java.util.SortedMap<String, Integer> channels(String prefix, String after, int limit) {
+        java.util.TreeMap<String, Integer> page = new java.util.TreeMap<>();
+        for (Map.Entry<String, Topic> entry : topics.entrySet()) {
+            String channel = entry.getKey();
+            int count = entry.getValue().subscribers.length;
+            if (count == 0 || !channel.startsWith(prefix) || (after != null && channel.compareTo(after) <= 0)) {
+                continue;
+            }
+            if (page.size() < limit) {
+                page.put(channel, count);
+            } else if (channel.compareTo(page.lastKey()) < 0) {
+                page.pollLastEntry();
+                page.put(channel, count);
+            }
+        }
+        return page;
+    }
+
+    /** From now on, remembers which channels' local stream counts changed ({@link #drainChangedChannels}). */
+    public void trackChannelChanges() {
+        trackChanges = true;
+    }
+
+    /** The channels whose local stream count changed since the last call, now forgotten. */
+    public List<String> drainChangedChannels() {
+        List<String> drained = new ArrayList<>();
+        for (var it = changedChannels.iterator(); it.hasNext(); ) {
+            drained.add(it.next());
+            it.remove();
+        }
+        return drained;
+    }
+
+    /** Marks channels as changed again (a report of them failed). */
+    public void channelsChanged(java.util.Collection<String> channels) {
+        if (trackChanges) {
+            changedChannels.addAll(channels);
+        }
+    }
+
+    /** Every channel with a local stream (a full report). */
+    public List<String> localChannels() {
+        return new ArrayList<>(topics.keySet());
+    }
+
     public int subscriptionCount() {
         return all.size();
     }
@@ -361,6 +487,9 @@ public final class Hub implements BrokerListener {
                 Subscription[] next = Arrays.copyOf(current, current.length + 1);
                 next[current.length] = subscription;
                 subscribers = next;
+                if (trackChanges) {
+                    changedChannels.add(channel);
+                }
                 return true;
             } finally {
                 lock.unlock();
@@ -379,6 +508,9 @@ public final class Hub implements BrokerListener {
                 System.arraycopy(current, 0, next, 0, index);
                 System.arraycopy(current, index + 1, next, index, current.length - index - 1);
                 subscribers = next;
+                if (trackChanges) {
+                    changedChannels.add(channel);
+                }
                 if (next.length == 0) {
                     removed = true;
                     try {

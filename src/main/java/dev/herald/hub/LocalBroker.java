@@ -176,6 +176,20 @@ public final class LocalBroker implements Broker {
     }
 
     @Override
+    public ChannelState state(String channel) {
+        ChannelLog log = lockExisting(channel);
+        if (log == null) {
+            return new ChannelState(0, 0, null);
+        }
+        try {
+            int size = log.history.size();
+            return new ChannelState(log.head, size, size == 0 ? null : log.history.oldestId(log.head));
+        } finally {
+            log.lock.unlock();
+        }
+    }
+
+    @Override
     public Replay replay(String channel, long after, long maxBytes) {
         ChannelLog log = lockExisting(channel);
         if (log == null) {

@@ -124,7 +124,7 @@ public final class HeraldMetrics implements HubMetrics {
         for (String limit : List.of("chat", "channel", "export")) {
             counter(RATE_LIMITED, "Requests refused with 429 for a rate limit, by limit", limit);
         }
-        for (String reason : List.of("missing", "malformed", "expired", "signature", "claims")) {
+        for (String reason : List.of("missing", "malformed", "expired", "signature", "claims", "revoked")) {
             counter(AUTH_FAILURES, "Requests refused for their token, by reason", reason);
         }
         for (String source : List.of("presence", "job")) {

@@ -5,6 +5,8 @@ import java.time.Duration;
 import dev.herald.hub.Backend;
 import dev.herald.hub.Broker;
 import dev.herald.hub.BrokerListener;
+import dev.herald.hub.ChannelDirectory;
+import dev.herald.hub.Hub;
 
 /**
  * Clustered mode: the broker, presence, connection leases and rate limits of every pod meet in one Redis (or one
@@ -15,6 +17,9 @@ public final class RedisBackend extends Backend {
     private final RedisConnection redis;
     private final RedisBroker broker;
     private final RedisUserLeases leases;
+    private final String podId;
+    /** The channel counts this pod reports, once {@link #directory} made them; started and stopped with the rest. */
+    private volatile RedisChannelDirectory directory;
 
     /**
      * @param onReconnect called each time the pub/sub connection is opened again after a failure (a metric)
@@ -38,15 +43,26 @@ public final class RedisBackend extends Backend {
      */
     public RedisBackend(RedisConnection redis, String podId, int historySize, Duration historyTtl,
                         Duration presenceTtl, Duration idempotencyTtl, Duration cursorTtl, Runnable onReconnect) {
-        this(redis, broker(redis, historySize, historyTtl, idempotencyTtl, cursorTtl, onReconnect),
+        this(redis, podId, broker(redis, historySize, historyTtl, idempotencyTtl, cursorTtl, onReconnect),
              new RedisUserLeases(redis, presenceTtl), new RedisPresence(redis, podId, presenceTtl));
     }
 
-    private RedisBackend(RedisConnection redis, RedisBroker broker, RedisUserLeases leases, RedisPresence presence) {
+    private RedisBackend(RedisConnection redis, String podId, RedisBroker broker, RedisUserLeases leases,
+                         RedisPresence presence) {
         super("clustered", broker, presence, leases, new RedisRateLimiter(redis));
         this.redis = redis;
+        this.podId = podId;
         this.broker = broker;
         this.leases = leases;
+    }
+
+    /** Counts every pod reports to Redis about once a second ({@link RedisChannelDirectory}). */
+    @Override
+    public synchronized ChannelDirectory directory(Hub hub) {
+        if (directory == null) {
+            directory = new RedisChannelDirectory(redis, podId, hub);
+        }
+        return directory;
     }
 
     private static RedisBroker broker(RedisConnection redis, int historySize, Duration historyTtl,
@@ -67,6 +83,10 @@ public final class RedisBackend extends Backend {
         try {
             broker.start(listener);
             leases.start();
+            RedisChannelDirectory counts = directory;
+            if (counts != null) {
+                counts.start();
+            }
         } catch (RuntimeException e) {
             stop();
             throw e;
@@ -75,6 +95,10 @@ public final class RedisBackend extends Backend {
 
     @Override
     public void stop() {
+        RedisChannelDirectory counts = directory;
+        if (counts != null) {
+            counts.stop();
+        }
         leases.stop();
         broker.close();
         redis.close();

@@ -2,7 +2,10 @@ package dev.herald.redis;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
 import java.util.logging.Logger;
 
@@ -16,6 +19,7 @@ import dev.herald.hub.IdempotencyConflictException;
 import dev.herald.hub.RateLimitedException;
 import dev.herald.hub.RateLimiter;
 import dev.herald.hub.Replay;
+import dev.herald.hub.Revocations;
 
 import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.exceptions.JedisException;
@@ -177,6 +181,16 @@ final class RedisBroker implements Broker {
         }
     }
 
+    /** The id counter, the history's length and first entry: one pipeline to the channel's slot. */
+    @Override
+    public ChannelState state(String channel) {
+        try {
+            return history.state(channel);
+        } catch (JedisException | NumberFormatException e) {
+            throw new BrokerUnavailableException("Redis history is unreachable: " + e.getMessage(), e);
+        }
+    }
+
     @Override
     public Replay replay(String channel, long after, long maxBytes) {
         Long live = subscriber.delivered(channel);
@@ -228,7 +242,63 @@ final class RedisBroker implements Broker {
     /** A {@code disconnect <reason>\n<userId>} message on the control channel (see {@link #probeUserElsewhere}). */
     @Override
     public void disconnectUserElsewhere(String userId, String reason) {
-        String message = RedisSubscriber.DISCONNECT + reason + "\n" + userId;
+        control(RedisSubscriber.DISCONNECT + reason + "\n" + userId, "disconnect a user");
+    }
+
+    /**
+     * The revocation merged into the {@link RedisKeys#revocations} hash ({@code revoke.lua}), then a
+     * {@code revoke <before> <until> <reason>\n<userId>} message on the control channel with what is stored.
+     */
+    @Override
+    public void revokeElsewhere(String userId, Revocations.Revocation revocation, String reason) {
+        String stored = store(userId, revocation);
+        control(RedisSubscriber.REVOKE + stored + " " + reason + "\n" + userId, "revoke a user's tokens");
+    }
+
+    @Override
+    public void restoreRevocations(Map<String, Revocations.Revocation> missing) {
+        missing.forEach(this::store);
+    }
+
+    /** Merges a revocation into the hash; returns the stored {@code "<before> <until>"}. */
+    private String store(String userId, Revocations.Revocation revocation) {
+        try {
+            return (String) RedisScript.REVOKE.eval(
+                    redis.client(), List.of(keys.revocations()),
+                    List.of(userId, Long.toString(revocation.before()), Long.toString(revocation.until()),
+                            Long.toString(System.currentTimeMillis())));
+        } catch (JedisException e) {
+            throw new BrokerUnavailableException("could not store a revocation", e);
+        }
+    }
+
+    /** The {@link RedisKeys#revocations} hash; entries that ended are dropped from it on the way. */
+    @Override
+    public Map<String, Revocations.Revocation> revocations() {
+        try {
+            Map<String, String> stored = redis.client().hgetAll(keys.revocations());
+            Map<String, Revocations.Revocation> inForce = new HashMap<>();
+            List<String> ended = new ArrayList<>();
+            long now = System.currentTimeMillis();
+            stored.forEach((user, value) -> {
+                Revocations.Revocation revocation = RedisSubscriber.revocation(value);
+                if (revocation == null || revocation.until() <= now) {
+                    ended.add(user);
+                } else {
+                    inForce.put(user, revocation);
+                }
+            });
+            if (!ended.isEmpty()) {
+                redis.client().hdel(keys.revocations(), ended.toArray(String[]::new));
+            }
+            return inForce;
+        } catch (JedisException e) {
+            throw new BrokerUnavailableException("Redis revocations are unreachable: " + e.getMessage(), e);
+        }
+    }
+
+    /** Sends a message on the control channel (see {@link #probeUserElsewhere}). */
+    private void control(String message, String what) {
         try {
             if (keys.sharded()) {
                 ((RedisClusterClient) redis.client()).spublish(keys.pubsub(RedisKeys.PROBE_CHANNEL), message);
@@ -236,7 +306,7 @@ final class RedisBroker implements Broker {
             }
             redis.client().publish(keys.control(), message);
         } catch (JedisException e) {
-            throw new BrokerUnavailableException("could not tell the other pods to disconnect a user", e);
+            throw new BrokerUnavailableException("could not tell the other pods to " + what, e);
         }
     }
 

@@ -61,6 +61,22 @@ final class RedisHistory {
         return head == null ? 0 : Long.parseLong(head);
     }
 
+    /** The channel's id counter, history length and oldest retained id, read in one pipeline without touching them. */
+    Broker.ChannelState state(String channel) {
+        Response<String> head;
+        Response<Long> length;
+        Response<List<StreamEntry>> first;
+        try (AbstractPipeline pipeline = redis.client().pipelined()) {
+            head = pipeline.get(redis.keys().sequence(channel));
+            length = pipeline.xlen(redis.keys().history(channel));
+            first = pipeline.xrange(redis.keys().history(channel), "-", "+", 1);
+            pipeline.sync();
+        }
+        List<StreamEntry> oldest = first.get();
+        return new Broker.ChannelState(head.get() == null ? 0 : Long.parseLong(head.get()), length.get(),
+                                       oldest.isEmpty() ? null : oldest.getFirst().getID().getSequence());
+    }
+
     /** Extends the id counters of channels this pod reads (one pipeline; a missing counter stays missing). */
     void refresh(Iterable<String> channels) {
         try (AbstractPipeline pipeline = redis.client().pipelined()) {

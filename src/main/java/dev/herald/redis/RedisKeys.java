@@ -81,6 +81,26 @@ final class RedisKeys {
         return prefix + ":__herald__";
     }
 
+    /** Sorted set of the pods reporting channel counts: pod id → until when its report holds (epoch ms). */
+    String directoryPods() {
+        return prefix + ":pods";
+    }
+
+    /** Hash of one pod's channels with local streams: channel → how many (hash tag: the pod, so one slot). */
+    String podChannelCounts(String podId) {
+        return prefix + ":pod:{" + podId + "}:counts";
+    }
+
+    /** Sorted set (all scores 0, so in name order) of the same channels, for paging by name. */
+    String podChannelNames(String podId) {
+        return prefix + ":pod:{" + podId + "}:names";
+    }
+
+    /** Hash of the users whose tokens issued before an instant are refused: user id → {@code "<before> <until>"}. */
+    String revocations() {
+        return prefix + ":revoked";
+    }
+
     /** Stream of the channel's recent events, entry ids {@code 0-<event id>}. */
     String history(String channel) {
         return prefix + ":history:{" + channel + "}";

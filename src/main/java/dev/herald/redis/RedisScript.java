@@ -31,6 +31,8 @@ final class RedisScript {
     static final RedisScript PRESENCE_JOIN = load("presence-join.lua");
     static final RedisScript PRESENCE_LEAVE = load("presence-leave.lua");
     static final RedisScript PRESENCE_SWEEP = load("presence-sweep.lua");
+    /** A user's token revocation, merged with the stored one. */
+    static final RedisScript REVOKE = load("revoke.lua");
 
     private final String name;
     private final String source;

@@ -464,6 +464,8 @@ final class RedisShardedSubscriber implements PubSubReader {
                     slotLost(slot);
                 }
                 delivery.fill(channel);
+            } else {
+                delivery.listener().controlListening();
             }
             CompletableFuture<Void> confirmation = confirmed.get(channel);
             if (confirmation != null) {

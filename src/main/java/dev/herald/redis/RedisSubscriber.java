@@ -19,6 +19,7 @@ import dev.herald.hub.BrokerListener;
 import dev.herald.hub.BrokerUnavailableException;
 import dev.herald.hub.Daemons;
 import dev.herald.hub.Event;
+import dev.herald.hub.Revocations;
 
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.JedisPubSub;
@@ -47,6 +48,11 @@ final class RedisSubscriber implements PubSubReader {
     static final String PROBE = "probe ";
     /** A control message: {@code disconnect <reason>\n<userId>} ({@link BrokerListener#disconnectUser}). */
     static final String DISCONNECT = "disconnect ";
+    /**
+     * A control message: {@code revoke <before> <until> <reason>\n<userId>} ({@link BrokerListener#revokeUser});
+     * pods of an older version ignore it (and end no stream).
+     */
+    static final String REVOKE = "revoke ";
     private static final long FIRST_BACKOFF_MILLIS = 100;
     private static final long MAX_BACKOFF_MILLIS = 5_000;
 
@@ -62,6 +68,26 @@ final class RedisSubscriber implements PubSubReader {
             if (newline > DISCONNECT.length()) {
                 listener.disconnectUser(message.substring(newline + 1), message.substring(DISCONNECT.length(), newline));
             }
+        } else if (message.startsWith(REVOKE)) {
+            int newline = message.indexOf('\n');
+            String[] head = newline < 0 ? new String[0] : message.substring(REVOKE.length(), newline).split(" ", 3);
+            Revocations.Revocation revocation = head.length == 3 ? revocation(head[0] + " " + head[1]) : null;
+            if (revocation != null) {
+                listener.revokeUser(message.substring(newline + 1), revocation, head[2]);
+            } else {
+                LOG.warning("Malformed revoke message on the control channel; ignored");
+            }
+        }
+    }
+
+    /** A stored {@code "<before> <until>"}, or null when malformed. */
+    static Revocations.Revocation revocation(String value) {
+        int space = value.indexOf(' ');
+        try {
+            return space < 0 ? null : new Revocations.Revocation(Long.parseLong(value.substring(0, space)),
+                                                                 Long.parseLong(value.substring(space + 1)));
+        } catch (NumberFormatException e) {
+            return null;
         }
     }
     private final RedisEpoch epoch;
@@ -279,6 +305,7 @@ final class RedisSubscriber implements PubSubReader {
             if (pubsub.equals(keys.control())) {
                 established = true;
                 current = this;
+                delivery.listener().controlListening();
                 commands.lock();
                 try {
                     for (String channel : wanted) {

@@ -24,7 +24,8 @@ class TokenIssuerTest {
     void issue_thenVerify_givesTheSameUserNameAndRole() {
         String token = new TokenIssuer(SECRET).issue("alice", "Alice", List.of("service"), Duration.ofMinutes(5));
         Principal p = new TokenVerifier(SECRET, null, null, null).verify(token);
-        assertEquals(new Principal("alice", "Alice", true, List.of(), p.validUntil()), p);
+        assertEquals(new Principal("alice", "Alice", true, List.of(), p.validUntil(), p.issuedAt()), p);
+        assertTrue(Math.abs(System.currentTimeMillis() - p.issuedAt()) < 5_000, "iat is now: " + p.issuedAt());
         long minutes = (p.validUntil() - System.currentTimeMillis()) / 60_000;
         assertEquals(5, minutes, "five minutes and the 30 s skew");
     }

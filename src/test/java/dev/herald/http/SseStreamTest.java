@@ -190,6 +190,11 @@ class SseStreamTest {
         }
 
         @Override
+        public ChannelState state(String channel) {
+            return local.state(channel);
+        }
+
+        @Override
         public void subscribe(String channel) {
         }
 

@@ -200,6 +200,11 @@ class PublishingTest {
         }
 
         @Override
+        public ChannelState state(String channel) {
+            throw new BrokerUnavailableException("down", null);
+        }
+
+        @Override
         public long head(String channel) {
             return 0;
         }

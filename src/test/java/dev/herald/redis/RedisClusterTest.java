@@ -146,6 +146,46 @@ class RedisClusterTest {
         }
     }
 
+    /** Channel counts across pods on a cluster: each pod's keys in its own slot, read in one cluster pipeline. */
+    @Test
+    @Order(2)
+    void channelInfo_addsUpOverPods_andTheListingMerges() {
+        try (SseClient onA = a.subscribe(HttpClient.Version.HTTP_1_1, a.token("gina"), "channel:cl-info", "channel:cl-1");
+             SseClient onB = b.subscribe(HttpClient.Version.HTTP_1_1, b.token("hank"), "channel:cl-info", "channel:cl-2")) {
+            onA.awaitCursor(WAIT);
+            onB.awaitCursor(WAIT);
+            long last = a.publish("channel:cl-info", "hi", "\"n\":1");
+            Await.until("two streams on two pods", WAIT, () -> TestPod.json(
+                    b.get(HttpClient.Version.HTTP_1_1, "/api/channels/channel:cl-info", b.serviceToken()).body())
+                    .path("subscribers").asLong() == 2);
+            JsonNode info = TestPod.json(b.get(HttpClient.Version.HTTP_1_1, "/api/channels/channel:cl-info",
+                                               b.serviceToken()).body());
+            assertEquals(2, info.get("users").asLong(), info.toString());
+            assertEquals(last, info.get("lastId").asLong());
+            JsonNode page = TestPod.json(a.get(HttpClient.Version.HTTP_1_1, "/api/channels?prefix=channel:cl-",
+                                               a.serviceToken()).body());
+            assertEquals(3, page.get("channels").size(), page.toString());
+        }
+    }
+
+    /** A revocation is stored in the cluster and told on the shard channel: pod b refuses the old token at once. */
+    @Test
+    @Order(2)
+    void aRevocationOnOnePod_isRefusedOnTheOther() {
+        String old = a.token("frank", java.time.Instant.now().minusSeconds(5));
+        try (SseClient onB = b.subscribe(HttpClient.Version.HTTP_1_1, old, "channel:cluster-ban")) {
+            onB.awaitCursor(WAIT);
+            HttpResponse<String> res = a.post(HttpClient.Version.HTTP_1_1, "/api/users/frank/disconnect",
+                                              a.serviceToken(), "{\"revokeTokensIssuedBefore\":\"now\"}");
+            assertEquals(202, res.statusCode(), res.body());
+            onB.awaitEnd(Duration.ofSeconds(2));
+        }
+        HttpResponse<String> chat = b.post(HttpClient.Version.HTTP_1_1, "/api/chat/messages", old,
+                                           "{\"channel\":\"channel:cluster-ban\",\"text\":\"hi\"}");
+        assertEquals(401, chat.statusCode(), chat.body());
+        assertEquals("revoked", TestPod.json(chat.body()).get("error").asText());
+    }
+
     /**
      * A pod killed without cleanup: a survivor's sweep (the index in one slot, each entry swept by a script in its
      * channel's slot) announces its user offline once.
