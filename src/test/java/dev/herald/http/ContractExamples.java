@@ -27,8 +27,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 final class ContractExamples {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** What the server answered: the status, the JSON body's {@code error} (null: none) and the media type. */
-    record Answer(int status, String error, String mediaType) {
+    /**
+     * What the server answered: the status, the JSON body's {@code error} (null: none), the media type and the JSON
+     * body (null when it is not JSON).
+     */
+    record Answer(int status, String error, String mediaType, JsonNode json) {
         @Override
         public String toString() {
             return status + (error == null ? "" : " " + error) + (mediaType == null ? "" : " (" + mediaType + ")");
@@ -83,6 +86,13 @@ final class ContractExamples {
             Set<String> types = document.mediaTypes(expected.operation(), expected.status());
             if (!types.isEmpty() && actual.mediaType() != null && !types.contains(actual.mediaType())) {
                 problems.add(expected + ": answered as " + actual.mediaType() + ", documented as " + types);
+                return;
+            }
+            if (actual.json() != null && types.contains(actual.mediaType())) {
+                JsonNode schema = document.schema(expected.operation(), expected.status(), actual.mediaType());
+                for (String departure : document.departures(schema, actual.json())) {
+                    problems.add(expected + ": the body " + departure + ": " + actual.json());
+                }
             }
         });
         return problems;
@@ -109,9 +119,8 @@ final class ContractExamples {
                 .send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
         String type = mediaType(res.headers().firstValue("content-type").orElse(null));
         try (InputStream in = res.body()) {
-            String error = "application/json".equals(type)
-                    ? error(new String(in.readAllBytes(), StandardCharsets.UTF_8)) : null;
-            return new Answer(res.statusCode(), error, type);
+            return answer(res.statusCode(), type, "application/json".equals(type)
+                    ? new String(in.readAllBytes(), StandardCharsets.UTF_8) : null);
         }
     }
 
@@ -132,7 +141,7 @@ final class ContractExamples {
                 throw new AssertionError("the connection ended without an answer");
             }
             String type = mediaType(res.header("Content-Type"));
-            return new Answer(res.status(), "application/json".equals(type) ? error(res.body()) : null, type);
+            return answer(res.status(), type, "application/json".equals(type) ? res.body() : null);
         }
     }
 
@@ -140,12 +149,17 @@ final class ContractExamples {
         return contentType == null ? null : contentType.split(";")[0].trim().toLowerCase(Locale.ROOT);
     }
 
-    private static String error(String body) {
-        try {
-            JsonNode node = JSON.readTree(body);
-            return node != null && node.path("error").isTextual() ? node.get("error").asText() : null;
-        } catch (java.io.IOException e) {
-            return null;
+    /** The answer, its error code read from a JSON body (null: no JSON body). */
+    static Answer answer(int status, String mediaType, String jsonBody) {
+        JsonNode json = null;
+        if (jsonBody != null) {
+            try {
+                json = JSON.readTree(jsonBody);
+            } catch (java.io.IOException e) {
+                json = null;
+            }
         }
+        String error = json != null && json.path("error").isTextual() ? json.get("error").asText() : null;
+        return new Answer(status, error, mediaType, json);
     }
 }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -108,6 +109,101 @@ final class OpenApiDocument {
         Set<String> types = new HashSet<>();
         response.path("content").fieldNames().forEachRemaining(types::add);
         return types;
+    }
+
+    /** The schema of one answer's body in one media type (a missing node when none is documented). */
+    JsonNode schema(Operation operation, int status, String mediaType) {
+        return resolve(responses(operation).path(Integer.toString(status))).path("content").path(mediaType)
+                .path("schema");
+    }
+
+    /** A schema of {@code components/schemas}. */
+    JsonNode schema(String name) {
+        JsonNode schema = root.path("components").path("schemas").path(name);
+        if (schema.isMissingNode()) {
+            throw new AssertionError("the document has no schema " + name);
+        }
+        return schema;
+    }
+
+    /**
+     * Where a JSON value departs from a schema, at its top level (through {@code $ref} and {@code allOf}; the
+     * alternatives of {@code oneOf} and {@code anyOf} are not followed): a wrong type, a required property missing, a
+     * property of the wrong type or outside its {@code const} or {@code enum}, a property the schema forbids.
+     */
+    List<String> departures(JsonNode schema, JsonNode value) {
+        List<String> departures = new ArrayList<>();
+        JsonNode s = resolve(schema);
+        for (JsonNode part : s.path("allOf")) {
+            departures.addAll(departures(part, value));
+        }
+        if (s.has("type") && !hasType(s.get("type"), value)) {
+            departures.add("is " + value.getNodeType() + ", not " + s.get("type"));
+            return departures;
+        }
+        if (!value.isObject()) {
+            return departures;
+        }
+        s.path("required").forEach(name -> {
+            if (!value.has(name.asText())) {
+                departures.add("lacks '" + name.asText() + "'");
+            }
+        });
+        for (Map.Entry<String, JsonNode> property : s.path("properties").properties()) {
+            JsonNode v = value.get(property.getKey());
+            JsonNode p = resolve(property.getValue());
+            String name = "'" + property.getKey() + "' ";
+            if (v == null) {
+                continue;
+            }
+            if (p.isBoolean() && !p.booleanValue()) {
+                departures.add("has " + name + "which the schema forbids");
+            } else if (p.has("const") && !p.get("const").equals(v)) {
+                departures.add("has " + name + v + ", not " + p.get("const"));
+            } else if (p.has("enum") && !contains(p.get("enum"), v)) {
+                departures.add("has " + name + v + ", not one of " + p.get("enum"));
+            } else if (p.has("type") && !hasType(p.get("type"), v)) {
+                departures.add("has " + name + "of type " + v.getNodeType() + ", not " + p.get("type"));
+            }
+        }
+        if (s.path("additionalProperties").isBoolean() && !s.get("additionalProperties").booleanValue()) {
+            value.fieldNames().forEachRemaining(name -> {
+                if (!s.path("properties").has(name)) {
+                    departures.add("has '" + name + "', which the schema does not allow");
+                }
+            });
+        }
+        return departures;
+    }
+
+    private static boolean contains(JsonNode values, JsonNode value) {
+        for (JsonNode candidate : values) {
+            if (candidate.equals(value)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean hasType(JsonNode type, JsonNode value) {
+        if (type.isArray()) {
+            for (JsonNode one : type) {
+                if (hasType(one, value)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+        return switch (type.asText()) {
+            case "object" -> value.isObject();
+            case "array" -> value.isArray();
+            case "string" -> value.isTextual();
+            case "integer" -> value.isIntegralNumber();
+            case "number" -> value.isNumber();
+            case "boolean" -> value.isBoolean();
+            case "null" -> value.isNull();
+            default -> throw new AssertionError("an unknown type in the document: " + type);
+        };
     }
 
     private JsonNode responses(Operation operation) {
