@@ -14,6 +14,7 @@ import dev.herald.hub.RateLimiter;
 import dev.herald.jobs.Jobs;
 import dev.herald.metrics.HeraldMetrics;
 
+import io.helidon.common.media.type.MediaTypes;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.staticcontent.StaticContentService;
 
@@ -67,7 +68,10 @@ public final class Routes {
         if (parts.devTokens() != null) {
             routing.register("/dev", new DevTokenService(parts.devTokens()));
         }
-        routing.register("/", StaticContentService.builder("web").welcomeFileName("index.html").build());
+        routing.register("/openapi.yaml", new OpenApiService());
+        routing.register("/", StaticContentService.builder("web").welcomeFileName("index.html")
+                // Helidon's type for .ts is an MPEG transport stream; herald.d.ts is TypeScript
+                .contentType("ts", MediaTypes.create("application/typescript")).build());
         Errors.register(routing);
         return parts.settings().sse().directHttp1()
                ? new DirectStreams(events, auth, cors, parts.settings().accessLog()) : null;
