@@ -3,7 +3,6 @@ package dev.herald.client;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
@@ -35,10 +34,9 @@ final class Calls {
      * A successful answer (2xx).
      *
      * @param status its status
-     * @param body its JSON body ({@link NullNode} when empty)
-     * @param headers its headers
+     * @param body its JSON body ({@link NullNode} when empty or not JSON)
      */
-    record Answer(int status, JsonNode body, HttpHeaders headers) {
+    record Answer(int status, JsonNode body) {
     }
 
     private final String base;
@@ -76,7 +74,8 @@ final class Calls {
         for (int attempt = 1; ; attempt++) {
             HttpResponse<byte[]> response;
             try {
-                response = http.send(request(method, path, bytes, idempotencyKey), HttpResponse.BodyHandlers.ofByteArray());
+                response = http.send(request(method, path, bytes, idempotencyKey),
+                                     HttpResponse.BodyHandlers.ofByteArray());
             } catch (HttpTimeoutException e) {
                 retryOrThrow(method, path, attempt, Optional.empty(), new HeraldException(
                         0, "timeout", "no answer within " + requestTimeout, Optional.empty(), true, attempt, e));
@@ -92,7 +91,7 @@ final class Calls {
             Optional<Duration> retryAfter = RetryPolicy.retryAfter(
                     response.headers().firstValue("Retry-After").orElse(null), Instant.now());
             if (status / 100 == 2) {
-                Answer answer = new Answer(status, parse(response.body()), response.headers());
+                Answer answer = new Answer(status, parse(response.body()));
                 String failure = again.apply(answer);
                 if (failure == null || attempt >= policy.maxAttempts()) {
                     return answer;

@@ -250,7 +250,8 @@ public final class HeraldClient implements AutoCloseable {
         StringBuilder out = new StringBuilder();
         for (byte b : value.getBytes(StandardCharsets.UTF_8)) {
             char c = (char) (b & 0xff);
-            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "-._~:@".indexOf(c) >= 0) {
+            boolean plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+            if (plain || "-._~:@".indexOf(c) >= 0) {
                 out.append(c);
             } else {
                 out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
@@ -291,7 +292,7 @@ public final class HeraldClient implements AutoCloseable {
             return this;
         }
 
-        /** How long one attempt may wait for its answer (default 10 s); past it the attempt fails as {@code timeout}. */
+        /** How long one attempt may wait for its answer (default 10 s); past it, it fails as {@code timeout}. */
         public Builder requestTimeout(Duration timeout) {
             this.requestTimeout = Objects.requireNonNull(timeout, "timeout");
             return this;

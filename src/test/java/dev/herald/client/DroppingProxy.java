@@ -38,7 +38,8 @@ final class DroppingProxy implements AutoCloseable {
 
     /** Listens on a free loopback port, in front of {@code 127.0.0.1:target}. */
     static DroppingProxy start(int target, int drops) throws IOException {
-        DroppingProxy proxy = new DroppingProxy(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()), target, drops);
+        ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        DroppingProxy proxy = new DroppingProxy(server, target, drops);
         Thread.ofVirtual().name("proxy-accept").start(proxy::accept);
         return proxy;
     }
