@@ -5,6 +5,7 @@ import dev.herald.hub.LocalBackend;
 import dev.herald.redis.RedisBackend;
 import dev.herald.redis.RedisConnection;
 import dev.herald.redis.ReplicaAck;
+import dev.herald.tracing.Tracing;
 
 /** Where the choice between embedded and clustered mode is made: from the settings, in one place. */
 final class Backends {
@@ -14,12 +15,14 @@ final class Backends {
     /**
      * {@link RedisBackend} when {@code herald.redis.url} is set, else {@link LocalBackend}. Connects to nothing.
      *
+     * @param tracing            the pod's tracing: the Redis broker traces its publishes and carries their context
      * @param onRedisReconnect   called each time the Redis subscriber reconnects (a metric)
      * @param onReplicaShortfall called when fewer replicas than {@code herald.redis.min-replicas-ack} acknowledged a
      *                           publish in time (a metric)
      * @throws StartupException when the Redis URL is not one
      */
-    static Backend create(Settings settings, Runnable onRedisReconnect, Runnable onReplicaShortfall) {
+    static Backend create(Settings settings, Tracing tracing, Runnable onRedisReconnect,
+                          Runnable onReplicaShortfall) {
         Settings.Redis redis = settings.redis();
         if (redis.url().isEmpty()) {
             return new LocalBackend(settings.history().size(), settings.history().ttl(),
@@ -35,6 +38,6 @@ final class Backends {
         }
         return new RedisBackend(connection, settings.podId(), settings.history().size(), settings.history().ttl(),
                                 settings.presence().ttl(), settings.publish().idempotencyTtl(),
-                                settings.history().cursorTtl(), onRedisReconnect);
+                                settings.history().cursorTtl(), onRedisReconnect).traced(tracing);
     }
 }

@@ -18,6 +18,7 @@ import dev.herald.hub.PresenceTracker;
 import dev.herald.hub.Publishing;
 import dev.herald.jobs.Jobs;
 import dev.herald.metrics.HeraldMetrics;
+import dev.herald.tracing.Tracing;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.helidon.config.Config;
@@ -42,6 +43,8 @@ public final class Herald {
 
     private final Settings settings;
     private final Backend backend;
+    /** Off unless {@code herald.tracing.otlp-endpoint} is set. */
+    private final Tracing tracing;
     private final HeraldMetrics metrics;
     private final Hub hub;
     private final ConnectionLimits limits;
@@ -60,7 +63,9 @@ public final class Herald {
         Tokens tokens = Tokens.from(settings);
         // one registry per JVM in Helidon: HeraldMetrics tags every meter with this pod's id
         this.metrics = new HeraldMetrics(globalRegistry(), settings.podId());
-        this.backend = Backends.create(settings, metrics::redisReconnect, metrics::replicaAckShortfall);
+        this.tracing = Tracing.of(settings.tracing().otlpEndpoint(), settings.tracing().sampleRatio(),
+                                  settings.podId());
+        this.backend = Backends.create(settings, tracing, metrics::redisReconnect, metrics::replicaAckShortfall);
         this.limits = new ConnectionLimits(settings.sse().maxConnections(), settings.sse().maxConnectionsPerUser(),
                                            backend.leases(), settings.podId());
         this.hub = new Hub(backend.broker(), metrics, settings.sse().heartbeat());
@@ -73,7 +78,7 @@ public final class Herald {
         HttpRouting.Builder routing = HttpRouting.builder();
         DirectStreams direct = Routes.register(routing, new Routes.Parts(hub, publishing, presence, limits, backend.rateLimiter(), metrics,
                                                   settings, tokens.verifier(), tokens.issuer(), () -> draining, jobs,
-                                                  backend.directory(hub)));
+                                                  backend.directory(hub), tracing));
         this.listeners = new Listeners(config.get("server"), settings, routing, direct, this::readiness,
                                        this::liveness, metrics::connectionCut);
     }
@@ -114,6 +119,8 @@ public final class Herald {
             metrics.register(limits::open, hub::channelCount, hub.broker()::heldChannels);
             metrics.registerJobResults(jobs::resultBytes);
             started.push(metrics::close);
+            tracing.start();
+            started.push(tracing::close);
             startBackend();
             hub.start();
             started.push(hub::shutdown);
@@ -140,7 +147,7 @@ public final class Herald {
     @GuardedBy("this")
     private void startBackend() {
         try {
-            backend.start(hub);
+            backend.start(tracing.listener(hub, hub::subscribers));
         } catch (BrokerUnavailableException e) {
             throw new StartupException(e.getMessage() + " (herald.redis.url)");
         }

@@ -1,5 +1,7 @@
 package dev.herald;
 
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,7 +22,7 @@ import io.helidon.config.ConfigException;
  */
 public record Settings(String podId, boolean production, Sse sse, History history, Events events, Publish publish,
                        Auth auth, Tls tls, Redis redis, Presence presence, Rate rate, Cors cors, Management management,
-                       boolean accessLog, Jobs jobs, Http http) {
+                       boolean accessLog, Jobs jobs, Http http, Tracing tracing) {
     private static final Pattern POD_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
     private static final Duration HOUR = Duration.ofHours(1);
     private static final Duration DAY = Duration.ofDays(1);
@@ -224,6 +226,37 @@ public record Settings(String podId, boolean production, Sse sse, History histor
     }
 
     /**
+     * {@code herald.tracing.*}: spans of the publish path exported over OTLP/HTTP to {@code otlpEndpoint} (a
+     * collector's base URL, {@code /v1/traces} is added); none when it is not set. {@code sampleRatio}: the share of
+     * new traces kept (a caller's sampled {@code traceparent} is always followed).
+     */
+    public record Tracing(Optional<URI> otlpEndpoint, double sampleRatio) {
+        static Tracing from(Config c) {
+            Optional<URI> endpoint = nonBlank(c.get("otlp-endpoint")).map(text -> {
+                try {
+                    URI uri = new URI(text.trim());
+                    if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && uri.getHost() != null) {
+                        return uri;
+                    }
+                } catch (URISyntaxException e) {
+                    // refused below
+                }
+                throw invalid(c.get("otlp-endpoint"), "an http:// or https:// URL such as http://collector:4318");
+            });
+            double ratio;
+            try {
+                ratio = c.get("sample-ratio").asDouble().orElse(1.0);
+            } catch (ConfigException e) {
+                throw invalid(c.get("sample-ratio"), "a number between 0 and 1");
+            }
+            if (!(ratio >= 0 && ratio <= 1)) {
+                throw new StartupException(c.get("sample-ratio").key() + " must be between 0 and 1 (is " + ratio + ")");
+            }
+            return new Tracing(endpoint, ratio);
+        }
+    }
+
+    /**
      * Reads and checks every setting.
      *
      * @throws StartupException naming the first key whose value is of the wrong type or out of range
@@ -250,7 +283,8 @@ public record Settings(String podId, boolean production, Sse sse, History histor
                             Management.from(herald.get("management")),
                             bool(herald.get("access-log"), true),
                             Jobs.from(herald.get("jobs")),
-                            Http.from(herald.get("http")));
+                            Http.from(herald.get("http")),
+                            Tracing.from(herald.get("tracing")));
     }
 
     /** The default pod id: the host name (a Kubernetes pod's name), else a random one. */

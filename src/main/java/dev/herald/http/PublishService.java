@@ -7,9 +7,14 @@ import java.util.regex.Pattern;
 import dev.herald.auth.Principal;
 import dev.herald.hub.Broker;
 import dev.herald.hub.EventJson;
+import dev.herald.hub.Idempotency;
+import dev.herald.tracing.Traced;
+import dev.herald.tracing.Tracing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.helidon.http.HeaderName;
+import io.helidon.http.HeaderNames;
 import io.helidon.http.HeaderValues;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.HttpRules;
@@ -25,10 +30,14 @@ public final class PublishService implements HttpService {
     /** Types only the server emits, since clients act on them. */
     private static final Set<String> SERVER_TYPES = Set.of("resync", "presence", "ready", "token_expired");
 
-    private final Publisher publisher;
+    private static final HeaderName TRACEPARENT = HeaderNames.create("traceparent");
 
-    PublishService(Publisher publisher) {
+    private final Publisher publisher;
+    private final Tracing tracing;
+
+    PublishService(Publisher publisher, Tracing tracing) {
         this.publisher = publisher;
+        this.tracing = tracing;
     }
 
     @Override
@@ -44,9 +53,23 @@ public final class PublishService implements HttpService {
         ObjectNode body = JsonBody.read(req, publisher.maxBytes());
         String channel = Publisher.channel(body, principal);
         ObjectNode event = event(body, channel, "channel");
-        Broker.Published published = publisher.publish(channel, event, null,
-                                                        Publisher.idempotency(req, principal, "publish", channel, body),
-                                                        res);
+        Idempotency idempotency = Publisher.idempotency(req, principal, "publish", channel, body);
+        Broker.Published published;
+        if (tracing.on()) {
+            // the caller's traceparent, if any, is continued: the publish, Redis and every pod's delivery join it
+            try (Traced span = tracing.publish(req.headers().first(TRACEPARENT).orElse(null), channel,
+                                               principal.userId())) {
+                try {
+                    published = publisher.publish(channel, event, null, idempotency, res);
+                } catch (RuntimeException e) {
+                    span.failed(e);
+                    throw e;
+                }
+                span.attribute(Tracing.EVENT_ID, published.id());
+            }
+        } else {
+            published = publisher.publish(channel, event, null, idempotency, res);
+        }
         res.status(Status.ACCEPTED_202);
         res.header(HeaderValues.CONTENT_TYPE_JSON);
         res.send("{\"id\":" + published.id() + "}");

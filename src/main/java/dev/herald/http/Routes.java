@@ -13,6 +13,7 @@ import dev.herald.hub.Publishing;
 import dev.herald.hub.RateLimiter;
 import dev.herald.jobs.Jobs;
 import dev.herald.metrics.HeraldMetrics;
+import dev.herald.tracing.Tracing;
 
 import io.helidon.common.media.type.MediaTypes;
 import io.helidon.webserver.http.HttpRouting;
@@ -28,11 +29,12 @@ public final class Routes {
      *
      * @param devTokens the dev-mode token issuer, or null when dev mode is off (then {@code /dev/token} is a 404)
      * @param draining  true once the pod is shutting down
+     * @param tracing   the pod's tracing ({@link Tracing#off()} unless configured)
      */
     public record Parts(Hub hub, Publishing publishing, PresenceTracker presence, ConnectionLimits limits,
                         RateLimiter rateLimiter, HeraldMetrics metrics,
                         Settings settings, TokenVerifier verifier, TokenIssuer devTokens, BooleanSupplier draining,
-                        Jobs jobs, ChannelDirectory directory) {
+                        Jobs jobs, ChannelDirectory directory, Tracing tracing) {
     }
 
     /**
@@ -59,7 +61,7 @@ public final class Routes {
         routing.addFilter(auth)
                 .register("/api/events", events)
                 .register("/api/chat", new ChatService(publisher))
-                .register("/api/publish", new PublishService(publisher))
+                .register("/api/publish", new PublishService(publisher, parts.tracing()))
                 .register("/api/broadcast", new BroadcastService(publisher, parts.settings().publish().maxBroadcast()))
                 .register("/api/users", new UsersService(parts.hub(), parts.settings().auth().revocationTtl()))
                 .register("/api/channels", new PresenceService(parts.presence()),

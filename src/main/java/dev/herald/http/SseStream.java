@@ -15,6 +15,7 @@ import dev.herald.hub.Broker;
 import dev.herald.hub.Cursor;
 import dev.herald.hub.Event;
 import dev.herald.hub.EventJson;
+import dev.herald.hub.EventTrace;
 import dev.herald.hub.HubMetrics;
 import dev.herald.hub.Resume;
 import dev.herald.hub.Subscription;
@@ -185,11 +186,15 @@ final class SseStream {
             }
             int written = 0;
             long oldest = Long.MAX_VALUE;
+            List<EventTrace.Write> traced = null;
             FrameBuffer frames = out.frames(estimate(batch));
             for (Event event : batch) {
                 switch (event.kind()) {
                     case EVENT -> {
                         if (resume.accept(event)) {
+                            if (event.trace() != null) {
+                                traced = EventTrace.begin(traced, event.trace());
+                            }
                             putFrame(frames, event.data());
                             written++;
                             oldest = Math.min(oldest, event.publishedAt());
@@ -207,7 +212,11 @@ final class SseStream {
                 }
             }
             if (written > 0) {
-                out.send(frames);
+                try {
+                    out.send(frames);
+                } finally {
+                    EventTrace.end(traced);
+                }
                 subscription.wrote();
                 metrics.eventsSent(written);
                 if (oldest != Long.MAX_VALUE) {

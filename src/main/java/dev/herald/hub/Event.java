@@ -10,9 +10,10 @@ package dev.herald.hub;
  * @param data        the complete event JSON on one line, UTF-8; never modified after construction
  * @param publishedAt wall-clock milliseconds when the broker accepted it (for latency metrics)
  * @param kind        an event, or a marker
+ * @param trace       the trace it travels in, or null: always null while tracing is off (see {@link EventTrace})
  */
 @SuppressWarnings("ArrayRecordComponent") // one array shared by every subscriber, never modified nor compared
-public record Event(String channel, long id, byte[] data, long publishedAt, Kind kind) {
+public record Event(String channel, long id, byte[] data, long publishedAt, Kind kind, EventTrace trace) {
     /** What travels a stream's queue. */
     public enum Kind {
         /** A published event. */
@@ -28,7 +29,17 @@ public record Event(String channel, long id, byte[] data, long publishedAt, Kind
 
     /** A published event. */
     public Event(String channel, long id, byte[] data, long publishedAt) {
-        this(channel, id, data, publishedAt, Kind.EVENT);
+        this(channel, id, data, publishedAt, Kind.EVENT, null);
+    }
+
+    /** An untraced event or marker. */
+    public Event(String channel, long id, byte[] data, long publishedAt, Kind kind) {
+        this(channel, id, data, publishedAt, kind, null);
+    }
+
+    /** The same event (the same bytes) in another trace. */
+    public Event traced(EventTrace in) {
+        return new Event(channel, id, data, publishedAt, kind, in);
     }
 
     /** The marker for {@link BrokerListener#resync}: the channel resyncs and continues after {@code from}. */

@@ -7,6 +7,7 @@ import dev.herald.hub.Broker;
 import dev.herald.hub.BrokerListener;
 import dev.herald.hub.ChannelDirectory;
 import dev.herald.hub.Hub;
+import dev.herald.tracing.Tracing;
 
 /**
  * Clustered mode: the broker, presence, connection leases and rate limits of every pod meet in one Redis (or one
@@ -54,6 +55,15 @@ public final class RedisBackend extends Backend {
         this.podId = podId;
         this.broker = broker;
         this.leases = leases;
+    }
+
+    /**
+     * Traces each publish ({@code redis.publish}) and carries its context in the Redis message while tracing is on;
+     * call before {@link #start}.
+     */
+    public RedisBackend traced(Tracing tracing) {
+        broker.traced(tracing);
+        return this;
     }
 
     /** Counts every pod reports to Redis about once a second ({@link RedisChannelDirectory}). */

@@ -20,6 +20,8 @@ import dev.herald.hub.RateLimitedException;
 import dev.herald.hub.RateLimiter;
 import dev.herald.hub.Replay;
 import dev.herald.hub.Revocations;
+import dev.herald.tracing.Traced;
+import dev.herald.tracing.Tracing;
 
 import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.exceptions.JedisException;
@@ -44,6 +46,8 @@ final class RedisBroker implements Broker {
     private final Duration cursorTtl;
     /** The lifetime of a channel's id counter, refreshed by each publish and by every pod reading the channel. */
     private final long sequenceTtlMillis;
+    /** Set once before start ({@link RedisBackend#traced}); off by default. */
+    private volatile Tracing tracing = Tracing.off();
 
     /**
      * @param cursorTtl how long a cursor is honoured; the channel's id counter outlives it by a margin (see
@@ -90,6 +94,11 @@ final class RedisBroker implements Broker {
         return new Published(id(result), result.size() > 3 && Long.valueOf(1).equals(result.get(3)));
     }
 
+    /** Traces the publish script ({@code redis.publish}) and carries its context in the message when tracing is on. */
+    void traced(Tracing traces) {
+        this.tracing = traces;
+    }
+
     @Override
     public OptionalLong published(String channel, Idempotency idempotency) {
         String seen;
@@ -114,6 +123,18 @@ final class RedisBroker implements Broker {
                                        budget == null ? keys.rate("channel", channel)
                                                       : keys.rate(budget.limit(), budget.subject()),
                                        keys.idempotency(channel, idempotency == null ? "-" : idempotency.id()));
+        Tracing traces = tracing;
+        if (traces.on()) {
+            try (Traced span = traces.redisPublish(channel)) {
+                return run(channel, body, budget, idempotency, keyList, span);
+            }
+        }
+        return run(channel, body, budget, idempotency, keyList, Traced.NONE);
+    }
+
+    /** The script's arguments, with the traced publish's context last (absent when not traced). */
+    private List<?> run(String channel, byte[] body, RateLimiter.Budget budget, Idempotency idempotency,
+                        List<String> keyList, Traced span) {
         List<String> args = List.of(new String(body, 1, body.length - 1, StandardCharsets.UTF_8),
                                     Integer.toString(Math.max(1, historySize)), Long.toString(historyTtlMillis),
                                     keys.pubsub(channel), RedisEpoch.fresh(),
@@ -122,13 +143,21 @@ final class RedisBroker implements Broker {
                                     idempotency == null ? "" : idempotency.request(),
                                     Long.toString(idempotencyTtlMillis), Long.toString(sequenceTtlMillis),
                                     keys.sharded() ? "SPUBLISH" : "PUBLISH");
+        String traceparent = span.traceparent();
+        if (traceparent != null) {
+            List<String> traced = new ArrayList<>(args);
+            traced.add(traceparent);
+            args = traced;
+        }
         List<?> result;
         try {
             result = (List<?>) redis.replicaAck().eval(redis.client(), RedisScript.PUBLISH, keyList, args);
         } catch (JedisException | ClassCastException e) {
+            span.failed(e);
             throw new BrokerUnavailableException("Redis did not store the event: " + e.getMessage(), e);
         }
         long id = id(result);
+        span.attribute(Tracing.EVENT_ID, id);
         if (id < 0) {
             throw new RateLimitedException(budget == null ? "channel" : budget.limit(), -id);
         }

@@ -1,11 +1,13 @@
 package dev.herald.redis;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 import dev.herald.hub.BrokerListener;
 import dev.herald.hub.Event;
+import dev.herald.hub.EventTrace;
 
 /**
  * The delivery rules shared by both subscribers ({@link RedisSubscriber} on one Redis, {@link RedisShardedSubscriber}
@@ -145,6 +147,25 @@ final class RedisDelivery {
     private void restarted(String channel, ChannelMark mark, long from) {
         listener.resync(channel, from, BrokerListener.Break.IDS_RESTARTED);
         mark.reset(from);
+    }
+
+    /**
+     * The event in a live message {@code <epoch> <id> <ms> <json>[\n<traceparent>]}, its JSON starting at
+     * {@code start}. The trace context is there only when the publishing pod traces; a JSON object ends with
+     * {@code '}'}, so one character tells.
+     */
+    static Event event(String channel, long id, long at, String message, int start) {
+        int end = message.length();
+        EventTrace trace = null;
+        if (end > start && message.charAt(end - 1) != '}') {
+            int newline = message.lastIndexOf('\n');
+            if (newline >= start) {
+                trace = EventTrace.carried(message.substring(newline + 1));
+                end = newline;
+            }
+        }
+        return new Event(channel, id, message.substring(start, end).getBytes(StandardCharsets.UTF_8), at,
+                         Event.Kind.EVENT, trace);
     }
 
     private void deliver(ChannelMark mark, Event event) {

@@ -1,6 +1,5 @@
 package dev.herald.redis;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -20,7 +19,6 @@ import java.util.logging.Logger;
 import dev.herald.hub.BrokerListener;
 import dev.herald.hub.BrokerUnavailableException;
 import dev.herald.hub.Daemons;
-import dev.herald.hub.Event;
 
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.HostAndPort;
@@ -511,7 +509,7 @@ final class RedisShardedSubscriber implements PubSubReader {
             }
             long id = Long.parseLong(message, a + 1, b, 10);
             long at = Long.parseLong(message, b + 1, c, 10);
-            delivery.live(new Event(channel, id, message.substring(c + 1).getBytes(StandardCharsets.UTF_8), at));
+            delivery.live(RedisDelivery.event(channel, id, at, message, c + 1));
         }
     }
 }

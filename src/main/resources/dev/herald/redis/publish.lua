@@ -10,7 +10,8 @@
 -- SPUBLISH on a Redis Cluster (the shard channel carries the channel's hash tag: the script stays in one slot).
 -- Returns {id, published-at ms, epoch, 0} for a new event; {id, published-at ms, epoch, 1} when the idempotency
 -- record answered (nothing published, no budget taken); {-ms to wait} when the bucket is empty (nothing published);
--- {0} when the key was used for another request. The message is "epoch id ms json".
+-- {0} when the key was used for another request. The message is "epoch id ms json", or with 12 the W3C traceparent of
+-- the publish (tracing on) "epoch id ms json\ntraceparent": the JSON never holds a raw newline.
 if ARGV[8] ~= '' then
   local seen = redis.call('GET', KEYS[5])
   if seen then
@@ -52,5 +53,9 @@ redis.call('PEXPIRE', KEYS[2], ARGV[3])
 if ARGV[8] ~= '' then
   redis.call('SET', KEYS[5], ARGV[8] .. ' ' .. sid .. ' ' .. sms, 'PX', ARGV[9])
 end
-redis.call(ARGV[11], ARGV[4], epoch .. ' ' .. sid .. ' ' .. sms .. ' ' .. data)
+local message = epoch .. ' ' .. sid .. ' ' .. sms .. ' ' .. data
+if ARGV[12] then
+  message = message .. '\n' .. ARGV[12]
+end
+redis.call(ARGV[11], ARGV[4], message)
 return {id, sms, epoch, 0}
