@@ -20,7 +20,9 @@ import io.opentelemetry.proto.trace.v1.Span;
 
 /**
  * An OTLP/HTTP collector for tests: {@code POST /v1/traces} with a protobuf {@code ExportTraceServiceRequest}, every
- * span kept with its resource's attributes. Any other request is counted too, and answered 404.
+ * span kept with its resource's attributes. Any other request is counted too, and answered 404. The OTLP protobuf
+ * classes come with Helidon's Micrometer OTLP registry (a runtime dependency already), at a version the BOM's
+ * protobuf-java runs.
  */
 final class OtlpReceiver implements AutoCloseable {
     /** One received span, ids in lower-case hex (the parent "" for a root). */
