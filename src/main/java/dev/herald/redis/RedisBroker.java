@@ -157,13 +157,13 @@ final class RedisBroker implements Broker {
             throw new BrokerUnavailableException("Redis did not store the event: " + e.getMessage(), e);
         }
         long id = id(result);
-        span.attribute(Tracing.EVENT_ID, id);
         if (id < 0) {
             throw new RateLimitedException(budget == null ? "channel" : budget.limit(), -id);
         }
         if (id == 0) {
             throw new IdempotencyConflictException();
         }
+        span.attribute(Tracing.EVENT_ID, id);
         return result;
     }
 

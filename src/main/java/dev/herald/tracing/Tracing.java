@@ -41,18 +41,6 @@ public final class Tracing {
     /** The span attribute holding the event's id in its channel. */
     public static final String EVENT_ID = "herald.event.id";
     private static final Tracing OFF = new Tracing(null, 0, "");
-    private static final W3CTraceContextPropagator W3C = W3CTraceContextPropagator.getInstance();
-    private static final TextMapGetter<String> HEADER = new TextMapGetter<>() {
-        @Override
-        public Iterable<String> keys(String carrier) {
-            return java.util.List.of("traceparent");
-        }
-
-        @Override
-        public String get(String carrier, String key) {
-            return "traceparent".equals(key) ? carrier : null;
-        }
-    };
 
     /** The collector's base URL ({@code http://collector:4318}); null: off. */
     private final URI endpoint;
@@ -169,7 +157,23 @@ public final class Tracing {
     }
 
     static Context extract(String traceparent) {
-        return W3C.extract(Context.root(), traceparent, HEADER);
+        return Propagation.W3C.extract(Context.root(), traceparent, Propagation.HEADER);
+    }
+
+    /** Loaded on the first traced event only: nothing of OpenTelemetry is initialised while tracing is off. */
+    private static final class Propagation {
+        private static final W3CTraceContextPropagator W3C = W3CTraceContextPropagator.getInstance();
+            private static final TextMapGetter<String> HEADER = new TextMapGetter<>() {
+            @Override
+            public Iterable<String> keys(String carrier) {
+                return java.util.List.of("traceparent");
+            }
+
+            @Override
+            public String get(String carrier, String key) {
+                return "traceparent".equals(key) ? carrier : null;
+            }
+        };
     }
 
     /** {@code 00-<trace id>-<span id>-<flags>}. */
