@@ -136,6 +136,25 @@ class TracingTest {
     }
 
     @Test
+    void sampleRatioZero_withoutTraceparent_exportsNothing_andTheMessageCarriesNoTrace() throws Exception {
+        try (OtlpReceiver receiver = OtlpReceiver.start(); RedisProcess redis = RedisProcess.start(false);
+             RawMessages raw = RawMessages.listen(redis, "realtime:channel:unsampled")) {
+            TestPod pod = TestPod.start(Map.of("herald.redis.url", redis.url(),
+                                               "herald.tracing.otlp-endpoint", receiver.endpoint(),
+                                               "herald.tracing.sample-ratio", "0"));
+            try (pod; SseClient stream = pod.subscribe(HttpClient.Version.HTTP_1_1, pod.serviceToken(),
+                                                       "channel:unsampled")) {
+                stream.awaitCursor(WAIT);
+                assertEquals(202, publish(pod, "channel:unsampled", null).statusCode());
+                String data = stream.awaitEvents("note", 1, WAIT).get(0).toString();
+                assertEquals(data, raw.await(1).get(0).split(" ", 4)[3]);
+            }
+            // stopping the pod flushed its exporter: anything recorded would have been sent by now
+            assertEquals(0, receiver.spans().size(), receiver.spans().toString());
+        }
+    }
+
+    @Test
     void tracingOff_isOneSharedObject_andTheBrokerDeliversToTheHubItself() {
         BrokerListener hub = new BrokerListener() {
             @Override
