@@ -80,9 +80,10 @@ public final class Herald {
                                               settings, tokens.verifier(), tokens.issuer(), () -> draining, jobs,
                                               backend.directory(hub));
         DirectStreams direct = Routes.register(routing, parts);
+        HttpRouting.Builder management = settings.management().port().isPresent()
+                                         ? AdminRoutes.management(HttpRouting.builder(), parts) : null;
         this.listeners = new Listeners(config.get("server"), settings, routing, direct, this::readiness,
-                                       this::liveness, metrics::connectionCut,
-                                       settings.management().port().isPresent() ? AdminRoutes.management(parts) : null);
+                                       this::liveness, metrics::connectionCut, management);
     }
 
     /** {@code herald.sse.warm-up}: the delivery path compiled with wake-ups in its profile before any stream. */

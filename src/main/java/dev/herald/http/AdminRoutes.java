@@ -38,16 +38,15 @@ public final class AdminRoutes {
     }
 
     /**
-     * The management port's routing: the page and its tokenless stream. With {@code /observe} (added by the observe
-     * feature) the only routes there.
+     * Registers the management port's routes on {@code routing}: the page and its tokenless stream. With {@code
+     * /observe} (added by the observe feature) the only routes there.
      */
     // StaticContentService: see Routes
     @SuppressWarnings("removal")
-    public static HttpRouting.Builder management(Routes.Parts parts) {
+    public static HttpRouting.Builder management(HttpRouting.Builder routing, Routes.Parts parts) {
         EventsService events = new EventsService(parts.hub(), parts.presence(), parts.limits(), parts.metrics(),
                                                  parts.settings().sse(), parts.draining());
-        HttpRouting.Builder routing = HttpRouting.builder()
-                .get("/admin", AdminRoutes::page)
+        routing.get("/admin", AdminRoutes::page)
                 .get("/admin/", AdminRoutes::page)
                 .get("/admin/stream", (req, res) -> events.serve(req, res, DASHBOARD, List.of(ChannelName.ADMIN)))
                 .register("/admin", StaticContentService.builder("web/admin").welcomeFileName("index.html").build());
