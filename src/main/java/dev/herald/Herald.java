@@ -13,8 +13,10 @@ import dev.herald.http.Routes;
 import dev.herald.http.StreamWarmup;
 import dev.herald.hub.Backend;
 import dev.herald.hub.BrokerUnavailableException;
+import dev.herald.hub.ChannelName;
 import dev.herald.hub.ConnectionLimits;
 import dev.herald.hub.Hub;
+import dev.herald.hub.LocalBackend;
 import dev.herald.hub.PresenceTracker;
 import dev.herald.hub.Publishing;
 import dev.herald.jobs.Jobs;
@@ -73,7 +75,9 @@ public final class Herald {
         this.jobs = new Jobs(publishing, MAX_RUNNING_JOBS_PER_USER, settings.jobs().resultDir(),
                              settings.jobs().maxResultBytes(), metrics::jobResultEvicted);
 
-        this.stats = new PodStats(settings.podId(), metrics, publishing, limits::open, hub::channelCount);
+        boolean embedded = backend instanceof LocalBackend;
+        this.stats = new PodStats(settings.podId(), metrics, publishing, limits::open, hub::channelCount,
+                                  () -> !embedded || hub.subscribers(ChannelName.ADMIN) > 0);
 
         HttpRouting.Builder routing = HttpRouting.builder();
         Routes.Parts parts = new Routes.Parts(hub, publishing, presence, limits, backend.rateLimiter(), metrics,

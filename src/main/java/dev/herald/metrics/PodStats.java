@@ -2,6 +2,7 @@ package dev.herald.metrics;
 
 import java.time.Duration;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
 import java.util.logging.Logger;
 
@@ -30,6 +31,7 @@ public final class PodStats implements AutoCloseable {
     private final Publishing publishing;
     private final IntSupplier streams;
     private final IntSupplier channels;
+    private final BooleanSupplier watched;
     /** The previous sample and when it was taken: written by {@link #start}, then only by the sampler thread. */
     private HeraldMetrics.Totals last;
     private long lastNanos;
@@ -39,14 +41,18 @@ public final class PodStats implements AutoCloseable {
     /**
      * @param streams  the open streams of this pod (connection slots taken)
      * @param channels the channels with a stream on this pod
+     * @param watched  whether a sample may have a reader: in embedded mode only while this pod has a stream of the
+     *                 admin channel (so that an unwatched pod holds no channel for it); clustered, always (another
+     *                 pod's dashboard cannot be seen from here)
      */
     public PodStats(String podId, HeraldMetrics metrics, Publishing publishing, IntSupplier streams,
-                    IntSupplier channels) {
+                    IntSupplier channels, BooleanSupplier watched) {
         this.podId = podId;
         this.metrics = metrics;
         this.publishing = publishing;
         this.streams = streams;
         this.channels = channels;
+        this.watched = watched;
     }
 
     /** Starts sampling, after the meters are registered and the broker started. */
@@ -63,6 +69,9 @@ public final class PodStats implements AutoCloseable {
                                              streams.getAsInt(), channels.getAsInt()));
         last = totals;
         lastNanos = now;
+        if (!watched.getAsBoolean()) {
+            return;
+        }
         try {
             publishing.publishUncounted(ChannelName.ADMIN, event);
             failing = false;
