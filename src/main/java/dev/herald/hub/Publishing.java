@@ -100,12 +100,13 @@ public final class Publishing {
      * Publishes an event the pod makes about itself (the admin dashboard's {@code pod_stats}), counted nowhere: one
      * per pod per second would otherwise show as users' traffic in {@code herald_events_published_total} (and a
      * failure, logged by the caller, in {@code redis_publish_errors_total}). No channel budget: the channel is
-     * reserved to services.
+     * reserved to services. No wait for replicas ({@link Broker#publishUnacknowledged}): a lost sample is replaced
+     * a second later, and its shortfalls would be counted with those of users' events.
      *
      * @throws BrokerUnavailableException when it could not be stored
      */
     public Event publishUncounted(String channel, byte[] body) {
-        return broker.publish(channel, body);
+        return broker.publishUnacknowledged(channel, body);
     }
 
     /**

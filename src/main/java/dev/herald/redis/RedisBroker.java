@@ -78,7 +78,13 @@ final class RedisBroker implements Broker {
 
     @Override
     public Event publish(String channel, byte[] body) {
-        List<?> result = run(channel, body, null, null);
+        List<?> result = run(channel, body, null, null, redis.replicaAck());
+        return new Event(channel, id(result), EventJson.withId(id(result), body), at(result));
+    }
+
+    @Override
+    public Event publishUnacknowledged(String channel, byte[] body) {
+        List<?> result = run(channel, body, null, null, ReplicaAck.NONE);
         return new Event(channel, id(result), EventJson.withId(id(result), body), at(result));
     }
 
@@ -86,7 +92,7 @@ final class RedisBroker implements Broker {
     @Override
     public Published publish(String channel, byte[] body, RateLimiter limiter, RateLimiter.Budget budget,
                              Idempotency idempotency) {
-        List<?> result = run(channel, body, budget, idempotency);
+        List<?> result = run(channel, body, budget, idempotency, redis.replicaAck());
         return new Published(id(result), result.size() > 3 && Long.valueOf(1).equals(result.get(3)));
     }
 
@@ -108,8 +114,12 @@ final class RedisBroker implements Broker {
         return OptionalLong.of(Long.parseLong(parts[1]));
     }
 
-    /** Runs the publish script; the answer is {id, ms, epoch, replayed} (see publish.lua). */
-    private List<?> run(String channel, byte[] body, RateLimiter.Budget budget, Idempotency idempotency) {
+    /**
+     * Runs the publish script, then waits for replicas as {@code ack} says; the answer is {id, ms, epoch, replayed}
+     * (see publish.lua).
+     */
+    private List<?> run(String channel, byte[] body, RateLimiter.Budget budget, Idempotency idempotency,
+                        ReplicaAck ack) {
         List<String> keyList = List.of(keys.sequence(channel), keys.history(channel), keys.epoch(channel),
                                        budget == null ? keys.rate("channel", channel)
                                                       : keys.rate(budget.limit(), budget.subject()),
@@ -124,7 +134,7 @@ final class RedisBroker implements Broker {
                                     keys.sharded() ? "SPUBLISH" : "PUBLISH");
         List<?> result;
         try {
-            result = (List<?>) redis.replicaAck().eval(redis.client(), RedisScript.PUBLISH, keyList, args);
+            result = (List<?>) ack.eval(redis.client(), RedisScript.PUBLISH, keyList, args);
         } catch (JedisException | ClassCastException e) {
             throw new BrokerUnavailableException("Redis did not store the event: " + e.getMessage(), e);
         }
