@@ -1,7 +1,7 @@
 // The admin dashboard in headless Chromium: two clustered pods under load, both shown live by one pod's /admin.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, screenshot, startHerald, startRedis, until } from './harness.mjs';
+import { freePort, launchBrowser, screenshot, startHerald, startRedis, until } from './harness.mjs';
 
 let browser;
 
@@ -112,5 +112,24 @@ test('the dashboard shows both pods of a cluster live under load, and a stopped 
     await b?.stop();
     await a.stop();
     await redis.stop();
+  }
+});
+
+test('on the management port the dashboard opens without a token', async () => {
+  const management = await freePort();
+  const herald = await startHerald({ props: { 'herald.pod-id': 'pod-m', 'herald.management.port': management } });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  try {
+    const page = await context.newPage();
+    await page.goto(`http://localhost:${management}/admin`);
+    await page.waitForSelector('#status[data-status="open"]');
+    assert.equal(await page.textContent('#mode'), 'management port, no token');
+    assert.ok(await page.isHidden('#signin'), 'no token asked for');
+    // the page's own stream is the pod's one stream
+    await until('the pod on the page', async () => (await podRow(page, 'pod-m'))?.streams === 1);
+    await screenshot(page, 'admin-management-port');
+  } finally {
+    await context.close();
+    await herald.stop();
   }
 });

@@ -16,10 +16,9 @@ import io.helidon.webserver.staticcontent.StaticContentService;
 
 /**
  * The admin dashboard ({@code web/admin/}): a page that draws every pod's {@code pod_stats} ({@code
- * metrics.PodStats}) live from one SSE stream of {@link ChannelName#ADMIN}. On the public port the page is static
- * content and its stream is {@code GET /api/events?channel=channel:__herald-admin} with a service token; on the
- * management port ({@code herald.management.port}, internal by design) the page and a stream that needs no token,
- * {@code GET /admin/stream}.
+ * metrics.PodStats}) live from one SSE stream of {@link ChannelName#ADMIN}. On the public port the page, whose stream
+ * is {@code GET /api/events?channel=channel:__herald-admin} with a service token; on the management port ({@code
+ * herald.management.port}, internal by design) the page and a stream that needs no token, {@code GET /admin/stream}.
  */
 public final class AdminRoutes {
     /** Who a management port's dashboard stream is: a service, so the reserved channel is allowed. */
@@ -49,7 +48,7 @@ public final class AdminRoutes {
         routing.get("/admin", AdminRoutes::page)
                 .get("/admin/", AdminRoutes::page)
                 .get("/admin/stream", (req, res) -> events.serve(req, res, DASHBOARD, List.of(ChannelName.ADMIN)))
-                .register("/admin", StaticContentService.builder("web/admin").welcomeFileName("index.html").build());
+                .register("/admin", StaticContentService.builder("web/admin").build());
         Errors.register(routing);
         return routing;
     }

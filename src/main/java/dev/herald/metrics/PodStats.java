@@ -18,7 +18,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 /**
  * The admin dashboard's data: once a second, this pod's figures as one {@code pod_stats} event on
  * {@link ChannelName#ADMIN}, published through the broker like any event, so that in clustered mode every pod's
- * dashboard sees every pod. About 400 bytes a second per pod, not counted in the meters ({@link
+ * dashboard sees every pod. About 500 bytes a second per pod, not counted in the meters ({@link
  * Publishing#publishUncounted}). {@link #start} and {@link #close} are called by the pod's lifecycle; the samples are
  * taken on the sampler's own thread, which alone touches the previous sample.
  */
@@ -36,6 +36,7 @@ public final class PodStats implements AutoCloseable {
     private HeraldMetrics.Totals last;
     private long lastNanos;
     private volatile ScheduledExecutorService timer;
+    /** Whether the last publish failed (the sampler thread's own). */
     private boolean failing;
 
     /**
@@ -65,13 +66,15 @@ public final class PodStats implements AutoCloseable {
     private void sample() {
         long now = System.nanoTime();
         HeraldMetrics.Totals totals = metrics.totals();
-        byte[] event = EventJson.bytes(event(podId, System.currentTimeMillis(), now - lastNanos, totals, last,
-                                             streams.getAsInt(), channels.getAsInt()));
+        HeraldMetrics.Totals before = last;
+        long elapsed = now - lastNanos;
         last = totals;
         lastNanos = now;
         if (!watched.getAsBoolean()) {
             return;
         }
+        byte[] event = EventJson.bytes(event(podId, System.currentTimeMillis(), elapsed, totals, before,
+                                             streams.getAsInt(), channels.getAsInt()));
         try {
             publishing.publishUncounted(ChannelName.ADMIN, event);
             failing = false;
