@@ -9,7 +9,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -27,7 +29,7 @@ import org.junit.jupiter.api.Test;
 @Tag("unit")
 class AlertRulesTest {
     private static final Path RULES = Path.of("deploy/prometheus/herald-alerts.yaml");
-    private static final Pattern EXAMPLE = Pattern.compile("(?i)example alert:?\\s*`([^`]+)`");
+    private static final Pattern EXAMPLE = Pattern.compile("(?i)example alert:?\\s*`([^`]+)`(\\s+for\\s+(\\d+)\\s+minutes)?");
 
     @Test
     void everyExpression_readsOnlyDocumentedMetrics() throws IOException {
@@ -43,14 +45,19 @@ class AlertRulesTest {
     }
 
     @Test
-    void everyExampleAlertOfTheMetricsGuide_isARule() throws IOException {
-        List<String> exprs = expressions().stream().map(AlertRulesTest::spaces).toList();
+    void everyExampleAlertOfTheMetricsGuide_isARule_withItsDuration() throws IOException {
+        Map<String, String> durations = new HashMap<>();
+        for (JsonNode rule : rules()) {
+            durations.put(spaces(rule.path("expr").asText()), rule.path("for").asText(""));
+        }
         Matcher example = EXAMPLE.matcher(Files.readString(Path.of("docs/metrics.md")));
         int found = 0;
         while (example.find()) {
             found++;
             String expr = spaces(example.group(1));
-            assertTrue(exprs.contains(expr), "docs/metrics.md's example alert " + expr + " is in " + RULES);
+            assertTrue(durations.containsKey(expr), "docs/metrics.md's example alert " + expr + " is in " + RULES);
+            String minutes = example.group(3) == null ? "" : example.group(3) + "m";
+            assertEquals(minutes, durations.get(expr), "the rule's for: of " + expr + ", as docs/metrics.md says");
         }
         assertTrue(found >= 9, "examples read: " + found);
     }
@@ -71,15 +78,18 @@ class AlertRulesTest {
     }
 
     private static List<String> expressions() throws IOException {
-        JsonNode rules = HelmSubset.yaml().readTree(RULES.toFile());
-        List<String> exprs = new ArrayList<>();
-        for (JsonNode group : rules.path("groups")) {
+        return rules().stream().map(rule -> rule.path("expr").asText()).toList();
+    }
+
+    private static List<JsonNode> rules() throws IOException {
+        List<JsonNode> rules = new ArrayList<>();
+        for (JsonNode group : HelmSubset.yaml().readTree(RULES.toFile()).path("groups")) {
             for (JsonNode rule : group.path("rules")) {
                 assertTrue(rule.path("alert").isTextual() && rule.path("expr").isTextual(), "an alert: " + rule);
-                exprs.add(rule.path("expr").asText());
+                rules.add(rule);
             }
         }
-        return exprs;
+        return rules;
     }
 
     private static String spaces(String expr) {

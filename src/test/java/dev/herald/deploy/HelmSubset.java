@@ -2,7 +2,6 @@ package dev.herald.deploy;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,10 +14,6 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
-import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 
 /**
  * Renders a Helm chart written in a small subset of Helm's templating, as {@code helm template} would, for tests on
@@ -33,14 +28,6 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 final class HelmSubset {
     private static final Pattern ACTION = Pattern.compile("\\{\\{(-\\s)?\\s*(.*?)\\s*(\\s-)?}}", Pattern.DOTALL);
     private static final Pattern TOKEN = Pattern.compile("\"(?:[^\"\\\\]|\\\\.)*\"|\\||[^\\s|]+");
-    private static final YAMLMapper YAML = YAMLMapper.builder(YAMLFactory.builder()
-                    .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-                    .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
-                    .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
-                    .enable(YAMLGenerator.Feature.INDENT_ARRAYS_WITH_INDICATOR)
-                    .build())
-            .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
-            .build();
 
     /** A construct this subset does not render. */
     static final class Unsupported extends RuntimeException {
@@ -124,7 +111,7 @@ final class HelmSubset {
     @SuppressWarnings("unchecked")
     private static Map<String, Object> readYaml(Path file) {
         try {
-            return YAML.readValue(file.toFile(), Map.class);
+            return HelmValues.YAML.readValue(file.toFile(), Map.class);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -243,8 +230,8 @@ final class HelmSubset {
         for (Node node : nodes) {
             switch (node) {
                 case Text text -> out.append(text.text());
-                case Output output -> out.append(print(pipeline(output.pipeline())));
-                case If branch -> out.append(render(truthy(pipeline(branch.pipeline())) ? branch.then()
+                case Output output -> out.append(HelmValues.print(pipeline(output.pipeline())));
+                case If branch -> out.append(render(HelmValues.truthy(pipeline(branch.pipeline())) ? branch.then()
                                                                                         : branch.otherwise()));
             }
         }
@@ -282,18 +269,18 @@ final class HelmSubset {
         return switch (function) {
             case "quote" -> {
                 one(function, args);
-                yield quote(print(args.get(0)));
+                yield HelmValues.quote(HelmValues.print(args.get(0)));
             }
             case "toYaml" -> {
                 one(function, args);
-                yield toYaml(args.get(0));
+                yield HelmValues.toYaml(args.get(0));
             }
             case "nindent" -> {
                 if (args.size() != 2 || !(args.get(0) instanceof Integer n)) {
                     throw new Unsupported("nindent takes a count and a value");
                 }
                 String pad = " ".repeat(n);
-                yield "\n" + pad + print(args.get(1)).replace("\n", "\n" + pad);
+                yield "\n" + pad + HelmValues.print(args.get(1)).replace("\n", "\n" + pad);
             }
             case "include" -> {
                 if (args.size() != 2 || !(args.get(0) instanceof String name) || args.get(1) != Dot.ROOT) {
@@ -348,55 +335,8 @@ final class HelmSubset {
         return token.substring(1, token.length() - 1);
     }
 
-    private static boolean truthy(Object value) {
-        return switch (value) {
-            case null -> false;
-            case Boolean b -> b;
-            case Number n -> n.doubleValue() != 0;
-            case String s -> !s.isEmpty();
-            case Map<?, ?> m -> !m.isEmpty();
-            case List<?> l -> !l.isEmpty();
-            default -> throw new Unsupported("the truth of a " + value.getClass().getSimpleName());
-        };
-    }
-
-    /** What Go's {@code %v} writes for a value from values.yaml (numbers are float64 there). */
-    private static String print(Object value) {
-        return switch (value) {
-            case null -> throw new Unsupported("a missing value (Helm writes <no value>)");
-            case String s -> s;
-            case Boolean b -> b.toString();
-            case Number n -> {
-                BigDecimal d = new BigDecimal(n.toString());
-                if (d.stripTrailingZeros().scale() > 0 || d.abs().compareTo(BigDecimal.valueOf(1_000_000)) >= 0) {
-                    throw new Unsupported("the number " + n + ": Helm reads it as a float64 and may print it as "
-                                          + "1e+06 or 0.5; quote it in values.yaml");
-                }
-                yield d.toBigInteger().toString();
-            }
-            default -> throw new Unsupported("printing a " + value.getClass().getSimpleName() + " (use toYaml)");
-        };
-    }
-
-    /** Go's {@code %q} for printable ASCII; anything else is not needed and throws. */
-    private static String quote(String s) {
-        if (!s.chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
-            throw new Unsupported("quoting a string with control or non-ASCII characters: " + s);
-        }
-        return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
-    }
-
-    private static String toYaml(Object value) {
-        try {
-            String yaml = YAML.writeValueAsString(value);
-            return yaml.endsWith("\n") ? yaml.substring(0, yaml.length() - 1) : yaml;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
     /** Parses rendered or plain manifests with the same YAML reader. */
     static ObjectMapper yaml() {
-        return YAML;
+        return HelmValues.YAML;
     }
 }
