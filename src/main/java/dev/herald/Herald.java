@@ -7,17 +7,21 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
+import dev.herald.http.AdminRoutes;
 import dev.herald.http.DirectStreams;
 import dev.herald.http.Routes;
 import dev.herald.http.StreamWarmup;
 import dev.herald.hub.Backend;
 import dev.herald.hub.BrokerUnavailableException;
+import dev.herald.hub.ChannelName;
 import dev.herald.hub.ConnectionLimits;
 import dev.herald.hub.Hub;
+import dev.herald.hub.LocalBackend;
 import dev.herald.hub.PresenceTracker;
 import dev.herald.hub.Publishing;
 import dev.herald.jobs.Jobs;
 import dev.herald.metrics.HeraldMetrics;
+import dev.herald.metrics.PodStats;
 import dev.herald.tracing.Tracing;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
@@ -50,6 +54,7 @@ public final class Herald {
     private final ConnectionLimits limits;
     private final PresenceTracker presence;
     private final Jobs jobs;
+    private final PodStats stats;
     private final Listeners listeners;
     /** How to undo what {@link #start} started, most recent first. */
     @GuardedBy("this")
@@ -75,12 +80,19 @@ public final class Herald {
         this.jobs = new Jobs(publishing, MAX_RUNNING_JOBS_PER_USER, settings.jobs().resultDir(),
                              settings.jobs().maxResultBytes(), metrics::jobResultEvicted);
 
+        boolean embedded = backend instanceof LocalBackend;
+        this.stats = new PodStats(settings.podId(), metrics, publishing, limits::open, hub::channelCount,
+                                  () -> !embedded || hub.subscribers(ChannelName.ADMIN) > 0);
+
         HttpRouting.Builder routing = HttpRouting.builder();
-        DirectStreams direct = Routes.register(routing, new Routes.Parts(hub, publishing, presence, limits, backend.rateLimiter(), metrics,
-                                                  settings, tokens.verifier(), tokens.issuer(), () -> draining, jobs,
-                                                  backend.directory(hub), tracing));
+        Routes.Parts parts = new Routes.Parts(hub, publishing, presence, limits, backend.rateLimiter(), metrics,
+                                              settings, tokens.verifier(), tokens.issuer(), () -> draining, jobs,
+                                              backend.directory(hub), tracing);
+        DirectStreams direct = Routes.register(routing, parts);
+        HttpRouting.Builder management = settings.management().port().isPresent()
+                                         ? AdminRoutes.management(HttpRouting.builder(), parts) : null;
         this.listeners = new Listeners(config.get("server"), settings, routing, direct, this::readiness,
-                                       this::liveness, metrics::connectionCut);
+                                       this::liveness, metrics::connectionCut, management);
     }
 
     /** {@code herald.sse.warm-up}: the delivery path compiled with wake-ups in its profile before any stream. */
@@ -104,7 +116,8 @@ public final class Herald {
     }
 
     /**
-     * Starts the parts in order (file budget, meters, backend, hub, limits, presence, web server, listener watch).
+     * Starts the parts in order (file budget, meters, backend, hub, limits, presence, jobs, pod stats, web server,
+     * listener watch).
      * If one cannot start, those already started are stopped again, in reverse order, before the exception leaves.
      *
      * @return this pod, listening
@@ -130,6 +143,8 @@ public final class Herald {
             started.push(presence::close);
             jobs.start();
             started.push(jobs::close);
+            stats.start();
+            started.push(stats::close);
             if (settings.sse().warmUp()) {
                 warmUp();
             }

@@ -69,11 +69,13 @@ final class Listeners {
 
     /**
      * @param server    the {@code server} section of the configuration
-     * @param readiness and {@code liveness}: the pod's health checks, served under {@code /observe/health}
+     * @param readiness  and {@code liveness}: the pod's health checks, served under {@code /observe/health}
+     * @param management the management port's routes beside {@code /observe} (the admin dashboard), or null
      * @throws StartupException naming the setting that is wrong
      */
     Listeners(Config server, Settings settings, HttpRouting.Builder routing, DirectStreams direct,
-              Supplier<HealthCheckResponse> readiness, Supplier<HealthCheckResponse> liveness, Consumer<String> onCut) {
+              Supplier<HealthCheckResponse> readiness, Supplier<HealthCheckResponse> liveness, Consumer<String> onCut,
+              HttpRouting.Builder management) {
         this.settings = settings;
         this.direct = direct;
         this.onCut = onCut;
@@ -116,7 +118,12 @@ final class Listeners {
                 .host(host)
                 .port(p)
                 .useNio(false)
-                .maxTcpConnections(MANAGEMENT_CONNECTIONS)));
+                .maxTcpConnections(MANAGEMENT_CONNECTIONS)
+                .update(b -> {
+                    if (management != null) {
+                        b.routing(management);
+                    }
+                })));
     }
 
     /** {@code server.max-tcp-connections}: -1 (Helidon's "no bound") or a positive number; empty when not set. */
@@ -225,7 +232,7 @@ final class Listeners {
 
     /** For the start line: where else {@code /observe} is served. */
     String management() {
-        return managementPort.isPresent() ? ", /observe only on port " + managementPort.getAsInt() : "";
+        return managementPort.isPresent() ? ", /observe and /admin only on port " + managementPort.getAsInt() : "";
     }
 
     /**

@@ -1,35 +1,45 @@
 package dev.herald;
 
+import java.util.logging.Level;
+
+import dev.herald.logging.LogOutput;
+
+import io.helidon.config.Config;
 import io.helidon.config.ConfigException;
-import io.helidon.logging.common.LogConfig;
 
 /**
- * Runs Herald from the command line: configuration → {@link Herald#build} → {@link Herald#start} → graceful stop on
- * SIGTERM. A pod that cannot start prints one line naming the cause and exits with status 2.
+ * Runs Herald from the command line: configuration → log format ({@code herald.log.format}) → {@link Herald#build}
+ * → {@link Herald#start} → graceful stop on SIGTERM. A pod that cannot start prints one line naming the cause and
+ * exits with status 2.
  */
 public final class Main {
     private Main() {
     }
 
     public static void main(String[] args) {
-        LogConfig.configureRuntime();
+        LogOutput out = LogOutput.TEXT;
         Herald herald;
         try {
-            herald = Herald.build(HeraldConfig.load()).start();
+            Config config = HeraldConfig.load();
+            // before the other settings: their errors are then written in the chosen format too
+            Config settings = config.get("herald");
+            out = LogOutput.configure(Settings.Log.from(settings.get("log")).format(), Settings.podId(settings));
+            herald = Herald.build(config).start();
         } catch (StartupException e) {
-            System.err.println("herald: cannot start: " + e.getMessage());
+            out.line(Level.SEVERE, "herald: cannot start: " + e.getMessage());
             System.exit(2);
             return;
         } catch (ConfigException e) {
-            System.err.println("herald: cannot start: the configuration cannot be read: " + e.getMessage());
+            out.line(Level.SEVERE, "herald: cannot start: the configuration cannot be read: " + e.getMessage());
             System.exit(2);
             return;
         }
+        LogOutput log = out;
         // java.util.logging closes its handlers in its own shutdown hook, so these lines go straight to stderr
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            System.err.println("herald: stopping: draining " + herald.hub().subscriptionCount() + " streams");
+            log.line(Level.INFO, "herald: stopping: draining " + herald.hub().subscriptionCount() + " streams");
             herald.shutdown();
-            System.err.println("herald: stopped");
+            log.line(Level.INFO, "herald: stopped");
         }, "herald-shutdown"));
     }
 }

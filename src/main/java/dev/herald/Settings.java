@@ -10,6 +10,7 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.regex.Pattern;
 
+import dev.herald.logging.LogFormat;
 import dev.herald.redis.RedisTls;
 
 import io.helidon.config.Config;
@@ -22,7 +23,7 @@ import io.helidon.config.ConfigException;
  */
 public record Settings(String podId, boolean production, Sse sse, History history, Events events, Publish publish,
                        Auth auth, Tls tls, Redis redis, Presence presence, Rate rate, Cors cors, Management management,
-                       boolean accessLog, Jobs jobs, Http http, Tracing tracing) {
+                       boolean accessLog, Jobs jobs, Http http, Log log, Tracing tracing) {
     private static final Pattern POD_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
     private static final Duration HOUR = Duration.ofHours(1);
     private static final Duration DAY = Duration.ofDays(1);
@@ -225,6 +226,23 @@ public record Settings(String podId, boolean production, Sse sse, History histor
         }
     }
 
+    /** {@code herald.log.*}: {@code format} {@code text} (the default) or {@code json}, one object per line. */
+    public record Log(LogFormat format) {
+        /** Read by {@link Main} before the other settings, so that even their errors are logged in this format. */
+        static Log from(Config c) {
+            Config format = c.get("format");
+            Optional<String> text = nonBlank(format);
+            if (text.isEmpty()) {
+                return new Log(LogFormat.TEXT);
+            }
+            return switch (text.get().trim().toLowerCase(java.util.Locale.ROOT)) {
+                case "text" -> new Log(LogFormat.TEXT);
+                case "json" -> new Log(LogFormat.JSON);
+                default -> throw invalid(format, "text or json");
+            };
+        }
+    }
+
     /**
      * {@code herald.tracing.*}: spans of the publish path exported over OTLP/HTTP to {@code otlpEndpoint} (a
      * collector's base URL, {@code /v1/traces} is added); none when it is not set. {@code sampleRatio}: the share of
@@ -262,13 +280,7 @@ public record Settings(String podId, boolean production, Sse sse, History histor
      * @throws StartupException naming the first key whose value is of the wrong type or out of range
      */
     public static Settings from(Config herald) {
-        Config pod = herald.get("pod-id");
-        String podId = nonBlank(pod).orElseGet(Settings::hostName);
-        if (!POD_ID.matcher(podId).matches()) {
-            throw new StartupException(pod.key() + " must be 1-128 characters of A-Z a-z 0-9 . _ : - (is '"
-                                       + podId + "')");
-        }
-        return new Settings(podId,
+        return new Settings(podId(herald),
                             bool(herald.get("production"), false),
                             Sse.from(herald.get("sse")),
                             History.from(herald.get("history")),
@@ -284,7 +296,19 @@ public record Settings(String podId, boolean production, Sse sse, History histor
                             bool(herald.get("access-log"), true),
                             Jobs.from(herald.get("jobs")),
                             Http.from(herald.get("http")),
+                            Log.from(herald.get("log")),
                             Tracing.from(herald.get("tracing")));
+    }
+
+    /** {@code herald.pod-id}, checked; by default the host name. */
+    static String podId(Config herald) {
+        Config pod = herald.get("pod-id");
+        String podId = nonBlank(pod).orElseGet(Settings::hostName);
+        if (!POD_ID.matcher(podId).matches()) {
+            throw new StartupException(pod.key() + " must be 1-128 characters of A-Z a-z 0-9 . _ : - (is '"
+                                       + podId + "')");
+        }
+        return podId;
     }
 
     /** The default pod id: the host name (a Kubernetes pod's name), else a random one. */

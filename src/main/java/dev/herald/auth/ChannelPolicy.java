@@ -4,7 +4,8 @@ import dev.herald.hub.ChannelName;
 
 /**
  * Which channels a principal may subscribe and post to: services anywhere; users their own
- * {@code user:<sub>} and every {@code channel:*}, narrowed by the token's {@code channels} patterns.
+ * {@code user:<sub>} and every {@code channel:*} but the reserved {@link ChannelName#ADMIN}, narrowed by the token's
+ * {@code channels} patterns.
  */
 public final class ChannelPolicy {
     private ChannelPolicy() {
@@ -14,7 +15,8 @@ public final class ChannelPolicy {
         if (principal.service()) {
             return true;
         }
-        boolean byDefault = ChannelName.isShared(channel) || channel.equals(ChannelName.user(principal.userId()));
+        boolean byDefault = (ChannelName.isShared(channel) && !channel.equals(ChannelName.ADMIN))
+                            || channel.equals(ChannelName.user(principal.userId()));
         if (!byDefault) {
             return false;
         }

@@ -144,11 +144,13 @@ public final class DirectStreams {
         long start = System.nanoTime();
         Direct exchange = new Direct(cors, socket, request.origin());
         int status;
+        String user = null;
         try {
             if (request.tokenError() != null) {
                 throw request.tokenError();
             }
             Principal principal = auth.verify(request.token());
+            user = principal.userId();
             events.open(principal, request.channels(), request.cursor(), request.ready(), exchange);
             status = Status.OK_200.code();
             exchange.end();
@@ -167,7 +169,7 @@ public final class DirectStreams {
         }
         if (accessLog) {
             AccessLog.log(peer, "GET", request.rawPath(), request.version(), status,
-                          (System.nanoTime() - start) / 1_000_000);
+                          (System.nanoTime() - start) / 1_000_000, user);
         }
         return status;
     }

@@ -79,10 +79,15 @@ public final class EventsService implements HttpService {
     }
 
     private void stream(ServerRequest req, ServerResponse res) throws Exception {
+        serve(req, res, AuthFilter.principal(req), req.query().all("channel", List::of));
+    }
+
+    /** One stream through Helidon's routing, for these channels (as requested, checked here) and this principal. */
+    void serve(ServerRequest req, ServerResponse res, Principal principal, List<String> requested) throws IOException {
         String cursor = req.headers().first(LAST_EVENT_ID)
                 .or(() -> req.query().first("lastEventId").asOptional())
                 .orElse(null);
-        open(AuthFilter.principal(req), req.query().all("channel", List::of), cursor, req.query().contains("ready"),
+        open(principal, requested, cursor, req.query().contains("ready"),
              new Exchange() {
                  @Override
                  public boolean http1() {

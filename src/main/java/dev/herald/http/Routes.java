@@ -71,6 +71,7 @@ public final class Routes {
             routing.register("/dev", new DevTokenService(parts.devTokens()));
         }
         routing.register("/openapi.yaml", new OpenApiService());
+        AdminRoutes.register(routing);
         routing.register("/", StaticContentService.builder("web").welcomeFileName("index.html")
                 // Helidon's type for .ts is an MPEG transport stream; herald.d.ts is TypeScript
                 .contentType("ts", MediaTypes.create("application/typescript")).build());

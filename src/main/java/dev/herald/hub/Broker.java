@@ -33,6 +33,17 @@ public interface Broker extends Resume.Source, AutoCloseable {
     Event publish(String channel, byte[] body);
 
     /**
+     * As {@link #publish(String, byte[])} for an event whose loss costs nothing (a pod's own stats, superseded a
+     * second later): a broker that waits for replicas after each publish ({@code herald.redis.min-replicas-ack})
+     * neither waits for this one nor counts a shortfall for it.
+     *
+     * @throws BrokerUnavailableException when the event could not be stored
+     */
+    default Event publishUnacknowledged(String channel, byte[] body) {
+        return publish(channel, body);
+    }
+
+    /**
      * What an API publish did: the event's id, and whether the request only replayed an earlier one with its
      * idempotency key (then nothing was published).
      */

@@ -12,6 +12,11 @@ import java.util.regex.Pattern;
 public final class ChannelName {
     public static final String USER_PREFIX = "user:";
     public static final String CHANNEL_PREFIX = "channel:";
+    /**
+     * The admin dashboard's channel: each pod's {@code pod_stats} once a second. Reserved: only service tokens may
+     * subscribe or publish to it ({@code auth.ChannelPolicy}).
+     */
+    public static final String ADMIN = "channel:__herald-admin";
     private static final int MAX_ID = 128;
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9._~@-]{1," + MAX_ID + "}");
     /** The bytes a user id keeps as they are in its channel: the grammar without {@code ~}, the escape. */

@@ -7,7 +7,8 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * The one path by which the pod publishes: chat, the publish API, presence announcements and job progress all come
- * through here, so the published and publish-error counters see every event exactly once. The budgets a publish must
+ * through here, so the published and publish-error counters see every event exactly once (all but the pod's own
+ * stats, {@link #publishUncounted}, which are counted nowhere). The budgets a publish must
  * fit are taken here too: with Redis, checking a budget can fail as storing can, and a failure counted where every
  * publish passes cannot be forgotten by a route, nor counted twice. Events the server makes itself (presence, job
  * progress) are held to the channel's event budget like the API's: over it they are dropped and counted, never
@@ -93,6 +94,19 @@ public final class Publishing {
             metrics.publishFailed();
             throw e;
         }
+    }
+
+    /**
+     * Publishes an event the pod makes about itself (the admin dashboard's {@code pod_stats}), counted nowhere: one
+     * per pod per second would otherwise show as users' traffic in {@code herald_events_published_total} (and a
+     * failure, logged by the caller, in {@code redis_publish_errors_total}). No channel budget: the channel is
+     * reserved to services. No wait for replicas ({@link Broker#publishUnacknowledged}): a lost sample is replaced
+     * a second later, and its shortfalls would be counted with those of users' events.
+     *
+     * @throws BrokerUnavailableException when it could not be stored
+     */
+    public Event publishUncounted(String channel, byte[] body) {
+        return broker.publishUnacknowledged(channel, body);
     }
 
     /**

@@ -234,6 +234,24 @@ public final class HeraldMetrics implements HubMetrics {
         counter(AUTH_FAILURES, "Requests refused for their token, by reason", reason).increment();
     }
 
+    /**
+     * What the counters of delivery hold now, for the admin dashboard's samples ({@link PodStats}).
+     *
+     * @param published     {@code herald_events_published_total}
+     * @param sent          {@code sse_events_sent_total}
+     * @param slowConsumers {@code sse_slow_consumer_disconnects_total}
+     * @param dropped       {@code sse_events_dropped_total} by reason
+     */
+    public record Totals(long published, long sent, long slowConsumers, Map<DropReason, Long> dropped) {
+    }
+
+    /** The counters' values now; call after {@link #register}. */
+    public Totals totals() {
+        Map<DropReason, Long> drops = new EnumMap<>(DropReason.class);
+        dropped.forEach((reason, counter) -> drops.put(reason, counter.count()));
+        return new Totals(published.count(), eventsSent.count(), slowConsumers.count(), drops);
+    }
+
     /** Removes this pod's meters from the JVM-wide registry. */
     public synchronized void close() {
         meters.forEach(registry::remove);

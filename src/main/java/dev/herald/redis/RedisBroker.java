@@ -82,7 +82,13 @@ final class RedisBroker implements Broker {
 
     @Override
     public Event publish(String channel, byte[] body) {
-        List<?> result = run(channel, body, null, null);
+        List<?> result = run(channel, body, null, null, redis.replicaAck());
+        return new Event(channel, id(result), EventJson.withId(id(result), body), at(result));
+    }
+
+    @Override
+    public Event publishUnacknowledged(String channel, byte[] body) {
+        List<?> result = run(channel, body, null, null, ReplicaAck.NONE);
         return new Event(channel, id(result), EventJson.withId(id(result), body), at(result));
     }
 
@@ -90,7 +96,7 @@ final class RedisBroker implements Broker {
     @Override
     public Published publish(String channel, byte[] body, RateLimiter limiter, RateLimiter.Budget budget,
                              Idempotency idempotency) {
-        List<?> result = run(channel, body, budget, idempotency);
+        List<?> result = run(channel, body, budget, idempotency, redis.replicaAck());
         return new Published(id(result), result.size() > 3 && Long.valueOf(1).equals(result.get(3)));
     }
 
@@ -117,8 +123,12 @@ final class RedisBroker implements Broker {
         return OptionalLong.of(Long.parseLong(parts[1]));
     }
 
-    /** Runs the publish script; the answer is {id, ms, epoch, replayed} (see publish.lua). */
-    private List<?> run(String channel, byte[] body, RateLimiter.Budget budget, Idempotency idempotency) {
+    /**
+     * Runs the publish script, then waits for replicas as {@code ack} says; the answer is {id, ms, epoch, replayed}
+     * (see publish.lua).
+     */
+    private List<?> run(String channel, byte[] body, RateLimiter.Budget budget, Idempotency idempotency,
+                        ReplicaAck ack) {
         List<String> keyList = List.of(keys.sequence(channel), keys.history(channel), keys.epoch(channel),
                                        budget == null ? keys.rate("channel", channel)
                                                       : keys.rate(budget.limit(), budget.subject()),
@@ -126,15 +136,15 @@ final class RedisBroker implements Broker {
         Tracing traces = tracing;
         if (traces.on()) {
             try (Traced span = traces.redisPublish(channel)) {
-                return run(channel, body, budget, idempotency, keyList, span);
+                return run(channel, body, budget, idempotency, ack, keyList, span);
             }
         }
-        return run(channel, body, budget, idempotency, keyList, Traced.NONE);
+        return run(channel, body, budget, idempotency, ack, keyList, Traced.NONE);
     }
 
     /** The script's arguments, with the traced publish's context last (absent when not traced). */
     private List<?> run(String channel, byte[] body, RateLimiter.Budget budget, Idempotency idempotency,
-                        List<String> keyList, Traced span) {
+                        ReplicaAck ack, List<String> keyList, Traced span) {
         List<String> args = List.of(new String(body, 1, body.length - 1, StandardCharsets.UTF_8),
                                     Integer.toString(Math.max(1, historySize)), Long.toString(historyTtlMillis),
                                     keys.pubsub(channel), RedisEpoch.fresh(),
@@ -151,7 +161,7 @@ final class RedisBroker implements Broker {
         }
         List<?> result;
         try {
-            result = (List<?>) redis.replicaAck().eval(redis.client(), RedisScript.PUBLISH, keyList, args);
+            result = (List<?>) ack.eval(redis.client(), RedisScript.PUBLISH, keyList, args);
         } catch (JedisException | ClassCastException e) {
             span.failed(e);
             throw new BrokerUnavailableException("Redis did not store the event: " + e.getMessage(), e);

@@ -3,6 +3,8 @@ package dev.herald.auth;
 import java.util.ArrayList;
 import java.util.List;
 
+import dev.herald.hub.ChannelName;
+
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -32,6 +34,14 @@ class ChannelPolicyTest {
     void service_withChannelsClaim_isNotNarrowed() {
         assertTrue(ChannelPolicy.allows(service("backend", "channel:a"), "user:bob"));
         assertTrue(ChannelPolicy.allows(service("backend", "channel:a"), "channel:b"));
+    }
+
+    @Test
+    void adminChannel_isRefusedToEveryUser_evenWithAMatchingClaim_andAllowedToServices() {
+        assertFalse(ChannelPolicy.allows(user("alice"), ChannelName.ADMIN));
+        assertFalse(ChannelPolicy.allows(user("alice", "channel:*"), ChannelName.ADMIN));
+        assertFalse(ChannelPolicy.allows(user("alice", ChannelName.ADMIN), ChannelName.ADMIN));
+        assertTrue(ChannelPolicy.allows(service("backend"), ChannelName.ADMIN));
     }
 
     @Test

@@ -124,6 +124,17 @@ final class ContractExamples {
         }
     }
 
+    /** A GET to any address (another port of a pod), without a token. */
+    static Answer get(HttpClient client, java.net.URI uri) throws Exception {
+        HttpResponse<InputStream> res = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
+                                                    HttpResponse.BodyHandlers.ofInputStream());
+        String type = mediaType(res.headers().firstValue("content-type").orElse(null));
+        try (InputStream in = res.body()) {
+            return answer(res.statusCode(), type, "application/json".equals(type)
+                    ? new String(in.readAllBytes(), StandardCharsets.UTF_8) : null);
+        }
+    }
+
     static Answer get(TestPod pod, String path, String token) throws Exception {
         return http(pod, "GET", path, token, null, null, Map.of());
     }

@@ -51,6 +51,13 @@ final class RouteRecorder implements InvocationHandler {
         return List.copyOf(routes);
     }
 
+    /** Every route {@link AdminRoutes#management} registers on the management port, in order. */
+    static List<Route> managementRoutes(Routes.Parts parts) {
+        List<Route> routes = new ArrayList<>();
+        AdminRoutes.management(builder(routes, ""), parts);
+        return List.copyOf(routes);
+    }
+
     private static HttpRouting.Builder builder(List<Route> routes, String prefix) {
         return (HttpRouting.Builder) Proxy.newProxyInstance(RouteRecorder.class.getClassLoader(),
                                                             new Class<?>[] {HttpRouting.Builder.class},

@@ -6,6 +6,7 @@ import static dev.herald.http.ContractExamples.post;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -18,6 +19,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 
 import dev.herald.Await;
+import dev.herald.HeraldProcess;
 import dev.herald.RawHttp;
 import dev.herald.SseClient;
 import dev.herald.TestPod;
@@ -50,6 +52,7 @@ final class StatusExamples {
     static void sendAll(ContractExamples examples, OpenApiDocument document) throws Exception {
         rateLimits(examples);
         mainPod(examples);
+        adminDashboard(examples);
         streamCapsAndEvictedResults(examples);
         brokerDown(examples);
         connectionGuard(examples, document);
@@ -126,9 +129,19 @@ final class StatusExamples {
 
             for (String path : List.of("/observe/health", "/observe/health/live", "/observe/health/ready",
                                        "/observe/metrics", "/openapi.yaml", "/", "/index.html", "/demo.js", "/demo.css",
-                                       "/js/herald.js", "/js/herald.d.ts")) {
+                                       "/js/herald.js", "/js/herald.d.ts", "/admin", "/admin/", "/admin/admin.js",
+                                       "/admin/admin.css")) {
                 ex.expect("GET", path, 200, null, () -> get(pod, path, null));
             }
+        }
+    }
+
+    /** The management port's tokenless stream of the admin dashboard. */
+    private static void adminDashboard(ContractExamples ex) throws Exception {
+        int management = HeraldProcess.freePort();
+        try (TestPod pod = TestPod.start(Map.of("herald.management.port", String.valueOf(management)))) {
+            ex.expect("GET", "/admin/stream", 200, null, () -> ContractExamples.get(
+                    pod.client(H1), URI.create("http://127.0.0.1:" + management + "/admin/stream")));
         }
     }
 
