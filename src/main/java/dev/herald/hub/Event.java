@@ -10,7 +10,8 @@ package dev.herald.hub;
  * @param data        the complete event JSON on one line, UTF-8; never modified after construction
  * @param publishedAt wall-clock milliseconds when the broker accepted it (for latency metrics)
  * @param kind        an event, or a marker
- * @param trace       the trace it travels in, or null: always null while tracing is off (see {@link EventTrace})
+ * @param trace       the trace it travels in, or null: null unless a pod that traces published it (see
+ *                    {@link EventTrace})
  */
 @SuppressWarnings("ArrayRecordComponent") // one array shared by every subscriber, never modified nor compared
 public record Event(String channel, long id, byte[] data, long publishedAt, Kind kind, EventTrace trace) {

@@ -2,8 +2,9 @@ package dev.herald.hub;
 
 /**
  * The trace an event travels in, as the hub and the stream writers see it (the spans themselves are made by
- * {@code dev.herald.tracing}, which the hub does not know). An event carries one only while tracing is on: a
- * writer's only cost when it is off is a null check per event.
+ * {@code dev.herald.tracing}, which the hub does not know). An event carries one only when a pod that traces published
+ * it (a pod that does not trace then records nothing: {@link #write} answers null): a writer's only cost while nobody
+ * traces is a null check per event.
  *
  * <p>Thread-safe: one object is shared by every stream the event is queued to.
  */
