@@ -75,6 +75,7 @@ final class RedisChannelDirectory implements ChannelDirectory {
     /** One report: the changed channels, or all of them when this pod's keys are gone. */
     void report() {
         List<String> changed = hub.drainChangedChannels();
+        List<String> write = changed;
         try {
             String counts = keys.podChannelCounts(podId);
             String names = keys.podChannelNames(podId);
@@ -86,7 +87,6 @@ final class RedisChannelDirectory implements ChannelDirectory {
                 namesAlive = pipeline.pexpire(names, ttl);
                 pipeline.sync();
             }
-            List<String> write = changed;
             if ((countsAlive.get() == 0 || namesAlive.get() == 0) && hub.channelCount() > 0) {
                 write = hub.localChannels();
                 write.addAll(changed);
@@ -116,7 +116,9 @@ final class RedisChannelDirectory implements ChannelDirectory {
                 pipeline.sync();
             }
         } catch (JedisException e) {
-            hub.channelsChanged(changed);
+            // everything this report meant to write, a whole rewrite included: a rewrite cut off half-way leaves
+            // the keys in place, so the next report would not know to write it all again
+            hub.channelsChanged(write);
             LOG.fine(() -> "Channel counts not reported; retrying: " + e.getMessage());
         }
     }
