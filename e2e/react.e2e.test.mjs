@@ -1,0 +1,222 @@
+// The React hook in Chromium with real React: a page served from Herald's origin renders the events of
+// useEventChannel; changing channels reopens the stream, a new array of the same channels does not, unmounting
+// closes it. The test app is bundled with esbuild at test time from the package folder.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { launchBrowser, startHerald, until } from './harness.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const hook = path.resolve(here, '..', 'src', 'main', 'resources', 'web', 'js', 'herald-react.js');
+
+// window.show(props) renders <Feed {...props}/> (or nothing when props.mounted is false); each note event is
+// listed with the label of the render whose onEvent received it
+const app = `
+  import { StrictMode, useState } from 'react';
+  import { createRoot } from 'react-dom/client';
+  import { useEventChannel } from ${JSON.stringify(hook)};
+
+  let token;
+  const tokenOf = () => token ??= fetch('/dev/token', {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ userId: 'rita', name: 'Rita' }),
+  }).then((res) => res.json()).then((body) => body.token);
+
+  function Feed({ channels, label }) {
+    const [notes, setNotes] = useState([]);
+    const { status, error } = useEventChannel(channels, {
+      token: () => tokenOf(),
+      onEvent: (event) => {
+        if (event.type === 'note') setNotes((all) => [...all, label + ' ' + event.channel + ' ' + event.text]);
+      },
+    });
+    window.renders = (window.renders || 0) + 1;
+    return (
+      <div>
+        <p id="status" data-status={status}>{status}{error ? ' (error)' : ''}</p>
+        <ul id="notes">{notes.map((note, i) => <li key={i}>{note}</li>)}</ul>
+      </div>
+    );
+  }
+
+  const root = createRoot(document.getElementById('root'));
+  window.show = ({ mounted = true, strict = false, ...props }) => root.render(
+    !mounted ? null : strict ? <StrictMode><Feed {...props} /></StrictMode> : <Feed {...props} />);
+`;
+
+let browser;
+let herald;
+let base;
+const bundles = {};
+
+/** The test app with React's production or development build (the latter runs StrictMode's double effects). */
+async function bundle(mode) {
+  const result = await build({
+    stdin: { contents: app, loader: 'jsx', resolveDir: here, sourcefile: 'react-test.jsx' },
+    nodePaths: [path.join(here, 'node_modules')], // the hook's bare 'react', from outside e2e/
+    bundle: true, write: false, format: 'esm', jsx: 'automatic', logLevel: 'silent',
+    define: { 'process.env.NODE_ENV': JSON.stringify(mode) },
+  });
+  return result.outputFiles[0].text;
+}
+
+before(async () => {
+  [bundles.production, bundles.development] = await Promise.all([bundle('production'), bundle('development')]);
+  browser = await launchBrowser();
+  herald = await startHerald(); // both tests end with no stream open
+  base = `http://localhost:${herald.port}`;
+});
+after(async () => {
+  await browser?.close();
+  await herald?.stop();
+});
+
+async function devToken(base, body) {
+  const res = await fetch(`${base}/dev/token`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+  });
+  assert.equal(res.status, 200);
+  return (await res.json()).token;
+}
+
+async function openStreams(base) {
+  const text = await (await fetch(`${base}/observe/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('sse_connections_total{'));
+  assert.ok(line, 'sse_connections_total is exposed');
+  return Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+async function publisher(base) {
+  const service = await devToken(base, { userId: 'newsroom', roles: ['service'] });
+  return async (channel, text) => {
+    const res = await fetch(`${base}/api/publish`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${service}` },
+      body: JSON.stringify({ channel, type: 'note', text }),
+    });
+    assert.equal(res.status, 202);
+  };
+}
+
+/** Opens the test app at Herald's origin (routed, so the hook talks to Herald same-origin). */
+async function openApp(context, base, mode) {
+  await context.route(`${base}/react-test.html`, (route) => route.fulfill({
+    contentType: 'text/html',
+    body: '<!doctype html><title>hook</title><div id="root"></div><script type="module" src="/react-test.js"></script>',
+  }));
+  await context.route(`${base}/react-test.js`, (route) => route.fulfill({ contentType: 'text/javascript', body: bundles[mode] }));
+  const streams = []; // every stream the browser asks for, from the page or any worker of its
+  context.on('request', (request) => { if (request.url().includes('/api/events?')) streams.push(request.url()); });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(`${base}/react-test.html`);
+  await page.waitForFunction(() => typeof window.show === 'function');
+  return {
+    page, streams, errors,
+    notes: () => page.$$eval('#notes li', (items) => items.map((li) => li.textContent)),
+    status: () => page.getAttribute('#status', 'data-status'),
+  };
+}
+
+test('useEventChannel renders each event once, follows channel changes, ignores new arrays of the same channels, closes on unmount', async () => {
+  const context = await browser.newContext();
+  try {
+    const publish = await publisher(base);
+    const { page, streams, errors, notes, status } = await openApp(context, base, 'production');
+
+    await page.evaluate(() => window.show({ channels: 'channel:react-a', label: 'first' }));
+    await page.waitForSelector('#status[data-status="open"]');
+    await until('one open stream on the server', async () => await openStreams(base) === 1);
+    await publish('channel:react-a', 'a1');
+    await publish('channel:react-b', 'b0'); // not subscribed (yet): never shown
+    await publish('channel:react-a', 'a2');
+    await until('a1 and a2 rendered', async () => (await notes()).length >= 2);
+    assert.deepEqual(await notes(), ['first channel:react-a a1', 'first channel:react-a a2']);
+
+    // new arrays of the same channel set, a new label and a new token function each time: the same stream
+    const rendersBefore = await page.evaluate(() => window.renders);
+    for (const [i, channels] of [['channel:react-a'], ['channel:react-a'], ['channel:react-a', 'channel:react-a']].entries()) {
+      await page.evaluate(([c, label]) => window.show({ channels: c, label }), [channels, `again${i}`]);
+    }
+    await until('the re-renders', async () => await page.evaluate((n) => window.renders >= n + 3, rendersBefore));
+    await publish('channel:react-a', 'a3');
+    await until('a3 rendered', async () => (await notes()).length >= 3);
+    assert.equal((await notes())[2], 'again2 channel:react-a a3', 'the latest onEvent ran');
+    assert.equal(streams.length, 1, `one stream requested: ${streams.join('\n')}`);
+    assert.equal(await openStreams(base), 1);
+    assert.equal(await status(), 'open');
+
+    // other channels: a new stream of those; the old channel's events stop
+    await page.evaluate(() => window.show({ channels: ['channel:react-c', 'channel:react-b'], label: 'switched' }));
+    await until('a stream of the new channels', () => streams.some((url) => url.includes('react-c') && !url.includes('react-a')));
+    await page.waitForSelector('#status[data-status="open"]');
+    await until('one open stream after the switch', async () => await openStreams(base) === 1);
+    await publish('channel:react-a', 'a4');
+    await publish('channel:react-b', 'b1');
+    await publish('channel:react-c', 'c1');
+    await until('b1 and c1 rendered', async () => (await notes()).length >= 5);
+    await publish('channel:react-b', 'b2');
+    await until('b2 rendered', async () => (await notes()).length >= 6);
+    assert.deepEqual(await notes(), [
+      'first channel:react-a a1', 'first channel:react-a a2', 'again2 channel:react-a a3',
+      'switched channel:react-b b1', 'switched channel:react-c c1', 'switched channel:react-b b2',
+    ]);
+
+    // no channels: no stream, status closed; then unmounted: nothing open, nothing reopened
+    await page.evaluate(() => window.show({ channels: [], label: 'none' }));
+    await page.waitForSelector('#status[data-status="closed"]');
+    await until('no open stream without channels', async () => await openStreams(base) === 0);
+    await page.evaluate(() => window.show({ channels: 'channel:react-a', label: 'back' }));
+    await page.waitForSelector('#status[data-status="open"]');
+    await until('a stream again', async () => await openStreams(base) === 1);
+    const requested = streams.length;
+    await page.evaluate(() => window.show({ mounted: false }));
+    await until('the stream closed on unmount', async () => await openStreams(base) === 0);
+    assert.equal(await page.$('#status'), null);
+    // a reconnect would come within the first backoff (up to 1 s): watch the server for longer than that
+    const reopened = await until('a reopened stream', async () => await openStreams(base) > 0, 2500).then(() => true, () => false);
+    assert.equal(reopened, false, 'no stream after unmount');
+    assert.equal(streams.length, requested);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('under StrictMode (development React: effects run, are cleaned up, run again) one stream stays, each event once', async () => {
+  const context = await browser.newContext();
+  try {
+    const publish = await publisher(base);
+    const { page, streams, errors, notes } = await openApp(context, base, 'development');
+    await page.evaluate(() => window.show({ strict: true, channels: ['channel:react-s'], label: 'strict' }));
+    await page.waitForSelector('#status[data-status="open"]');
+    await until('one open stream on the server', async () => await openStreams(base) === 1);
+    await publish('channel:react-s', 's1');
+    await publish('channel:react-s', 's2');
+    await until('s1 and s2 rendered', async () => (await notes()).length >= 2);
+    await page.evaluate(() => window.show({ strict: true, channels: ['channel:react-s'], label: 'strict' }));
+    await publish('channel:react-s', 's3');
+    await until('s3 rendered', async () => (await notes()).length >= 3);
+    assert.deepEqual(await notes(), ['strict channel:react-s s1', 'strict channel:react-s s2', 'strict channel:react-s s3']);
+    assert.equal(await openStreams(base), 1);
+    assert.ok(streams.length <= 2, `at most StrictMode's two subscribes: ${streams.length}`);
+    await page.evaluate(() => window.show({ mounted: false }));
+    await until('the stream closed on unmount', async () => await openStreams(base) === 0);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('Herald serves the hook, its types and the package manifest at /js/', async () => {
+  for (const [file, type] of [['herald-react.js', 'javascript'], ['herald-react.d.ts', 'typescript'], ['package.json', 'json']]) {
+    const res = await fetch(`${base}/js/${file}`);
+    assert.equal(res.status, 200, file);
+    assert.match(res.headers.get('content-type'), new RegExp(type), file);
+  }
+  const hookSource = await (await fetch(`${base}/js/herald-react.js`)).text();
+  // served as is, it finds the client beside it; React is left for the page's bundler or import map
+  assert.match(hookSource, /from '\.\/herald\.js'/);
+  assert.match(hookSource, /from 'react'/);
+});
