@@ -11,7 +11,7 @@ import { launchBrowser, startHerald, until } from './harness.mjs';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const hook = path.resolve(here, '..', 'src', 'main', 'resources', 'web', 'js', 'herald-react.js');
 
-// window.show(props) renders <Feed {...props}/> (or nothing when props.mounted is false); each note event is
+// window.show(props) renders <Feed {...props}/> (props.token: a string token, else a function fetching one) (or nothing when props.mounted is false); each note event is
 // listed with the label of the render whose onEvent received it
 const app = `
   import { StrictMode, useState } from 'react';
@@ -23,10 +23,10 @@ const app = `
     method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ userId: 'rita', name: 'Rita' }),
   }).then((res) => res.json()).then((body) => body.token);
 
-  function Feed({ channels, label }) {
+  function Feed({ channels, label, token: fixed }) {
     const [notes, setNotes] = useState([]);
     const { status, error } = useEventChannel(channels, {
-      token: () => tokenOf(),
+      token: fixed ?? (() => tokenOf()),
       onEvent: (event) => {
         if (event.type === 'note') setNotes((all) => [...all, label + ' ' + event.channel + ' ' + event.text]);
       },
@@ -219,4 +219,34 @@ test('Herald serves the hook, its types and the package manifest at /js/', async
   // served as is, it finds the client beside it; React is left for the page's bundler or import map
   assert.match(hookSource, /from '\.\/herald\.js'/);
   assert.match(hookSource, /from 'react'/);
+});
+
+test('a new string token reopens the stream from its cursor, missing nothing', async () => {
+  const context = await browser.newContext();
+  try {
+    const publish = await publisher(base);
+    const { page, streams, errors, notes } = await openApp(context, base, 'production');
+    const first = await devToken(base, { userId: 'rita', name: 'Rita' });
+    await page.evaluate((token) => window.show({ channels: 'channel:react-t', label: 'one', token }), first);
+    await page.waitForSelector('#status[data-status="open"]');
+    await publish('channel:react-t', 't1');
+    await until('t1 rendered', async () => (await notes()).length >= 1);
+    const second = await devToken(base, { userId: 'rita', name: 'Rita', ttlSeconds: 600 });
+    assert.notEqual(second, first);
+    await page.evaluate((token) => window.show({ channels: 'channel:react-t', label: 'two', token }), second);
+    await publish('channel:react-t', 't2'); // while the stream is being reopened, or just after
+    await until('a stream with the new token', () => streams.some((url) => url.includes(second)));
+    await page.waitForSelector('#status[data-status="open"]');
+    await publish('channel:react-t', 't3');
+    await until('t2 and t3 rendered', async () => (await notes()).length >= 3);
+    assert.deepEqual(await notes(), ['one channel:react-t t1', 'two channel:react-t t2', 'two channel:react-t t3']);
+    const reopened = new URL(streams.find((url) => url.includes(second)));
+    assert.ok(reopened.searchParams.get('lastEventId'), `resumes from a cursor: ${reopened}`);
+    assert.equal(streams.length, 2);
+    await page.evaluate(() => window.show({ mounted: false }));
+    await until('the stream closed on unmount', async () => await openStreams(base) === 0);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
 });
