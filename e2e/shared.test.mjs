@@ -84,12 +84,13 @@ class FakeHerald {
     source.token = url.searchParams.get('access_token');
     source.cursorIn = url.searchParams.get('lastEventId');
     source.live = false;
+    source.replay = [];
     source.backlog = [];
     this.sources.push(source);
     source.openedAt = this.now();
     if (source.cursorIn === 'earliest') {
       source.at = Object.fromEntries(source.channels.map((c) => [c, 0]));
-      source.backlog.push(...source.channels.flatMap((c) => this.history.get(c) ?? []).sort((x, y) => x.seq - y.seq));
+      source.replay.push(...source.channels.flatMap((c) => this.history.get(c) ?? []).sort((x, y) => x.seq - y.seq));
     } else if (source.cursorIn) {
       const { channels, at } = JSON.parse(Buffer.from(source.cursorIn, 'base64url').toString());
       if (channels.join() !== source.channels.join()) {
@@ -100,15 +101,17 @@ class FakeHerald {
       }
       source.at = { ...at };
       const missed = source.channels.flatMap((c) => (this.history.get(c) ?? []).filter((e) => e.id > at[c]));
-      for (const event of missed.sort((x, y) => x.seq - y.seq)) source.backlog.push(event);
+      source.replay.push(...missed.sort((x, y) => x.seq - y.seq));
     } else {
       source.at = Object.fromEntries(source.channels.map((c) => [c, this.last(c)]));
     }
     if (!this.manualReady) queueMicrotask(() => this.ready(source));
   }
+  /** What the cursor missed, then `ready`, then what was published since the stream was opened. */
   ready(source) {
     if (source.closed || source.live) return;
     source.live = true;
+    for (const event of source.replay.splice(0)) this.send(source, event);
     source.send({ type: 'ready' }, this.cursor(source));
     for (const event of source.backlog.splice(0)) this.send(source, event);
   }
@@ -242,9 +245,11 @@ class Tab {
     return this.sources().filter((s) => !s.closed);
   }
   freeze() { this.frozen = true; }
-  async thaw() {
+  /** Unfreezes; `lost`: the messages posted to it meanwhile are gone (a page in the back/forward cache). */
+  async thaw({ lost = false } = {}) {
     this.frozen = false;
-    for (const deliver of this.inbox.splice(0)) deliver();
+    const inbox = this.inbox.splice(0);
+    if (!lost) for (const deliver of inbox) deliver();
     await flush();
   }
 }
@@ -356,6 +361,38 @@ test('a stolen leader that is not told (its lock request never rejects) steps do
   assert.equal(world.herald.open().length, 1);
   assert.deepEqual(sa.ids('channel:room'), [1]);
   assert.deepEqual(sb.ids('channel:room'), [1]);
+});
+
+test('a follower back from the back/forward cache reads what it missed from its last cursor, then follows again', async () => {
+  const world = new World();
+  const [a, b] = ['a', 'b'].map((name) => world.tab(name));
+  const sa = a.subscribe(['channel:room']);
+  await world.advance(0);
+  const sb = b.subscribe(['channel:room', 'channel:b']);
+  await world.advance(1000);
+  world.herald.publish('channel:room');
+  world.herald.publish('channel:b');
+  await world.advance(100);
+  b.page.dispatchEvent(new Event('pagehide'));
+  b.freeze();
+  world.herald.publish('channel:room');
+  world.herald.publish('channel:b');
+  await world.advance(5000);
+  await b.thaw({ lost: true });
+  b.page.dispatchEvent(new Event('pageshow'));
+  world.herald.publish('channel:room');
+  await world.advance(2000);
+  world.herald.publish('channel:room');
+  world.herald.publish('channel:b');
+  await world.advance(5000);
+  assert.deepEqual(sb.ids('channel:room'), [1, 2, 3, 4], 'nothing lost, nothing twice, in order');
+  assert.deepEqual(sb.ids('channel:b'), [1, 2, 3]);
+  assert.deepEqual(sa.ids('channel:room'), [1, 2, 3, 4]);
+  const catchUp = b.sources();
+  assert.equal(catchUp.length, 1, 'one EventSource of its own, to catch up');
+  assert.equal(catchUp[0].closed, true, 'closed once it caught up');
+  assert.equal(world.herald.open().length, 1);
+  assert.equal(sb.sub.role, 'follower');
 });
 
 test('widening: the old stream keeps delivering until the wider one is ready; the overlap is delivered once', async () => {

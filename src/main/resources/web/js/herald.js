@@ -333,7 +333,7 @@ function single(list, options, env) {
 }
 
 /** The leader's heartbeat period; a follower that hears nothing for SILENCE takes over (ms). */
-export const SHARING = Object.freeze({ heartbeat: 500, silence: 1500, narrowAfter: 3000, overlap: 500 });
+export const SHARING = Object.freeze({ heartbeat: 500, silence: 1500, narrowAfter: 3000, overlap: 500, catchUpFor: 10000 });
 
 /** Shared streams by page (a tab; tests pass one object per simulated tab), then by group key. */
 const pages = new WeakMap();
@@ -433,6 +433,8 @@ class SharedStream {
     this.narrowTimer = null;
     this.tickTimer = null;
     this.suspended = false;
+    this.catching = null;
+    this.lastTick = null;
     this.channel = new env.Channel(this.name);
     this.channel.onmessage = (message) => this.receive(message.data);
     this.onHide = () => this.suspend(true);
@@ -470,6 +472,7 @@ class SharedStream {
       return;
     }
     if (this.role === 'leader') this.resign();
+    this.caughtUp();
     this.post({ t: 'bye' });
     this.env.cancel(this.tickTimer);
     this.tickTimer = null;
@@ -508,18 +511,67 @@ class SharedStream {
   }
 
   deliver(event) {
+    if (this.catching) this.catching.held.push(event);
+    else this.deliverNow(event);
+  }
+
+  deliverNow(event) {
     for (const sub of [...this.subs]) if (sub.wants(event)) sub.deliver(event);
+  }
+
+  /**
+   * After the page was hidden or frozen this tab may have missed what the leader posted meanwhile (nobody keeps
+   * BroadcastChannel messages for a frozen page): read the stream again from the last cursor this tab saw, on an
+   * EventSource of its own until that one's `ready`, holding the leader's events back meanwhile (dedupe drops
+   * what comes twice).
+   */
+  catchUp() {
+    const resume = this.resume;
+    if (!resume?.cursor || this.role === 'leader' || this.catching) return;
+    const catching = { held: [] };
+    this.catching = catching;
+    const stream = openStream(resume.channels, {
+      ...this.env,
+      cursor: resume.cursor,
+      token: this.token(),
+      renew: false,
+      reconnectAfterDisconnect: false,
+      onMessage: (event) => { if (event.type !== 'disconnect') this.deliverNow(event); },
+      onReady: () => this.caughtUp(),
+      onStatus: () => {},
+      onError: () => this.caughtUp(),
+    });
+    catching.stream = stream;
+    catching.timer = this.env.schedule(() => this.caughtUp(), SHARING.catchUpFor);
+    stream.start();
+  }
+
+  caughtUp() {
+    const catching = this.catching;
+    if (!catching) return;
+    this.catching = null;
+    catching.stream.close();
+    this.env.cancel(catching.timer);
+    for (const event of catching.held) this.deliverNow(event);
   }
 
   /** Leaders beat; followers watch, twice as often so that a silent leader is replaced within silence + 250 ms. */
   tick() {
-    this.tickTimer = this.env.schedule(() => this.tick(), this.role === 'leader' ? SHARING.heartbeat : SHARING.heartbeat / 2);
+    const period = this.role === 'leader' ? SHARING.heartbeat : SHARING.heartbeat / 2;
+    const now = this.env.now();
+    const last = this.lastTick ?? now;
+    this.lastTick = now;
+    this.tickTimer = this.env.schedule(() => this.tick(), period);
     if (this.suspended) return;
     if (this.role === 'leader') {
       this.post({ t: 'beat', status: this.status, live: this.live, resume: this.resume, tabs: [...this.remote.keys()] });
-    } else if (this.env.now() - this.heard > SHARING.silence) {
+    } else if (now - last > 3 * period) {
+      // this tab's own timers ran late (a background tab the browser slows down): silence measured now means
+      // nothing, and the leader is likely slowed down the same way; start counting again
+      this.heard = now;
+    } else if (now - this.heard > SHARING.silence) {
       // the leader holds the lock but says nothing (a frozen or hung tab): take the lock from it
-      this.heard = this.env.now();
+      this.heard = now;
       this.requestLock(true);
     }
   }
@@ -538,6 +590,7 @@ class SharedStream {
   }
 
   lead(lease, release) {
+    this.caughtUp();
     this.role = 'leader';
     this.lease = lease;
     this.release = release;
@@ -594,17 +647,21 @@ class SharedStream {
     this.heard = this.env.now();
     this.post({ t: 'hello', channels: this.mine() });
     if (!this.queued) this.requestLock(false);
+    this.catchUp();
+  }
+
+  /** The token of the group's streams: any subscription's will do, they are all the same user's. */
+  token() {
+    const first = this.subs.values().next().value;
+    if (typeof first?.token !== 'function') return first?.token;
+    return () => ([...this.subs].find((sub) => typeof sub.token === 'function') ?? first).token();
   }
 
   startStream(channels, cursor) {
-    // any subscription's token will do: they are all the same user's
-    const first = this.subs.values().next().value;
-    const token = typeof first?.token !== 'function' ? first?.token
-      : () => ([...this.subs].find((sub) => typeof sub.token === 'function') ?? first).token();
     const stream = openStream(channels, {
       ...this.env,
       cursor,
-      token,
+      token: this.token(),
       reconnectAfterDisconnect: true,
       onMessage: (event) => this.leaderEvent(stream, event),
       onReady: () => this.ready(stream),
