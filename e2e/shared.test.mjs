@@ -447,6 +447,20 @@ test('narrowing waits: a tab leaving shrinks the stream only after a few seconds
   assert.deepEqual(sa.ids('channel:a'), [1]);
 });
 
+test('a lock manager that refuses (an opaque origin): each tab keeps a stream of its own and still delivers', async () => {
+  const world = new World();
+  world.locks.request = () => Promise.reject(new DOMException('no locks in an opaque origin', 'SecurityError'));
+  const [a, b] = ['a', 'b'].map((name) => world.tab(name));
+  const [sa, sb] = [a, b].map((tab) => tab.subscribe(['channel:room']));
+  await world.advance(3000);
+  assert.equal(world.herald.open().length, 2);
+  world.herald.publish('channel:room');
+  await world.advance(1000);
+  assert.deepEqual(sa.ids('channel:room'), [1]);
+  assert.deepEqual(sb.ids('channel:room'), [1]);
+  assert.deepEqual([sa.sub.role, sb.sub.role], ['leader', 'leader']);
+});
+
 test('two users in one browser never share a stream, even in one tab', async () => {
   const world = new World();
   const [a, b] = ['a', 'b'].map((name) => world.tab(name));

@@ -332,7 +332,11 @@ function single(list, options, env) {
   };
 }
 
-/** The leader's heartbeat period; a follower that hears nothing for SILENCE takes over (ms). */
+/**
+ * The shared stream's timings (ms): the leader's heartbeat period; the silence after which a follower takes the
+ * lock; how long a wider set of tabs' channels waits before the stream narrows; how long a replaced stream keeps
+ * delivering after its successor is ready; the longest a follower back from freeze reads on a stream of its own.
+ */
 export const SHARING = Object.freeze({ heartbeat: 500, silence: 1500, narrowAfter: 3000, overlap: 500, catchUpFor: 10000 });
 
 /** Shared streams by page (a tab; tests pass one object per simulated tab), then by group key. */
@@ -435,6 +439,7 @@ class SharedStream {
     this.suspended = false;
     this.catching = null;
     this.lastTick = null;
+    this.alone = false;
     this.channel = new env.Channel(this.name);
     this.channel.onmessage = (message) => this.receive(message.data);
     this.onHide = () => this.suspend(true);
@@ -491,6 +496,7 @@ class SharedStream {
   }
 
   post(message) {
+    if (this.alone) return;
     try {
       this.channel.postMessage({ ...message, from: this.id, epoch: this.epoch });
     } catch {
@@ -583,9 +589,14 @@ class SharedStream {
       if (!steal) this.queued = false;
       if (this.subs.size === 0 || this.role === 'leader' || this.suspended) return undefined;
       return new Promise((release) => this.lead(lease, release));
-    }).catch(() => {
-      // stolen: another tab leads now
-      if (this.role === 'leader' && this.lease === lease) this.resign();
+    }).catch((error) => {
+      if (this.role === 'leader' && this.lease === lease) {
+        this.resign(); // stolen: another tab leads now
+      } else if (error?.name !== 'AbortError' && this.role !== 'leader' && this.subs.size > 0) {
+        // no locks here after all (an opaque origin, say): this tab keeps a stream of its own, sharing nothing
+        this.alone = true;
+        this.lead(lease, () => {});
+      }
     });
   }
 
@@ -750,7 +761,7 @@ class SharedStream {
   }
 
   receive(message) {
-    if (!message || message.from === this.id) return;
+    if (!message || message.from === this.id || this.alone) return;
     const { t, from } = message;
     if (t === 'hello' || t === 'bye') {
       if (this.role !== 'leader') return;
