@@ -428,6 +428,61 @@ test('widening: the old stream keeps delivering until the wider one is ready; th
   assert.equal(world.herald.open().length, 1);
 });
 
+test('widening: an event still on its way through the old stream is delivered before the new stream\'s later ones', async () => {
+  const world = new World();
+  const [a, b] = ['a', 'b'].map((name) => world.tab(name));
+  const sa = a.subscribe(['channel:a']);
+  await world.advance(1000);
+  const old = a.openSources()[0];
+  world.herald.manualReady = true;
+  b.subscribe(['channel:b']);
+  await world.advance(100);
+  const wide = a.openSources().find((s) => s !== old);
+  world.herald.ready(wide);
+  await world.advance(0);
+  // a1 was published before the wide stream registered, a2 after: the wide stream brings a2 before the old brings a1
+  wide.send({ type: 'chat', channel: 'channel:a', id: 2 }, 'w2');
+  await world.advance(100);
+  old.send({ type: 'chat', channel: 'channel:a', id: 1 }, 'o1');
+  old.send({ type: 'chat', channel: 'channel:a', id: 2 }, 'o2');
+  await world.advance(SHARING.overlap);
+  assert.equal(old.closed, true);
+  assert.deepEqual(sa.ids('channel:a'), [1, 2], 'in order, each once');
+});
+
+test('a hand-over then a widening: the replay from the cursor comes first, then the wider stream\'s events', async () => {
+  const world = new World();
+  const [a, b] = ['a', 'b'].map((name) => world.tab(name));
+  const sa = a.subscribe(['channel:a']);
+  await world.advance(0);
+  const sb = b.subscribe(['channel:a']);
+  await world.advance(1000);
+  world.herald.publish('channel:a');
+  await world.advance(100);
+  world.herald.manualReady = true;
+  sa.sub.close();
+  world.herald.publish('channel:a');
+  world.herald.publish('channel:a');
+  await world.advance(0);
+  const resumed = b.openSources()[0];
+  assert.ok(resumed.cursorIn, 'b resumes from the cursor');
+  b.subscribe(['channel:b']);
+  await world.advance(0);
+  const wide = b.openSources().find((s) => s !== resumed);
+  assert.deepEqual(wide.channels, ['channel:a', 'channel:b']);
+  world.herald.ready(wide);
+  world.herald.publish('channel:a');
+  await world.advance(2000);
+  assert.equal(resumed.closed, false, 'the old stream is waited for while it replays');
+  assert.deepEqual(sb.ids('channel:a'), [1]);
+  world.herald.ready(resumed);
+  await world.advance(SHARING.overlap);
+  assert.equal(resumed.closed, true);
+  world.herald.publish('channel:a');
+  await world.advance(1000);
+  assert.deepEqual(sb.ids('channel:a'), [1, 2, 3, 4, 5], 'the replay, then the wider stream, each once, in order');
+});
+
 test('narrowing waits: a tab leaving shrinks the stream only after a few seconds, and only once', async () => {
   const world = new World();
   const [a, b] = ['a', 'b'].map((name) => world.tab(name));

@@ -433,7 +433,6 @@ class SharedStream {
     this.remote = new Map();
     this.primary = null;
     this.next = null;
-    this.retiring = new Set();
     this.narrowTimer = null;
     this.tickTimer = null;
     this.suspended = false;
@@ -635,10 +634,9 @@ class SharedStream {
   }
 
   stopStreams() {
-    for (const stream of [this.primary, this.next, ...this.retiring]) stream?.close();
+    for (const stream of [this.primary, this.next]) stream?.close();
     this.primary = null;
     this.next = null;
-    this.retiring.clear();
     if (this.narrowTimer !== null) this.env.cancel(this.narrowTimer);
     this.narrowTimer = null;
     this.remote.clear();
@@ -677,6 +675,7 @@ class SharedStream {
       onMessage: (event) => this.leaderEvent(stream, event),
       onReady: () => this.ready(stream),
       onStatus: (status) => {
+        stream.live = false;
         if (stream !== this.primary) return;
         if (status === 'closed') this.stopStreams();
         else this.announce(status);
@@ -691,26 +690,53 @@ class SharedStream {
   }
 
   leaderEvent(stream, event) {
+    if (stream.held) {
+      stream.held.push(event);
+      return;
+    }
     if (stream === this.primary) this.resume = { channels: stream.channels, cursor: stream.cursor };
     this.post({ t: 'event', event, resume: this.resume });
     this.deliver(event);
   }
 
   ready(stream) {
-    if (stream === this.next) {
-      // make-before-break: the wider (or narrower) stream is live; the old one delivers a little longer, so that
-      // events already on their way through it are not lost (dedupe drops the overlap), then closes
-      const old = this.primary;
-      this.primary = stream;
-      this.next = null;
-      if (old) {
-        this.retiring.add(old);
-        this.env.schedule(() => { old.close(); this.retiring.delete(old); }, SHARING.overlap);
-      }
+    stream.live = true;
+    if (stream === this.primary) {
+      this.resume = { channels: stream.channels, cursor: stream.cursor };
+      this.announce('open');
     }
-    if (stream !== this.primary) return;
-    this.resume = { channels: stream.channels, cursor: stream.cursor };
-    this.announce('open');
+    this.prepareSwap();
+  }
+
+  /**
+   * Make-before-break: once the replacing stream is live, the old one keeps delivering for `overlap` (events already
+   * on their way through it), then closes and the new one's events, held meanwhile, follow: per channel, older
+   * events first, so that dedupe drops only what came twice. An old stream still replaying from a cursor (after a
+   * hand-over) or reconnecting is waited for, at most `catchUpFor`.
+   */
+  prepareSwap() {
+    const next = this.next;
+    if (!next?.live || next.swapTimer) return;
+    if (this.primary && !this.primary.live) {
+      next.deadline ??= this.env.schedule(() => this.swap(next), SHARING.catchUpFor);
+      return;
+    }
+    next.swapTimer = this.env.schedule(() => this.swap(next), SHARING.overlap);
+  }
+
+  swap(next) {
+    if (next !== this.next) return;
+    this.env.cancel(next.swapTimer);
+    this.env.cancel(next.deadline);
+    this.primary?.close();
+    this.primary = next;
+    this.next = null;
+    const held = next.held;
+    next.held = null;
+    for (const event of held) this.leaderEvent(next, event);
+    this.resume = { channels: next.channels, cursor: next.cursor };
+    this.announce(next.live ? 'open' : this.status);
+    this.reconcile();
   }
 
   announce(status) {
@@ -737,6 +763,8 @@ class SharedStream {
   /** Brings the stream's channels to the union: widening at once, make-before-break; narrowing lazily. */
   reconcile() {
     if (this.role !== 'leader' || !this.primary) return;
+    // a replacement already live finishes first (its held events are not thrown away); swap() comes back here
+    if (this.next?.live) return;
     const wanted = this.union();
     const target = (this.next ?? this.primary).channels;
     if (wanted.length === 0) return;
@@ -749,14 +777,17 @@ class SharedStream {
       this.narrowTimer = this.env.schedule(() => {
         this.narrowTimer = null;
         const now = this.union();
-        if (this.role === 'leader' && now.length > 0 && !sameSet((this.next ?? this.primary).channels, now)) this.switchTo(now);
+        if (this.role === 'leader' && !this.next?.live && now.length > 0
+          && !sameSet((this.next ?? this.primary).channels, now)) this.switchTo(now);
       }, SHARING.narrowAfter);
     }
   }
 
+  /** Opens the replacement stream (no cursor: none fits a new set), replacing one not yet live. */
   switchTo(channels) {
     this.next?.close();
     this.next = this.startStream(channels, null);
+    this.next.held = [];
     this.next.start();
   }
 
