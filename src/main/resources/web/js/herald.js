@@ -444,9 +444,7 @@ class SharedStream {
     this.onHide = () => this.suspend(true);
     this.onFreeze = () => this.suspend(false);
     this.onShow = () => this.wake();
-    const page = env.page;
     for (const [target, type, handler] of this.pageEvents()) target?.addEventListener?.(type, handler);
-    this.page = page;
   }
 
   pageEvents() {
