@@ -629,6 +629,53 @@ for (const shared of [true, false]) {
   });
 }
 
+test('a renewal opens the fresh stream before closing the current one: never without a stream, each event once', async () => {
+  const world = new World();
+  const a = world.tab('a');
+  const token = () => jwt({ sub: 'alice', iat: Math.floor(world.now / 1000), exp: Math.floor(world.now / 1000) + 10 });
+  const s = a.subscribe(['channel:room'], { token });
+  await world.advance(100);
+  world.herald.publish('channel:room');
+  await world.advance(100);
+  world.herald.manualReady = true;
+  await world.advance(9000);
+  const [current, fresh] = world.herald.sources;
+  assert.ok(fresh, 'the renewal opened a stream');
+  assert.equal(current.closed, false, 'the current stream stays until the fresh one is ready');
+  world.herald.publish('channel:room');
+  await world.advance(100);
+  assert.deepEqual(s.ids('channel:room'), [1, 2], 'delivered by the current stream');
+  world.herald.ready(fresh);
+  world.herald.publish('channel:room');
+  await world.advance(0);
+  assert.equal(current.closed, true, 'closed once the fresh stream is ready');
+  current.fail();
+  await world.advance(100);
+  assert.equal(world.herald.sources.length, 2, 'the closed stream failing afterwards starts nothing');
+  assert.deepEqual(s.ids('channel:room'), [1, 2, 3], 'event 2, replayed by the fresh stream, once');
+  assert.deepEqual(s.statuses, ['connecting', 'open']);
+});
+
+test('the server ends the stream while a renewal is under way: the renewal\'s stream goes on, nothing lost', async () => {
+  const world = new World();
+  const a = world.tab('a');
+  const token = () => jwt({ sub: 'alice', iat: Math.floor(world.now / 1000), exp: Math.floor(world.now / 1000) + 10 });
+  const s = a.subscribe(['channel:room'], { token, shared: false });
+  await world.advance(100);
+  world.herald.manualReady = true;
+  await world.advance(9000);
+  const [current, fresh] = world.herald.sources;
+  world.herald.publish('channel:room');
+  current.send({ type: 'token_expired', expiredAt: 'now' }, world.herald.cursor(current));
+  await world.advance(0);
+  assert.equal(current.closed, true);
+  assert.equal(world.herald.open().length, 1, 'no third stream: the renewal\'s takes over');
+  world.herald.ready(fresh);
+  world.herald.publish('channel:room');
+  await world.advance(100);
+  assert.deepEqual(s.ids('channel:room'), [1, 2]);
+});
+
 test('a string token is not renewed; renewBeforeExpiry: false leaves it to the server end', async () => {
   const world = new World();
   const a = world.tab('a');

@@ -73,6 +73,8 @@ function openStream(list, o) {
   let source = null;
   let timer = null;
   let renewTimer = null;
+  /** A renewal's stream, opened with the fresh token before the current one closes. */
+  let successor = null;
   let currentToken = null;
   let closed = false;
   /** Counts connects, so that a token arriving for an attempt that was superseded or closed is dropped. */
@@ -88,18 +90,22 @@ function openStream(list, o) {
 
   function connect() {
     timer = null;
+    dropSuccessor();
     const mine = ++generation;
     o.onStatus(attempt === 0 ? 'connecting' : 'reconnecting');
     settle(() => (typeof token === 'function' ? token() : token),
-      (fresh) => { if (mine === generation && !closed) open(fresh, false); },
+      (fresh) => { if (mine === generation && !closed) open(fresh); },
       (error) => { if (mine === generation && !closed) retryLater(error); });
   }
 
-  function open(fresh, quiet) {
+  function open(fresh) {
     currentToken = fresh;
     scheduleRenewal();
-    const es = new o.Source(streamUrl(o.baseUrl, list, { cursor, token: fresh }), { withCredentials: o.withCredentials });
-    source = es;
+    source = new o.Source(streamUrl(o.baseUrl, list, { cursor, token: fresh }), { withCredentials: o.withCredentials });
+    wire(source, false);
+  }
+
+  function wire(es, quiet) {
     es.onmessage = (message) => {
       if (source !== es) return;
       if (message.lastEventId) cursor = message.lastEventId;
@@ -141,19 +147,68 @@ function openStream(list, o) {
   function renew() {
     renewTimer = null;
     const mine = generation;
-    if (closed || !source) return;
+    if (closed || !source || successor) return;
     settle(token, (fresh) => {
-      if (closed || mine !== generation || !source || !fresh || fresh === currentToken) return;
-      source.close();
-      generation += 1;
-      open(fresh, true);
+      if (closed || mine !== generation || !source || successor || !fresh || fresh === currentToken) return;
+      succeed(fresh);
     }, (error) => { if (!closed && mine === generation) o.onError(error); });
+  }
+
+  /**
+   * Make-before-break: the fresh token's stream of the same channels from the same cursor delivers alongside the
+   * current one until its `ready`, then the current one closes. Both carry every event after that cursor, in order,
+   * so the subscriptions' dedupe leaves each once and in order; and the user never has no stream, so presence does
+   * not blink. If the new stream fails, the current one goes on (the server's end at expiry is the fallback).
+   */
+  function succeed(fresh) {
+    const es = new o.Source(streamUrl(o.baseUrl, list, { cursor, token: fresh }), { withCredentials: o.withCredentials });
+    es.token = fresh;
+    successor = es;
+    es.onmessage = (message) => {
+      if (successor !== es) return;
+      let event;
+      try {
+        event = JSON.parse(message.data);
+      } catch {
+        return;
+      }
+      if (event.type === 'ready') {
+        if (message.lastEventId) cursor = message.lastEventId;
+        promote();
+        o.onReady(true);
+      } else if (event.type !== 'token_expired' && event.type !== 'disconnect') {
+        o.onMessage(event); // the current stream gets those two as well, and handles them
+      }
+    };
+    es.onerror = () => {
+      if (successor === es) dropSuccessor();
+    };
+  }
+
+  /** The renewal's stream takes over (its `ready` came, or the current stream ended). */
+  function promote() {
+    const es = successor;
+    successor = null;
+    source?.close();
+    source = es;
+    currentToken = es.token;
+    wire(es, true);
+    scheduleRenewal();
+  }
+
+  function dropSuccessor() {
+    successor?.close();
+    successor = null;
   }
 
   /** The server ended the stream because its token expired: reconnect now with a fresh one, or stop. */
   function tokenExpired(es, event) {
     es.close();
     source = null;
+    if (successor) {
+      promote(); // a renewal was under way: its stream goes on from the cursor it was opened with
+      return;
+    }
     if (typeof token === 'string') {
       const error = new Error('the stream\'s token expired; pass a function as token to renew it');
       error.code = 'token_expired';
@@ -170,6 +225,7 @@ function openStream(list, o) {
   function disconnected(es) {
     es.close();
     source = null;
+    dropSuccessor();
     if (o.reconnectAfterDisconnect) {
       attempt += 1;
       o.onStatus('reconnecting');
@@ -189,6 +245,7 @@ function openStream(list, o) {
     renewTimer = null;
     if (source) source.close();
     source = null;
+    dropSuccessor();
   }
 
   return {
