@@ -339,8 +339,9 @@ function localSubscription(list, options, ownStream) {
 export function subscribe(channels, options = {}) {
   const env = environment(options);
   const list = Array.isArray(channels) ? [...channels] : [channels];
-  const locks = options.locks ?? globalThis.navigator?.locks;
-  const Channel = options.BroadcastChannel ?? globalThis.BroadcastChannel;
+  // given as null: as if the browser had none
+  const locks = 'locks' in options ? options.locks : globalThis.navigator?.locks;
+  const Channel = 'BroadcastChannel' in options ? options.BroadcastChannel : globalThis.BroadcastChannel;
   if (options.shared === false || options.lastEventId || !locks || !Channel) return single(list, options, env);
   return joinShared(list, options, { ...env, locks, Channel });
 }
