@@ -271,6 +271,32 @@ test('three tabs of one user: one EventSource, one leader, every event once in e
   assert.deepEqual(subs.map((s) => s.opens), [1, 1, 1]);
 });
 
+test('followers\' statuses follow the leader\'s stream: an error, the backoff, the reconnect from the cursor', async () => {
+  const world = new World();
+  const [a, b] = ['a', 'b'].map((name) => world.tab(name));
+  const [sa, sb] = [a, b].map((tab) => tab.subscribe(['channel:room']));
+  await world.advance(1000);
+  world.herald.publish('channel:room');
+  await world.advance(100);
+  const failed = a.openSources()[0];
+  failed.fail();
+  world.herald.publish('channel:room');
+  await world.advance(0);
+  for (const s of [sa, sb]) {
+    assert.deepEqual(s.statuses, ['connecting', 'open', 'reconnecting']);
+    assert.equal(s.errors.length, 1, 'every tab hears of the error');
+  }
+  await world.advance(SHARING.silence + 1000);
+  assert.equal(sb.sub.role, 'follower', 'a leader in backoff still beats: nobody steals');
+  const again = a.openSources()[0];
+  assert.equal(again.cursorIn, world.herald.cursor({ channels: ['channel:room'], at: { 'channel:room': 1 } }));
+  for (const s of [sa, sb]) {
+    assert.deepEqual(s.statuses, ['connecting', 'open', 'reconnecting', 'open']);
+    assert.equal(s.opens, 2);
+    assert.deepEqual(s.ids('channel:room'), [1, 2]);
+  }
+});
+
 test('the leader tab closes: the next tab reopens the same channels from the last cursor, nothing lost or doubled', async () => {
   const world = new World();
   const [a, b, c] = ['a', 'b', 'c'].map((name) => world.tab(name));
