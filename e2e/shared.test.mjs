@@ -509,6 +509,26 @@ test('a hand-over then a widening: the replay from the cursor comes first, then 
   assert.deepEqual(sb.ids('channel:a'), [1, 2, 3, 4, 5], 'the replay, then the wider stream, each once, in order');
 });
 
+test('a tab asking for a channel the stream cannot get: its subscription hears the errors, the others keep their stream', async () => {
+  const world = new World();
+  const [a, b] = ['a', 'b'].map((name) => world.tab(name));
+  const sa = a.subscribe(['channel:a']);
+  await world.advance(1000);
+  const old = a.openSources()[0];
+  world.herald.manualReady = true;
+  const sb = b.subscribe(['channel:secret']);
+  await world.advance(100);
+  const refused = a.openSources().find((s) => s !== old);
+  refused.fail(); // 403: the EventSource only sees an error
+  world.herald.publish('channel:a');
+  await world.advance(100);
+  assert.equal(sb.errors.length, 1, 'the subscription waiting for the wider stream hears of it');
+  assert.equal(sa.errors.length, 0, 'the others do not: their stream is fine');
+  assert.equal(old.closed, false);
+  assert.deepEqual(sa.ids('channel:a'), [1]);
+  assert.deepEqual(sb.statuses, ['connecting']);
+});
+
 test('narrowing waits: a tab leaving shrinks the stream only after a few seconds, and only once', async () => {
   const world = new World();
   const [a, b] = ['a', 'b'].map((name) => world.tab(name));

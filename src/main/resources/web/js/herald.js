@@ -462,6 +462,11 @@ function covers(outer, inner) {
   return inner.every((c) => outer.includes(c));
 }
 
+/** Whether an error about `channels` (null: the whole stream) concerns a subscription. */
+function concerns(sub, channels) {
+  return !channels || sub.channels.some((c) => channels.includes(c));
+}
+
 /**
  * One stream shared by the tabs of a group. Every tab with an open subscription queues for the group's Web Lock;
  * the holder leads: it holds the one EventSource with the union of every tab's channels, delivers to its own
@@ -737,6 +742,8 @@ class SharedStream {
         else this.announce(status);
       },
       onError: (error) => {
+        // a replacement that fails (a channel the user may not read, say) concerns the subscriptions waiting for it
+        if (stream === this.next) this.spread(error, stream.channels.filter((c) => !this.primary?.channels.includes(c)));
         if (stream !== this.primary) return;
         if (error?.code === 'token_expired') this.fail(error);
         else this.spread(error);
@@ -802,9 +809,9 @@ class SharedStream {
   }
 
   /** Errors reach every tab's subscriptions (as plain Errors: an EventSource's event cannot be posted). */
-  spread(error) {
-    this.post({ t: 'error', message: error?.message ?? 'stream error', code: error?.code });
-    for (const sub of this.subs) sub.error(error);
+  spread(error, channels = null) {
+    this.post({ t: 'error', message: error?.message ?? 'stream error', code: error?.code, channels });
+    for (const sub of this.subs) if (concerns(sub, channels)) sub.error(error);
   }
 
   /** The stream cannot go on (a string token expired): every subscription of every tab closes. */
@@ -883,6 +890,7 @@ class SharedStream {
     } else if (t === 'error' || t === 'fail') {
       const error = Object.assign(new Error(message.message), { code: message.code, expiredAt: message.expiredAt });
       for (const sub of [...this.subs]) {
+        if (!concerns(sub, message.channels)) continue;
         sub.error(error);
         if (t === 'fail') sub.close();
       }
