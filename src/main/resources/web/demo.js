@@ -20,6 +20,8 @@ let joined = new Set();
 /** The subscription delivering events, and a wider or narrower one waiting for its first `ready` to replace it. */
 let live = null;
 let next = null;
+/** History reads still running (loadHistory). */
+const histories = new Set();
 /** `channel#id` of every event handled: a replacement subscription replays what the one before already showed. */
 let seen = new Set();
 let rooms = new Map();
@@ -104,13 +106,14 @@ async function signIn(user) {
   current = ROOMS[0];
   renderRooms();
   show(current);
-  subscribeAll();
+  subscribeAll([...joined]);
 }
 
 function signOut() {
   me = null;
   token = null;
-  for (const sub of [live, next]) sub?.close();
+  for (const sub of [live, next, ...histories]) sub?.close();
+  histories.clear();
   live = null;
   next = null;
   client = null;
@@ -128,66 +131,97 @@ function signOut() {
   showRole(undefined);
 }
 
-/** The token for a new stream: a stream ends when its token expires, so renew one close to its end first. */
+/**
+ * The token for a new stream or call: a stream ends when its token expires, so renew one near its end first (in its
+ * last fifth, when herald.js renews ahead of `exp`, or its last minute).
+ */
 async function freshToken() {
   const user = me;
-  if (expiresWithin(token, 60)) {
+  if (renewalDue(token)) {
     const renewed = await devToken(user.userId, user.name);
     if (me === user) token = renewed;
   }
   return token;
 }
 
-/** Whether the JWT's exp is less than `seconds` away. */
-function expiresWithin(jwt, seconds) {
+/** Whether the JWT is in the last fifth of its lifetime (`exp` − `iat`) or its last minute, or unreadable. */
+function renewalDue(jwt) {
   try {
-    const payload = JSON.parse(atob(jwt.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
-    return payload.exp * 1000 - Date.now() < seconds * 1000;
+    const { iat, exp } = JSON.parse(atob(jwt.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+    const left = exp * 1000 - Date.now();
+    return left < Math.max(60000, Number.isFinite(iat) ? 0.2 * (exp - iat) * 1000 : 0);
   } catch {
     return true;
   }
 }
 
 /**
- * Subscribes to every joined room and the user's channel. When the set changes, the new subscription replays
- * history ('earliest'; `seen` drops what was shown) and replaces the old one once it is live, so the rooms both
- * share never see this user go offline and back.
+ * Subscribes to every joined room and the user's channel: one subscription, which herald.js shares with the other
+ * tabs of the origin. When the set changes, the new subscription replaces the old one once it is live, so the rooms
+ * both have never see this user go offline and back. It asks for no history (a cursor would give the tab a stream
+ * of its own): once it is live, `loadHistory` reads that of `newRooms`.
  */
-function subscribeAll() {
+function subscribeAll(newRooms = []) {
   const previous = next;
-  const entry = { sub: null, ready: false, close() { this.sub?.close(); } };
+  // rooms whose history to read once this subscription is live, so that no event falls between the two
+  const history = new Set([...(previous?.history ?? []), ...newRooms]);
+  const entry = { sub: null, role: undefined, history, close() { this.sub?.close(); } };
   next = entry;
   previous?.close(); // superseded before it went live
   entry.sub = client.subscribe([...joined, userChannel(me.userId)], {
     token: freshToken,
-    lastEventId: 'earliest',
     onStatus: (status) => {
       if (entry === (live ?? next)) showStatus(status, entry);
     },
-    onRole: () => {
-      if (entry === (live ?? next)) showRole(entry.sub?.role);
+    onRole: (role) => {
+      entry.role = role;
+      if (entry === (live ?? next)) showRole(role);
     },
     onOpen: () => {
-      entry.ready = true;
       if (entry === next) {
         const old = live;
         live = entry;
         next = null;
         old?.close();
       }
+      const toRead = [...entry.history].filter((channel) => joined.has(channel));
+      entry.history.clear();
+      if (toRead.length > 0) loadHistory(toRead);
       if (entry === live) {
         showStatus('open', entry);
         refreshPresence(current);
       }
     },
-    onEvent: (event) => handle(event, entry),
+    onEvent: (event) => handle(event, false),
   });
+}
+
+/**
+ * What history still holds of `channels`, once: a stream of this tab's own from 'earliest', closed at its `ready`.
+ * Its chat lands among the live events by id; its presence events are old news (the presence list says who is
+ * online now), so they are skipped.
+ */
+function loadHistory(channels) {
+  const user = me;
+  const history = client.subscribe(channels, {
+    token: freshToken,
+    lastEventId: 'earliest',
+    shared: false,
+    onOpen: () => {
+      history.close();
+      histories.delete(history);
+    },
+    onEvent: (event) => {
+      if (me === user) handle(event, true);
+    },
+  });
+  histories.add(history);
 }
 
 function showStatus(status, entry) {
   $('status').dataset.status = status;
   $('status').textContent = status === 'open' ? 'live' : status;
-  if (entry) showRole(entry.sub?.role);
+  if (entry) showRole(entry.role ?? entry.sub?.role);
 }
 
 /** With the shared stream of herald.js, whether this tab holds the origin's one stream or follows another tab. */
@@ -198,7 +232,8 @@ function showRole(role) {
   $('role').textContent = text ?? '';
 }
 
-function handle(event, entry) {
+/** An event of the live subscription, or one that `loadHistory` read (never unread, presence skipped). */
+function handle(event, fromHistory) {
   // a room left while the subscription that still includes it is replaced
   if (event.channel.startsWith('channel:') && !joined.has(event.channel)) return;
   if (event.id !== undefined) {
@@ -210,34 +245,41 @@ function handle(event, entry) {
   const r = room(event.channel);
   switch (event.type) {
     case 'chat':
-      addMessage(event.channel, { author: event.userName, content: event.content, timestamp: event.timestamp });
-      // what the replay before `ready` shows is history, not news
-      if (event.channel !== current && entry.ready && event.userId !== me.userId) {
+      addMessage(event.channel, { id: event.id, author: event.userName, content: event.content, timestamp: event.timestamp });
+      if (event.channel !== current && !fromHistory && event.userId !== me.userId) {
         r.unread += 1;
         renderRooms();
       }
       break;
     case 'presence':
+      if (fromHistory) break;
       if (event.status === 'online') r.online.set(event.userId, event.userName);
       else r.online.delete(event.userId);
       if (event.channel === current) renderPresence();
       break;
     case 'resync':
-      addMessage(event.channel, { system: 'Some messages are no longer available; showing what remains.' });
+      addMessage(event.channel, { id: event.id, system: 'Some messages are no longer available; showing what remains.' });
       if (event.channel === current) refreshPresence(current);
       break;
     default:
   }
 }
 
+/** Adds a message in id order (history and live events may arrive interleaved), keeping the last KEEP. */
 function addMessage(channel, message) {
   const r = room(channel);
-  r.messages.push(message);
+  let at = r.messages.length;
+  while (at > 0 && message.id !== undefined && r.messages[at - 1].id > message.id) at -= 1;
+  r.messages.splice(at, 0, message);
   if (r.messages.length > KEEP) r.messages.splice(0, r.messages.length - KEEP);
   if (channel !== current) return;
   const list = $('messages');
-  list.append(messageItem(message));
-  while (list.childElementCount > KEEP) list.firstElementChild.remove();
+  if (at === r.messages.length - 1) {
+    list.append(messageItem(message));
+    while (list.childElementCount > KEEP) list.firstElementChild.remove();
+  } else {
+    list.replaceChildren(...r.messages.map(messageItem));
+  }
   list.scrollTop = list.scrollHeight;
 }
 
@@ -296,7 +338,7 @@ function enter(channel) {
   if (!joined.has(channel)) {
     joined.add(channel);
     saveJoined();
-    subscribeAll();
+    subscribeAll([channel]);
   }
   show(channel);
 }
