@@ -176,6 +176,17 @@ test('two people chat in two rooms: each sees only the current room, with unread
     assert.deepEqual(await unread(alice.page), {}, 'her own message in #random is not unread');
     assert.deepEqual(streams, [], 'switching between joined rooms opens no stream');
     await screenshot(bob.page, '7-rooms-bob');
+
+    // a new tab of Bob's opens signed in, in the rooms he joined, with their history and nothing unread
+    const tab = await bob.context.newPage();
+    await tab.goto(base);
+    await tab.waitForSelector('#status[data-status="open"]');
+    await until('#general from history', async () => JSON.stringify(await messages(tab)) === '["general from alice"]');
+    await enter(tab, 'random');
+    await until('#random from history', async () => (await messages(tab)).length === 3);
+    assert.deepEqual(await messages(tab), ['random from bob 1', 'random from bob 2', 'random from alice']);
+    assert.deepEqual(await unread(tab), {}, 'history is not unread');
+    assert.equal(await tab.$eval('#rooms button[data-room="channel:random"]', (b) => b.classList.contains('not-joined')), false);
     await alice.context.close();
     await bob.context.close();
   } finally {
