@@ -22,7 +22,7 @@ let live = null;
 let next = null;
 /** History reads still running (loadHistory). */
 const histories = new Set();
-/** `channel#id` of every event handled: a replacement subscription replays what the one before already showed. */
+/** `channel#id` of every event handled: history reads overlap live events, and a replacement subscription the old. */
 let seen = new Set();
 let rooms = new Map();
 
