@@ -128,9 +128,9 @@ final class StatusExamples {
                       () -> http(pod, "POST", dev, null, "text/plain", "alice", Map.of()));
 
             for (String path : List.of("/observe/health", "/observe/health/live", "/observe/health/ready",
-                                       "/observe/metrics", "/openapi.yaml", "/", "/index.html", "/demo.js", "/demo.css",
-                                       "/js/herald.js", "/js/herald.d.ts", "/admin", "/admin/", "/admin/admin.js",
-                                       "/admin/admin.css")) {
+                                       "/observe/metrics", "/openapi.yaml", "/", "/index.html", "/demo.js",
+                                       "/demo-export.js", "/demo.css", "/js/herald.js", "/js/herald.d.ts", "/admin",
+                                       "/admin/", "/admin/admin.js", "/admin/admin.css")) {
                 ex.expect("GET", path, 200, null, () -> get(pod, path, null));
             }
         }
