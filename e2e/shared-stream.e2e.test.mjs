@@ -1,0 +1,415 @@
+// herald.js shares one stream among the tabs of an origin (issue 17): five tabs open one server stream, the leader's
+// tab closing or freezing hands over within 2 s with every event once in every tab, a tab widening the shared stream
+// loses nobody's events, a 5-second token renews before it expires, and different users never share a stream.
+// One browser context is one browser profile; its pages are the tabs.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, startHerald, until } from './harness.mjs';
+
+/** Slack for a slow, shared machine; the hand-over bound itself stays at the issue's 2 s. */
+const SLOW = 30000;
+const HANDOVER_MS = 2000;
+
+let browser;
+let herald;
+let base;
+let service;
+
+before(async () => {
+  browser = await launchBrowser();
+  // streams end 1 s past their token's exp, as in token-expiry.e2e.test.mjs: a late renewal shows as token_expired
+  herald = await startHerald({ props: { 'herald.auth.jwt.clock-skew': 'PT1S' } });
+  base = `http://localhost:${herald.port}`;
+  service = await devToken({ userId: 'publisher', roles: ['service'] });
+});
+
+after(async () => {
+  await browser?.close();
+  await herald?.stop();
+});
+
+async function devToken(body) {
+  const res = await fetch(`${base}/dev/token`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+  });
+  assert.equal(res.status, 200);
+  return (await res.json()).token;
+}
+
+/** A meter's value from the Prometheus text at /observe/metrics (docs/metrics.md). */
+async function metric(name) {
+  const text = await (await fetch(`${base}/observe/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`));
+  assert.ok(line, `${name} in /observe/metrics`);
+  return Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+const connections = () => metric('sse_connections_total');
+
+async function serviceGet(path) {
+  const res = await fetch(`${base}${path}`, { headers: { Authorization: `Bearer ${service}` } });
+  assert.equal(res.status, 200, `GET ${path}`);
+  return res.json();
+}
+
+async function publish(channel, n) {
+  const res = await fetch(`${base}/api/publish`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${service}` },
+    body: JSON.stringify({ channel, type: 'tick', n }),
+  });
+  assert.equal(res.status, 202, `publish ${channel} ${n}`);
+}
+
+/**
+ * Publishes `tick` events round-robin on `channels`, each channel numbering its own from 1, one every `every` ms,
+ * until stopped. `log` says when each was sent (Date.now() before the request), for the hand-over timings.
+ */
+function startPublisher(channels, { every = 20 } = {}) {
+  const counts = Object.fromEntries(channels.map((c) => [c, 0]));
+  const log = [];
+  let stopping = false;
+  const done = (async () => {
+    for (let i = 0; !stopping; i += 1) {
+      const channel = channels[i % channels.length];
+      const n = counts[channel] + 1;
+      const sent = Date.now();
+      await publish(channel, n);
+      counts[channel] = n;
+      log.push({ channel, n, sent });
+      await new Promise((r) => setTimeout(r, every));
+    }
+  })();
+  return {
+    counts,
+    log,
+    /** Waits until `count` more events have been published. */
+    async more(count) {
+      const target = log.length + count;
+      await until(`${count} more events published`, () => log.length >= target, SLOW);
+    },
+    async stop() {
+      stopping = true;
+      await done;
+      return { ...counts };
+    },
+  };
+}
+
+/** A tab of `context` on Herald's origin with herald.js loaded and `window.addSub` to subscribe from the test. */
+async function openTab(context) {
+  const page = await context.newPage();
+  await page.goto(base);
+  await page.evaluate(async () => {
+    const herald = await import('/js/herald.js');
+    window.subs = {};
+    window.tokenCalls = 0;
+    /** Subscribes as `userId`; records ticks, opens, errors and token calls under `window.subs[name]`. */
+    window.addSub = (name, channels, { userId, ttlSeconds, shared } = {}) => {
+      const rec = { got: [], opens: 0, openedAt: null, errors: [], tokens: 0, sub: null };
+      window.subs[name] = rec;
+      const token = async () => {
+        window.tokenCalls += 1;
+        rec.tokens += 1;
+        const res = await fetch('/dev/token', {
+          method: 'POST', headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify(ttlSeconds ? { userId, ttlSeconds } : { userId }),
+        });
+        return (await res.json()).token;
+      };
+      const options = {
+        token,
+        onOpen: () => { rec.opens += 1; rec.openedAt ??= Date.now(); },
+        onEvent: (e) => { if (e.type === 'tick') rec.got.push({ channel: e.channel, n: e.n, at: Date.now() }); },
+        onError: (e) => { rec.errors.push(String(e?.code ?? e?.message ?? e?.type ?? e)); },
+      };
+      if (shared !== undefined) options.shared = shared;
+      rec.sub = herald.subscribe(channels, options);
+    };
+  });
+  return page;
+}
+
+async function addSub(page, name, channels, options) {
+  await page.evaluate(([n, c, o]) => window.addSub(n, c, o), [name, channels, options]);
+}
+
+const role = (page, name = 'main') => page.evaluate((n) => window.subs[n].sub.role, name);
+const opens = (page, name = 'main') => page.evaluate((n) => window.subs[n].opens, name);
+const got = (page, name = 'main') => page.evaluate((n) => window.subs[n].got, name);
+
+/** The `n`s of `channel`'s ticks a subscription received, in the order received. */
+async function ticks(page, channel, name = 'main') {
+  return (await got(page, name)).filter((e) => e.channel === channel).map((e) => e.n);
+}
+
+const oneTo = (n) => Array.from({ length: n }, (_, i) => i + 1);
+
+/** Waits until every subscription got the last event of each of its channels, then checks it got each once, in order. */
+async function assertEveryEventOnce(tabs, counts, what) {
+  for (const { page, name = 'main', channels } of tabs) {
+    for (const channel of channels) {
+      const last = counts[channel];
+      await until(`${what}: ${channel} ${last} in ${name}`, async () => (await ticks(page, channel, name)).includes(last), SLOW);
+      assert.deepEqual(await ticks(page, channel, name), oneTo(last), `${what}: every ${channel} event once, in order`);
+    }
+    const foreign = (await got(page, name)).filter((e) => !channels.includes(e.channel));
+    assert.deepEqual(foreign, [], `${what}: no event of a channel ${name} did not subscribe to`);
+  }
+}
+
+async function noConnectionsLeft() {
+  await until('no stream left open from the test before', async () => (await connections()) === 0, SLOW);
+}
+
+async function leaderOf(pages) {
+  const roles = await Promise.all(pages.map((p) => role(p)));
+  const leaders = pages.filter((_, i) => roles[i] === 'leader');
+  return leaders.length === 1 ? leaders[0] : null;
+}
+
+/**
+ * The hand-over time seen by `pages`: from `since` until each got the first event published after `since` on
+ * `channel`; the slowest tab's.
+ */
+async function handoverMs(pages, log, channel, since) {
+  const first = log.find((e) => e.channel === channel && e.sent >= since);
+  assert.ok(first, `an event on ${channel} published after the leader went`);
+  let slowest = 0;
+  for (const page of pages) {
+    await until(`${channel} ${first.n} after the hand-over`, async () => (await ticks(page, channel)).includes(first.n), SLOW);
+    const arrival = (await got(page)).find((e) => e.channel === channel && e.n === first.n).at;
+    slowest = Math.max(slowest, arrival - since);
+  }
+  return slowest;
+}
+
+test('five tabs of one origin share one stream: one server connection, every event once in every tab, the user present once', { timeout: 180000 }, async () => {
+  await noConnectionsLeft();
+  const context = await browser.newContext();
+  try {
+    const a = 'channel:five-a';
+    const b = 'channel:five-b';
+    const plan = [[a], [a, b], [b], [a], [a, b]];
+    const pages = [];
+    for (const channels of plan) {
+      const page = await openTab(context);
+      await addSub(page, 'main', channels, { userId: 'fiona' });
+      pages.push(page);
+    }
+    for (const page of pages) await until('every tab live', async () => (await opens(page)) >= 1, SLOW);
+    await until('one server stream for the five tabs', async () => (await connections()) === 1, SLOW);
+    const roles = (await Promise.all(pages.map((p) => role(p)))).sort();
+    assert.deepEqual(roles, ['follower', 'follower', 'follower', 'follower', 'leader']);
+
+    const presence = await serviceGet(`/api/channels/${encodeURIComponent(a)}/presence`);
+    assert.deepEqual(presence.users.map((u) => u.userId), ['fiona'], 'the user is present once');
+    const info = await serviceGet(`/api/channels/${encodeURIComponent(a)}`);
+    assert.equal(info.subscribers, 1, 'one stream follows the channel');
+    assert.equal(info.users, 1);
+
+    const publisher = startPublisher([a, b]);
+    await publisher.more(60);
+    assert.equal(await connections(), 1, 'still one stream while events flow');
+    const counts = await publisher.stop();
+    await assertEveryEventOnce(pages.map((page, i) => ({ page, channels: plan[i] })), counts, 'five tabs');
+    assert.equal(await connections(), 1);
+  } finally {
+    await context.close();
+  }
+});
+
+test('closing the leader tab while events flow: a new leader within 2 s, every event once and in order in every other tab', { timeout: 180000 }, async () => {
+  await noConnectionsLeft();
+  const context = await browser.newContext();
+  try {
+    const a = 'channel:close-a';
+    const b = 'channel:close-b';
+    const pages = [];
+    for (let i = 0; i < 4; i += 1) {
+      const page = await openTab(context);
+      await addSub(page, 'main', [a, b], { userId: 'carl' });
+      pages.push(page);
+    }
+    for (const page of pages) await until('every tab live', async () => (await opens(page)) >= 1, SLOW);
+    await until('one server stream', async () => (await connections()) === 1, SLOW);
+    const leader = await leaderOf(pages);
+    assert.ok(leader, 'one leader among the tabs');
+    const rest = pages.filter((p) => p !== leader);
+
+    const publisher = startPublisher([a, b]);
+    await publisher.more(30);
+    const closedAt = Date.now();
+    await leader.close();
+    await until('a new leader', async () => (await leaderOf(rest)) !== null, SLOW);
+    const newLeaderSeen = Date.now() - closedAt;
+    await publisher.more(30);
+    const counts = await publisher.stop();
+
+    await assertEveryEventOnce(rest.map((page) => ({ page, channels: [a, b] })), counts, 'after the close');
+    const took = await handoverMs(rest, publisher.log, a, closedAt);
+    console.log(`leader closed: new leader seen after ${newLeaderSeen} ms, events flowing again after ${took} ms`);
+    assert.ok(took < HANDOVER_MS, `the next event reached every tab within 2 s of the close (took ${took} ms)`);
+    await until('back to one server stream', async () => (await connections()) === 1, SLOW);
+  } finally {
+    await context.close();
+  }
+});
+
+test('freezing the leader tab: another takes over within 2 s; unfrozen, the old leader follows and gets later events once', { timeout: 180000 }, async () => {
+  await noConnectionsLeft();
+  const context = await browser.newContext();
+  try {
+    const a = 'channel:freeze-a';
+    const pages = [];
+    for (let i = 0; i < 3; i += 1) {
+      const page = await openTab(context);
+      await addSub(page, 'main', [a], { userId: 'frida' });
+      pages.push(page);
+    }
+    for (const page of pages) await until('every tab live', async () => (await opens(page)) >= 1, SLOW);
+    await until('one server stream', async () => (await connections()) === 1, SLOW);
+    const leader = await leaderOf(pages);
+    assert.ok(leader, 'one leader among the tabs');
+    const rest = pages.filter((p) => p !== leader);
+    const cdp = await context.newCDPSession(leader);
+
+    const publisher = startPublisher([a]);
+    await publisher.more(20);
+    const frozenAt = Date.now();
+    await cdp.send('Page.setWebLifecycleState', { state: 'frozen' });
+    // never evaluate in the frozen tab: it would wait until it thaws
+    await until('a new leader among the other tabs', async () => (await leaderOf(rest)) !== null, SLOW);
+    await publisher.more(30);
+    await cdp.send('Page.setWebLifecycleState', { state: 'active' });
+    const thawedAt = Date.now();
+    await until('the old leader to follow', async () => (await role(leader)) === 'follower', SLOW);
+    await publisher.more(30);
+    const counts = await publisher.stop();
+
+    await assertEveryEventOnce(rest.map((page) => ({ page, channels: [a] })), counts, 'while the leader was frozen');
+    const took = await handoverMs(rest, publisher.log, a, frozenAt);
+    console.log(`leader frozen: events flowing again in the other tabs after ${took} ms`);
+    assert.ok(took < HANDOVER_MS, `the next event reached the other tabs within 2 s of the freeze (took ${took} ms)`);
+
+    await until(`${a} ${counts[a]} in the thawed tab`, async () => (await ticks(leader, a)).includes(counts[a]), SLOW);
+    const thawed = await ticks(leader, a);
+    const later = publisher.log.filter((e) => e.sent >= thawedAt).map((e) => e.n);
+    assert.ok(later.length > 0);
+    assert.deepEqual(thawed.filter((n) => n >= later[0]), oneTo(counts[a]).slice(later[0] - 1),
+                     'the thawed tab gets every event published after it thawed, once, in order');
+    assert.deepEqual(thawed, [...new Set(thawed)].sort((x, y) => x - y), 'the thawed tab sees no duplicate, nothing out of order');
+    console.log(`thawed tab: ${thawed.length} of ${counts[a]} events (${counts[a] - thawed.length} published while frozen not shown)`);
+    await until('back to one server stream', async () => (await connections()) === 1, SLOW);
+    assert.deepEqual((await Promise.all(pages.map((p) => role(p)))).sort(), ['follower', 'follower', 'leader']);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a tab subscribing to another channel widens the shared stream: nobody loses or repeats an event', { timeout: 180000 }, async () => {
+  await noConnectionsLeft();
+  const context = await browser.newContext();
+  try {
+    const a = 'channel:widen-a';
+    const b = 'channel:widen-b';
+    const pages = [];
+    for (let i = 0; i < 3; i += 1) {
+      const page = await openTab(context);
+      await addSub(page, 'main', [a], { userId: 'wanda' });
+      pages.push(page);
+    }
+    for (const page of pages) await until('every tab live', async () => (await opens(page)) >= 1, SLOW);
+    await until('one server stream', async () => (await connections()) === 1, SLOW);
+    const roles = await Promise.all(pages.map((p) => role(p)));
+    const widener = pages[roles.indexOf('follower')];
+    assert.ok(widener, 'a follower tab');
+
+    const onA = startPublisher([a]);
+    await onA.more(20);
+    await addSub(widener, 'extra', [b], { userId: 'wanda' });
+    await until('the new subscription live', async () => (await opens(widener, 'extra')) >= 1, SLOW);
+    const onB = startPublisher([b]);
+    await onB.more(20);
+    await onA.more(20);
+    const counts = { ...(await onA.stop()), ...(await onB.stop()) };
+
+    await assertEveryEventOnce([...pages.map((page) => ({ page, channels: [a] })),
+                                { page: widener, name: 'extra', channels: [b] }], counts, 'widened');
+    await until('back to one server stream', async () => (await connections()) === 1, SLOW);
+    const info = await serviceGet(`/api/channels/${encodeURIComponent(b)}`);
+    assert.equal(info.subscribers, 1, 'the one stream follows the new channel');
+  } finally {
+    await context.close();
+  }
+});
+
+test('5-second tokens: the shared stream renews before exp, at least three times, and every event arrives once', { timeout: 180000 }, async () => {
+  await noConnectionsLeft();
+  const context = await browser.newContext();
+  try {
+    const a = 'channel:renew';
+    const pages = [];
+    for (let i = 0; i < 2; i += 1) {
+      const page = await openTab(context);
+      await addSub(page, 'main', [a], { userId: 'rita', ttlSeconds: 5 });
+      pages.push(page);
+    }
+    for (const page of pages) await until('every tab live', async () => (await opens(page)) >= 1, SLOW);
+    await until('one server stream', async () => (await connections()) === 1, SLOW);
+    const tokenCalls = async () => (await Promise.all(pages.map((p) => p.evaluate(() => window.tokenCalls)))).reduce((x, y) => x + y);
+    const callsBefore = await tokenCalls();
+    const expiriesBefore = await metric('sse_token_expiries_total');
+
+    const publisher = startPublisher([a]);
+    const started = Date.now();
+    await until('16 s of events', () => Date.now() - started >= 16000, SLOW);
+    const counts = await publisher.stop();
+    await assertEveryEventOnce(pages.map((page) => ({ page, channels: [a] })), counts, 'across renewals');
+
+    const renewals = (await tokenCalls()) - callsBefore;
+    const expiries = (await metric('sse_token_expiries_total')) - expiriesBefore;
+    const errors = (await Promise.all(pages.map((p) => p.evaluate(() => window.subs.main.errors)))).flat();
+    console.log(`16 s of 5 s tokens: ${renewals} renewals, ${expiries} streams ended with token_expired, `
+                + `${renewals - expiries} renewed in time; ${counts[a]} events; errors ${JSON.stringify(errors)}`);
+    assert.ok(renewals >= 3, `the token function renewed at least three times (${renewals})`);
+    assert.ok(renewals - expiries >= 3, `at least three renewals before exp (${expiries} of ${renewals} came after the server ended the stream)`);
+    assert.ok(expiries <= 1, `at most one stream ended by token_expired (${expiries})`);
+    assert.equal(await connections(), 1);
+  } finally {
+    await context.close();
+  }
+});
+
+test('two users in one browser get a stream each, {shared: false} opens its own, and nobody sees another user\'s events', { timeout: 180000 }, async () => {
+  await noConnectionsLeft();
+  const context = await browser.newContext();
+  try {
+    const room = 'channel:users';
+    const alice = await openTab(context);
+    await addSub(alice, 'main', [room, 'user:alice'], { userId: 'alice' });
+    const bob = await openTab(context);
+    await addSub(bob, 'main', [room, 'user:bob'], { userId: 'bob' });
+    for (const page of [alice, bob]) await until('both live', async () => (await opens(page)) >= 1, SLOW);
+    await until('a stream per user', async () => (await connections()) === 2, SLOW);
+
+    const loner = await openTab(context);
+    await addSub(loner, 'main', [room], { userId: 'alice', shared: false });
+    const second = await openTab(context);
+    await addSub(second, 'main', [room, 'user:alice'], { userId: 'alice' });
+    for (const page of [loner, second]) await until('both live', async () => (await opens(page)) >= 1, SLOW);
+    await until('the unshared subscription has its own stream; the second alice tab shares', async () => (await connections()) === 3, SLOW);
+    assert.equal(await role(loner), 'single');
+    assert.deepEqual([await role(alice), await role(second)].sort(), ['follower', 'leader']);
+    assert.equal(await role(bob), 'leader');
+
+    const publisher = startPublisher([room, 'user:alice', 'user:bob']);
+    await publisher.more(30);
+    const counts = await publisher.stop();
+    await assertEveryEventOnce([{ page: alice, channels: [room, 'user:alice'] }, { page: bob, channels: [room, 'user:bob'] },
+                                { page: loner, channels: [room] }, { page: second, channels: [room, 'user:alice'] }],
+                               counts, 'two users');
+    assert.equal(await connections(), 3);
+  } finally {
+    await context.close();
+  }
+});
