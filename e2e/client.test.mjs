@@ -20,6 +20,7 @@ function harness(random = () => 1) {
   FakeSource.instances = [];
   const timers = [];
   const options = {
+    shared: false, // the shared stream has its own tests (shared.test.mjs)
     EventSource: FakeSource,
     setTimeout: (fn, ms) => { timers.push({ fn, ms }); return timers.length; },
     clearTimeout: (id) => { timers[id - 1].cancelled = true; },

@@ -44,8 +44,10 @@ test('3-second tokens: the stream ends at each expiry and herald.js resumes with
           this.addEventListener('message', (m) => { if (m.data.includes('"token_expired"')) window.expiries += 1; });
         }
       };
+      // renewBeforeExpiry: false, so that the server's end at expiry (the fallback) is what this test exercises;
+      // renewal before exp has its own tests (shared.test.mjs, and in Chromium)
       subscribe(['channel:ticks'], {
-        token, EventSource: Source,
+        token, EventSource: Source, renewBeforeExpiry: false,
         onOpen: () => { window.opens += 1; },
         onEvent: (e) => { if (e.type === 'tick') window.received.push(e.n); },
       });

@@ -19,12 +19,25 @@ export type Status = 'connecting' | 'open' | 'reconnecting' | 'closed';
 export interface SubscribeOptions {
   baseUrl?: string;
   /**
-   * The JWT, or a function returning the current one or a promise of it (called before each connect, and at once
-   * when the server ends the stream because its token expired). A string cannot be renewed: the stream then closes
-   * with an error whose code is 'token_expired'.
+   * The JWT, or a function returning the current one or a promise of it (called before each connect, at 85 % of the
+   * token's lifetime (at least 1 s before its `exp`) to reopen the stream with a fresh one, and at once when the
+   * server ends the stream because its token expired). A string cannot be renewed: the stream then closes with an
+   * error whose code is 'token_expired'. A shared subscription also reads the token's `sub` to find its group.
    */
   token?: TokenSource;
-  /** Resume from this cursor, or 'earliest' for everything history holds. */
+  /** Renew a token function's token before its `exp` (default true); false leaves it to the server's end at expiry. */
+  renewBeforeExpiry?: boolean;
+  /**
+   * Share one stream with the other subscriptions of this tab and of the other tabs of this origin signed in as the
+   * same user (default true). Without Web Locks or BroadcastChannel, or with `lastEventId`, the subscription has
+   * a stream of its own, as with false.
+   */
+  shared?: boolean;
+  /** Share with the subscriptions given the same key, instead of those with the same `baseUrl` and token `sub`. */
+  sharedKey?: string;
+  /** A shared subscription's tab became the leader (it holds the stream) or a follower. */
+  onRole?: (role: 'leader' | 'follower') => void;
+  /** Resume from this cursor, or 'earliest' for everything history holds (the subscription is then not shared). */
   lastEventId?: string;
   withCredentials?: boolean;
   onEvent?: (event: HeraldEvent) => void;
@@ -42,13 +55,31 @@ export interface SubscribeOptions {
   setTimeout?: (callback: () => void, ms: number) => unknown;
   clearTimeout?: (handle: unknown) => void;
   random?: () => number;
+  now?: () => number;
+  locks?: Pick<LockManager, 'request'> | null;
+  BroadcastChannel?: typeof BroadcastChannel | null;
+  /** The tab: its `pagehide`/`pageshow` events, and its `document`'s `freeze`/`resume` (default: `window`). */
+  page?: EventTarget & { document?: EventTarget };
 }
 
 export interface Subscription {
+  /**
+   * The cursor a new subscription of the same channels can resume from. A shared subscription has one only while
+   * the shared stream carries exactly its channels (else null).
+   */
   readonly cursor: string | null;
   readonly channels: string[];
+  /** 'single': a stream of its own; 'leader': this tab holds the shared stream; 'follower': another tab does. */
+  readonly role: 'single' | 'leader' | 'follower';
   close(): void;
 }
+
+/** Timings of the shared stream, in ms. */
+export declare const SHARING: { readonly heartbeat: number; readonly silence: number; readonly narrowAfter: number; readonly overlap: number };
+/** The decoded payload of a JWT, or null when the string is not one. */
+export declare function tokenClaims(token: string | undefined | null): Record<string, unknown> | null;
+/** In how many ms, from `now`, to renew a token: 85 % of its lifetime, at least 1 s before `exp`; null: do not. */
+export declare function renewalDelay(token: string, now?: number): number | null;
 
 export declare const BACKOFF: { readonly minDelay: number; readonly maxDelay: number };
 export declare function backoffDelay(attempt: number, options?: { minDelay?: number; maxDelay?: number; random?: () => number }): number;

@@ -20,79 +20,85 @@ export function streamUrl(baseUrl, channels, { cursor, token } = {}) {
   return `${baseUrl}/api/events?${params}`;
 }
 
+/** The claims of a JWT (its decoded payload), or null when `token` is not one. */
+export function tokenClaims(token) {
+  if (typeof token !== 'string') return null;
+  const part = token.split('.')[1];
+  if (!part) return null;
+  try {
+    const binary = atob(part.replace(/-/g, '+').replace(/_/g, '/'));
+    const claims = JSON.parse(new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0))));
+    return claims && typeof claims === 'object' ? claims : null;
+  } catch {
+    return null;
+  }
+}
+
 /**
- * Subscribes to channels. Events reach `onEvent` (JSON objects, `resync` included); `onOpen` runs each time the
- * stream is live; `onError` on each failure; `onStatus` with 'connecting', 'open', 'reconnecting', 'closed'.
- * A native EventSource stops for good after a 429 or 503; this one closes and reconnects by itself.
- *
- * `token` is a string or a function returning a token (or a promise of one); a function is called before every
- * connect. A stream ends when its token expires (a last `token_expired` event, not passed to `onEvent`): with a
- * function the stream reconnects at once with a fresh token from its cursor, missing nothing; with a string it
- * cannot renew, so it closes and `onError` gets an error whose `code` is 'token_expired'.
- *
- * A backend can end a user's streams (`POST /api/users/{id}/disconnect`): the last event is `disconnect` with a
- * `reason`. It is passed to `onEvent`, then the subscription closes for good (`onStatus('closed')`) unless
- * `reconnectAfterDisconnect: true`, which reconnects from the cursor after the usual backoff.
+ * When to renew a token, in ms from `now`: at 85 % of its lifetime (`exp` − `iat`) and at least 1 s before `exp`;
+ * null when it has no `exp` or too little time is left to renew before it ends (the server's end is the fallback).
  */
-export function subscribe(channels, options = {}) {
-  const {
-    baseUrl = '',
-    token,
-    lastEventId,
-    withCredentials = false,
-    onEvent = () => {},
-    onOpen = () => {},
-    onError = () => {},
-    onStatus = () => {},
-    onResync = () => {},
-    EventSource: Source = globalThis.EventSource,
-    setTimeout: schedule = globalThis.setTimeout.bind(globalThis),
-    clearTimeout: cancel = globalThis.clearTimeout.bind(globalThis),
-    random = Math.random,
-    minDelay = BACKOFF.minDelay,
-    maxDelay = BACKOFF.maxDelay,
-    reconnectAfterDisconnect = false,
-  } = options;
-  const list = Array.isArray(channels) ? [...channels] : [channels];
-  let cursor = lastEventId || null;
+export function renewalDelay(token, now = Date.now()) {
+  const claims = tokenClaims(token);
+  if (!claims || !Number.isFinite(claims.exp)) return null;
+  const left = claims.exp * 1000 - now;
+  const lifetime = Number.isFinite(claims.iat) ? (claims.exp - claims.iat) * 1000 : left;
+  const delay = left - Math.max(1000, 0.15 * lifetime);
+  return delay >= 500 ? delay : null;
+}
+
+/** Calls `then` with `value`, at once when it is not a promise; `fail` when it throws or rejects. */
+function settle(produce, then, fail) {
+  let value;
+  try {
+    value = produce();
+  } catch (error) {
+    fail(error);
+    return;
+  }
+  if (value && typeof value.then === 'function') value.then(then, fail);
+  else then(value);
+}
+
+/**
+ * One stream of `list`: connects, reconnects with backoff, resumes from its cursor, renews a token function's
+ * token before its `exp`. Reports to `o.onMessage(event)` (every event but `ready` and `token_expired`),
+ * `o.onReady(quiet)` (the stream is live; quiet after a renewal, which the owner need not announce),
+ * `o.onStatus('connecting' | 'reconnecting' | 'closed')` and `o.onError(error)`. Nothing happens before `start()`.
+ */
+function openStream(list, o) {
+  const { token, schedule, cancel } = o;
+  let cursor = o.cursor || null;
   let attempt = 0;
   let source = null;
   let timer = null;
+  let renewTimer = null;
+  let currentToken = null;
   let closed = false;
   /** Counts connects, so that a token arriving for an attempt that was superseded or closed is dropped. */
   let generation = 0;
 
   function retryLater(error) {
-    onError(error);
-    const delay = backoffDelay(attempt, { minDelay, maxDelay, random });
+    o.onError(error);
+    const delay = backoffDelay(attempt, o);
     attempt += 1;
-    onStatus('reconnecting');
+    o.onStatus('reconnecting');
     timer = schedule(connect, delay);
   }
 
   function connect() {
     timer = null;
     const mine = ++generation;
-    onStatus(attempt === 0 ? 'connecting' : 'reconnecting');
-    let pending;
-    try {
-      pending = typeof token === 'function' ? token() : token;
-    } catch (error) {
-      retryLater(error);
-      return;
-    }
-    if (pending && typeof pending.then === 'function') {
-      pending.then(
-        (fresh) => { if (mine === generation && !closed) open(fresh); },
-        (error) => { if (mine === generation && !closed) retryLater(error); },
-      );
-    } else {
-      open(pending);
-    }
+    o.onStatus(attempt === 0 ? 'connecting' : 'reconnecting');
+    settle(() => (typeof token === 'function' ? token() : token),
+      (fresh) => { if (mine === generation && !closed) open(fresh, false); },
+      (error) => { if (mine === generation && !closed) retryLater(error); });
   }
 
-  function open(currentToken) {
-    const es = new Source(streamUrl(baseUrl, list, { cursor, token: currentToken }), { withCredentials });
+  function open(fresh, quiet) {
+    currentToken = fresh;
+    scheduleRenewal();
+    const es = new o.Source(streamUrl(o.baseUrl, list, { cursor, token: fresh }), { withCredentials: o.withCredentials });
     source = es;
     es.onmessage = (message) => {
       if (source !== es) return;
@@ -105,17 +111,15 @@ export function subscribe(channels, options = {}) {
       }
       if (event.type === 'ready') {
         attempt = 0;
-        onStatus('open');
-        onOpen();
+        o.onReady(quiet);
         return;
       }
       if (event.type === 'token_expired') {
         tokenExpired(es, event);
         return;
       }
-      if (event.type === 'resync') onResync(event.channel, event);
-      onEvent(event);
-      if (event.type === 'disconnect') disconnected(es);
+      o.onMessage(event);
+      if (event.type === 'disconnect' && source === es) disconnected(es);
     };
     es.onerror = (error) => {
       if (source !== es || closed) return;
@@ -123,6 +127,27 @@ export function subscribe(channels, options = {}) {
       source = null;
       retryLater(error);
     };
+  }
+
+  /** A little before the token's `exp`: a fresh token first, then the same channels again from the cursor. */
+  function scheduleRenewal() {
+    if (renewTimer !== null) cancel(renewTimer);
+    renewTimer = null;
+    if (!o.renew || typeof token !== 'function') return;
+    const delay = renewalDelay(currentToken, o.now());
+    if (delay !== null) renewTimer = schedule(renew, delay);
+  }
+
+  function renew() {
+    renewTimer = null;
+    const mine = generation;
+    if (closed || !source) return;
+    settle(token, (fresh) => {
+      if (closed || mine !== generation || !source || !fresh || fresh === currentToken) return;
+      source.close();
+      generation += 1;
+      open(fresh, true);
+    }, (error) => { if (!closed && mine === generation) o.onError(error); });
   }
 
   /** The server ended the stream because its token expired: reconnect now with a fresh one, or stop. */
@@ -133,9 +158,9 @@ export function subscribe(channels, options = {}) {
       const error = new Error('the stream\'s token expired; pass a function as token to renew it');
       error.code = 'token_expired';
       error.expiredAt = event.expiredAt;
-      closed = true;
-      onError(error);
-      onStatus('closed');
+      stop();
+      o.onError(error);
+      o.onStatus('closed');
       return;
     }
     connect();
@@ -145,35 +170,632 @@ export function subscribe(channels, options = {}) {
   function disconnected(es) {
     es.close();
     source = null;
-    if (reconnectAfterDisconnect) {
+    if (o.reconnectAfterDisconnect) {
       attempt += 1;
-      onStatus('reconnecting');
-      timer = schedule(connect, backoffDelay(attempt - 1, { minDelay, maxDelay, random }));
+      o.onStatus('reconnecting');
+      timer = schedule(connect, backoffDelay(attempt - 1, o));
       return;
     }
-    closed = true;
-    onStatus('closed');
+    stop();
+    o.onStatus('closed');
   }
 
-  connect();
+  function stop() {
+    closed = true;
+    generation += 1;
+    if (timer !== null) cancel(timer);
+    if (renewTimer !== null) cancel(renewTimer);
+    timer = null;
+    renewTimer = null;
+    if (source) source.close();
+    source = null;
+  }
+
   return {
-    /** The cursor a new subscription of the same channels can resume from. */
+    channels: list,
     get cursor() {
       return cursor;
+    },
+    start: connect,
+    close: stop,
+  };
+}
+
+/**
+ * What a caller of subscribe() holds: its channels, its callbacks, and the dedupe marks: the last id delivered per
+ * channel, so that an event seen twice (around a hand-over or a change of the shared stream) reaches it once.
+ */
+function localSubscription(list, options, ownStream) {
+  const {
+    onEvent = () => {}, onOpen = () => {}, onError = () => {}, onStatus = () => {}, onResync = () => {},
+    onRole = () => {}, reconnectAfterDisconnect = false,
+  } = options;
+  const marks = new Map();
+  let status = null;
+  const sub = {
+    channels: list,
+    token: options.token,
+    closed: false,
+    role: ownStream ? 'single' : 'follower',
+    leave: () => {},
+    wants(event) {
+      return event.type === 'disconnect' || !event.channel || list.includes(event.channel);
+    },
+    deliver(event) {
+      if (sub.closed) return;
+      const { channel, id } = event;
+      if (event.type === 'resync') {
+        marks.delete(channel);
+      } else if (channel && Number.isFinite(id)) {
+        if (marks.has(channel) && id <= marks.get(channel)) return;
+        marks.set(channel, id);
+      }
+      if (event.type === 'resync') onResync(channel, event);
+      onEvent(event);
+      // a stream of its own closes itself; a shared one goes on for the subscriptions that reconnect
+      if (!ownStream && event.type === 'disconnect' && !reconnectAfterDisconnect) sub.close();
+    },
+    setStatus(next, again = false) {
+      if (sub.closed || (next === status && !again)) return;
+      status = next;
+      onStatus(next);
+      if (next === 'open') onOpen();
+    },
+    setRole(role) {
+      if (sub.closed || role === sub.role) return;
+      sub.role = role;
+      onRole(role);
+    },
+    error(error) {
+      if (!sub.closed) onError(error);
+    },
+    close() {
+      if (sub.closed) return;
+      sub.leave();
+      status = 'closed';
+      sub.closed = true;
+      onStatus('closed');
+    },
+  };
+  return sub;
+}
+
+/**
+ * Subscribes to channels. Events reach `onEvent` (JSON objects, `resync` included); `onOpen` runs each time the
+ * stream is live; `onError` on each failure; `onStatus` with 'connecting', 'open', 'reconnecting', 'closed'.
+ * A native EventSource stops for good after a 429 or 503; this one closes and reconnects by itself.
+ *
+ * By default the tabs of an origin signed in as the same user share one stream (see SharedStream below);
+ * `shared: false`, a `lastEventId`, or a browser without Web Locks or BroadcastChannel give the subscription a
+ * stream of its own.
+ *
+ * `token` is a string or a function returning a token (or a promise of one); a function is called before every
+ * connect, and again a little before the token's `exp` to reopen the stream from its cursor with a fresh one. A
+ * stream ends when its token expires (a last `token_expired` event, not passed to `onEvent`): with a function the
+ * stream reconnects at once with a fresh token from its cursor, missing nothing; with a string it cannot renew, so
+ * it closes and `onError` gets an error whose `code` is 'token_expired'.
+ *
+ * A backend can end a user's streams (`POST /api/users/{id}/disconnect`): the last event is `disconnect` with a
+ * `reason`. It is passed to `onEvent`, then the subscription closes for good (`onStatus('closed')`) unless
+ * `reconnectAfterDisconnect: true`, which reconnects from the cursor after the usual backoff.
+ */
+export function subscribe(channels, options = {}) {
+  const env = environment(options);
+  const list = Array.isArray(channels) ? [...channels] : [channels];
+  const locks = options.locks ?? globalThis.navigator?.locks;
+  const Channel = options.BroadcastChannel ?? globalThis.BroadcastChannel;
+  if (options.shared === false || options.lastEventId || !locks || !Channel) return single(list, options, env);
+  return joinShared(list, options, { ...env, locks, Channel });
+}
+
+/** The injectable globals and the stream settings of a subscribe() call. */
+function environment(options) {
+  return {
+    baseUrl: options.baseUrl ?? '',
+    withCredentials: options.withCredentials ?? false,
+    Source: options.EventSource ?? globalThis.EventSource,
+    schedule: options.setTimeout ?? globalThis.setTimeout.bind(globalThis),
+    cancel: options.clearTimeout ?? globalThis.clearTimeout.bind(globalThis),
+    now: options.now ?? Date.now,
+    random: options.random ?? Math.random,
+    minDelay: options.minDelay ?? BACKOFF.minDelay,
+    maxDelay: options.maxDelay ?? BACKOFF.maxDelay,
+    renew: options.renewBeforeExpiry ?? true,
+    page: options.page ?? globalThis.window ?? null,
+  };
+}
+
+/** A subscription with an EventSource of its own. */
+function single(list, options, env) {
+  const sub = localSubscription(list, options, true);
+  const stream = openStream(list, {
+    ...env,
+    token: options.token,
+    cursor: options.lastEventId,
+    reconnectAfterDisconnect: options.reconnectAfterDisconnect ?? false,
+    onMessage: (event) => sub.deliver(event),
+    onReady: (quiet) => { if (!quiet) sub.setStatus('open', true); },
+    onStatus: (status) => sub.setStatus(status, true),
+    onError: (error) => sub.error(error),
+  });
+  sub.leave = () => stream.close();
+  stream.start();
+  return {
+    get cursor() {
+      return stream.cursor;
     },
     get channels() {
       return [...list];
     },
-    close() {
-      closed = true;
-      generation += 1;
-      if (timer !== null) cancel(timer);
-      if (source) source.close();
-      source = null;
-      onStatus('closed');
-    },
+    role: 'single',
+    close: () => sub.close(),
   };
 }
+
+/** The leader's heartbeat period; a follower that hears nothing for SILENCE takes over (ms). */
+export const SHARING = Object.freeze({ heartbeat: 500, silence: 1500, narrowAfter: 3000, overlap: 500, catchUpFor: 10000 });
+
+/** Shared streams by page (a tab; tests pass one object per simulated tab), then by group key. */
+const pages = new WeakMap();
+const noPage = {};
+
+/** The group of a subscription: tabs share a stream only with tabs of the same base URL and user (`sub`). */
+function groupKey(options, currentToken) {
+  if (options.sharedKey) return String(options.sharedKey);
+  const user = tokenClaims(currentToken)?.sub;
+  return `${options.baseUrl ?? ''}|${typeof user === 'string' ? user : ''}`;
+}
+
+function joinShared(list, options, env) {
+  const sub = localSubscription(list, options, false);
+  let stream = null;
+  let attempt = 0;
+  let timer = null;
+  sub.leave = () => {
+    if (timer !== null) env.cancel(timer);
+    stream?.remove(sub);
+  };
+  const join = () => {
+    timer = null;
+    settle(() => (typeof options.token === 'function' ? options.token() : options.token), (current) => {
+      if (sub.closed) return;
+      const key = groupKey(options, current);
+      const page = env.page ?? noPage;
+      if (!pages.has(page)) pages.set(page, new Map());
+      const streams = pages.get(page);
+      if (!streams.has(key)) streams.set(key, new SharedStream(key, env, () => streams.delete(key)));
+      stream = streams.get(key);
+      stream.add(sub);
+    }, (error) => {
+      if (sub.closed) return;
+      sub.error(error);
+      sub.setStatus('reconnecting');
+      timer = env.schedule(join, backoffDelay(attempt++, env));
+    });
+  };
+  sub.setStatus('connecting');
+  join();
+  return {
+    get cursor() {
+      const resume = stream?.resume;
+      return resume && sameSet(resume.channels, list) ? resume.cursor : null;
+    },
+    get channels() {
+      return [...list];
+    },
+    get role() {
+      return sub.role;
+    },
+    close: () => sub.close(),
+  };
+}
+
+function sameSet(a, b) {
+  const x = [...new Set(a)].sort();
+  const y = [...new Set(b)].sort();
+  return x.length === y.length && x.every((c, i) => c === y[i]);
+}
+
+function covers(outer, inner) {
+  return inner.every((c) => outer.includes(c));
+}
+
+/**
+ * One stream shared by the tabs of a group. Every tab with an open subscription queues for the group's Web Lock;
+ * the holder leads: it holds the one EventSource with the union of every tab's channels, delivers to its own
+ * subscriptions and posts each event, with the cursor to resume from, on a BroadcastChannel; the others follow:
+ * they deliver what the leader posts and tell it their channels. docs/client.md has the protocol and guarantees.
+ * Messages: hello {channels}, bye (follower → leader); leader, beat, event, status, error, fail, resign (leader →
+ * all), each with the leader's epoch, which grows at every change of leader so that a deposed leader is ignored.
+ */
+class SharedStream {
+  constructor(key, env, forget) {
+    this.env = env;
+    this.name = `herald:${key}`;
+    this.forget = forget;
+    this.id = `${env.now().toString(36)}-${Math.floor(env.random() * 2 ** 32).toString(36)}-${++tabs}`;
+    this.subs = new Set();
+    this.role = 'follower';
+    this.epoch = 0;
+    this.leaderId = null;
+    this.status = 'connecting';
+    this.live = [];
+    this.resume = null;
+    this.heard = env.now();
+    this.queued = false;
+    this.lease = 0;
+    this.leases = 0;
+    this.release = null;
+    this.remote = new Map();
+    this.primary = null;
+    this.next = null;
+    this.retiring = new Set();
+    this.narrowTimer = null;
+    this.tickTimer = null;
+    this.suspended = false;
+    this.catching = null;
+    this.lastTick = null;
+    this.channel = new env.Channel(this.name);
+    this.channel.onmessage = (message) => this.receive(message.data);
+    this.onHide = () => this.suspend(true);
+    this.onFreeze = () => this.suspend(false);
+    this.onShow = () => this.wake();
+    const page = env.page;
+    for (const [target, type, handler] of this.pageEvents()) target?.addEventListener?.(type, handler);
+    this.page = page;
+  }
+
+  pageEvents() {
+    const page = this.env.page;
+    return [[page, 'pagehide', this.onHide], [page, 'pageshow', this.onShow], [page?.document, 'freeze', this.onFreeze],
+      [page?.document, 'resume', this.onShow]];
+  }
+
+  add(sub) {
+    this.subs.add(sub);
+    sub.setRole(this.role);
+    if (this.subs.size === 1) {
+      this.heard = this.env.now();
+      this.tick();
+      this.requestLock(false);
+    }
+    if (this.role === 'leader') this.reconcile();
+    else this.post({ t: 'hello', channels: this.mine() });
+    this.show(sub);
+  }
+
+  remove(sub) {
+    if (!this.subs.delete(sub)) return;
+    if (this.subs.size > 0) {
+      if (this.role === 'leader') this.reconcile();
+      else this.post({ t: 'hello', channels: this.mine() });
+      return;
+    }
+    if (this.role === 'leader') this.resign();
+    this.caughtUp();
+    this.post({ t: 'bye' });
+    this.env.cancel(this.tickTimer);
+    this.tickTimer = null;
+    for (const [target, type, handler] of this.pageEvents()) target?.removeEventListener?.(type, handler);
+    this.channel.close();
+    this.forget();
+  }
+
+  /** The channels of this tab's subscriptions. */
+  mine() {
+    return [...new Set([...this.subs].flatMap((sub) => sub.channels))].sort();
+  }
+
+  union() {
+    return [...new Set([...this.mine(), ...[...this.remote.values()].flat()])].sort();
+  }
+
+  post(message) {
+    try {
+      this.channel.postMessage({ ...message, from: this.id, epoch: this.epoch });
+    } catch {
+      // closed channel: this tab is leaving
+    }
+  }
+
+  /** A subscription's status follows the leader's stream, and is open once that stream carries its channels. */
+  show(sub) {
+    if (this.status !== 'open') sub.setStatus(this.status);
+    else sub.setStatus(covers(this.live, sub.channels) ? 'open' : 'connecting');
+  }
+
+  setState(status, live = this.live) {
+    this.status = status;
+    this.live = live;
+    for (const sub of this.subs) this.show(sub);
+  }
+
+  deliver(event) {
+    if (this.catching) this.catching.held.push(event);
+    else this.deliverNow(event);
+  }
+
+  deliverNow(event) {
+    for (const sub of [...this.subs]) if (sub.wants(event)) sub.deliver(event);
+  }
+
+  /**
+   * After the page was hidden or frozen this tab may have missed what the leader posted meanwhile (nobody keeps
+   * BroadcastChannel messages for a frozen page): read the stream again from the last cursor this tab saw, on an
+   * EventSource of its own until that one's `ready`, holding the leader's events back meanwhile (dedupe drops
+   * what comes twice).
+   */
+  catchUp() {
+    const resume = this.resume;
+    if (!resume?.cursor || this.role === 'leader' || this.catching) return;
+    const catching = { held: [] };
+    this.catching = catching;
+    const stream = openStream(resume.channels, {
+      ...this.env,
+      cursor: resume.cursor,
+      token: this.token(),
+      renew: false,
+      reconnectAfterDisconnect: false,
+      onMessage: (event) => { if (event.type !== 'disconnect') this.deliverNow(event); },
+      onReady: () => this.caughtUp(),
+      onStatus: () => {},
+      onError: () => this.caughtUp(),
+    });
+    catching.stream = stream;
+    catching.timer = this.env.schedule(() => this.caughtUp(), SHARING.catchUpFor);
+    stream.start();
+  }
+
+  caughtUp() {
+    const catching = this.catching;
+    if (!catching) return;
+    this.catching = null;
+    catching.stream.close();
+    this.env.cancel(catching.timer);
+    for (const event of catching.held) this.deliverNow(event);
+  }
+
+  /** Leaders beat; followers watch, twice as often so that a silent leader is replaced within silence + 250 ms. */
+  tick() {
+    const period = this.role === 'leader' ? SHARING.heartbeat : SHARING.heartbeat / 2;
+    const now = this.env.now();
+    const last = this.lastTick ?? now;
+    this.lastTick = now;
+    this.tickTimer = this.env.schedule(() => this.tick(), period);
+    if (this.suspended) return;
+    if (this.role === 'leader') {
+      this.post({ t: 'beat', status: this.status, live: this.live, resume: this.resume, tabs: [...this.remote.keys()] });
+    } else if (now - last > 3 * period) {
+      // this tab's own timers ran late (a background tab the browser slows down): silence measured now means
+      // nothing, and the leader is likely slowed down the same way; start counting again
+      this.heard = now;
+    } else if (now - this.heard > SHARING.silence) {
+      // the leader holds the lock but says nothing (a frozen or hung tab): take the lock from it
+      this.heard = now;
+      this.requestLock(true);
+    }
+  }
+
+  requestLock(steal) {
+    const lease = ++this.leases;
+    if (!steal) this.queued = true;
+    this.env.locks.request(this.name, steal ? { steal: true } : {}, () => {
+      if (!steal) this.queued = false;
+      if (this.subs.size === 0 || this.role === 'leader' || this.suspended) return undefined;
+      return new Promise((release) => this.lead(lease, release));
+    }).catch(() => {
+      // stolen: another tab leads now
+      if (this.role === 'leader' && this.lease === lease) this.resign();
+    });
+  }
+
+  lead(lease, release) {
+    this.caughtUp();
+    this.role = 'leader';
+    this.lease = lease;
+    this.release = release;
+    this.epoch += 1;
+    this.leaderId = this.id;
+    this.remote.clear();
+    for (const sub of this.subs) sub.setRole('leader');
+    this.post({ t: 'leader' });
+    // the same channels as the last leader's stream, from its cursor: nothing published meanwhile is lost
+    const resume = this.resume;
+    this.primary = this.startStream(resume ? resume.channels : this.mine(), resume?.cursor ?? null);
+    this.primary.start();
+    this.reconcile();
+  }
+
+  /** Stops leading: closes the streams at once, lets the lock go, and queues again while subscriptions remain. */
+  follow() {
+    this.stopStreams();
+    this.role = 'follower';
+    const release = this.release;
+    this.release = null;
+    release?.();
+    this.heard = this.env.now();
+    for (const sub of this.subs) sub.setRole('follower');
+    if (this.subs.size > 0 && !this.suspended && !this.queued) this.requestLock(false);
+  }
+
+  resign() {
+    this.post({ t: 'resign' });
+    this.follow();
+  }
+
+  stopStreams() {
+    for (const stream of [this.primary, this.next, ...this.retiring]) stream?.close();
+    this.primary = null;
+    this.next = null;
+    this.retiring.clear();
+    if (this.narrowTimer !== null) this.env.cancel(this.narrowTimer);
+    this.narrowTimer = null;
+    this.remote.clear();
+  }
+
+  /** The page is hidden (maybe into the back/forward cache) or frozen: let another tab lead. */
+  suspend(hidden) {
+    if (this.suspended || this.subs.size === 0) return;
+    this.suspended = true;
+    if (this.role === 'leader') this.resign();
+    if (hidden) this.post({ t: 'bye' });
+  }
+
+  wake() {
+    if (!this.suspended) return;
+    this.suspended = false;
+    this.heard = this.env.now();
+    this.post({ t: 'hello', channels: this.mine() });
+    if (!this.queued) this.requestLock(false);
+    this.catchUp();
+  }
+
+  /** The token of the group's streams: any subscription's will do, they are all the same user's. */
+  token() {
+    const first = this.subs.values().next().value;
+    if (typeof first?.token !== 'function') return first?.token;
+    return () => ([...this.subs].find((sub) => typeof sub.token === 'function') ?? first).token();
+  }
+
+  startStream(channels, cursor) {
+    const stream = openStream(channels, {
+      ...this.env,
+      cursor,
+      token: this.token(),
+      reconnectAfterDisconnect: true,
+      onMessage: (event) => this.leaderEvent(stream, event),
+      onReady: () => this.ready(stream),
+      onStatus: (status) => {
+        if (stream !== this.primary) return;
+        if (status === 'closed') this.stopStreams();
+        else this.announce(status);
+      },
+      onError: (error) => {
+        if (stream !== this.primary) return;
+        if (error?.code === 'token_expired') this.fail(error);
+        else this.spread(error);
+      },
+    });
+    return stream;
+  }
+
+  leaderEvent(stream, event) {
+    if (stream === this.primary) this.resume = { channels: stream.channels, cursor: stream.cursor };
+    this.post({ t: 'event', event, resume: this.resume });
+    this.deliver(event);
+  }
+
+  ready(stream) {
+    if (stream === this.next) {
+      // make-before-break: the wider (or narrower) stream is live; the old one delivers a little longer, so that
+      // events already on their way through it are not lost (dedupe drops the overlap), then closes
+      const old = this.primary;
+      this.primary = stream;
+      this.next = null;
+      if (old) {
+        this.retiring.add(old);
+        this.env.schedule(() => { old.close(); this.retiring.delete(old); }, SHARING.overlap);
+      }
+    }
+    if (stream !== this.primary) return;
+    this.resume = { channels: stream.channels, cursor: stream.cursor };
+    this.announce('open');
+  }
+
+  announce(status) {
+    const live = status === 'open' ? this.primary.channels : this.live;
+    this.post({ t: 'status', status, live, resume: this.resume });
+    this.setState(status, live);
+  }
+
+  /** Errors reach every tab's subscriptions (as plain Errors: an EventSource's event cannot be posted). */
+  spread(error) {
+    this.post({ t: 'error', message: error?.message ?? 'stream error', code: error?.code });
+    for (const sub of this.subs) sub.error(error);
+  }
+
+  /** The stream cannot go on (a string token expired): every subscription of every tab closes. */
+  fail(error) {
+    this.post({ t: 'fail', message: error.message, code: error.code, expiredAt: error.expiredAt });
+    for (const sub of [...this.subs]) {
+      sub.error(error);
+      sub.close();
+    }
+  }
+
+  /** Brings the stream's channels to the union: widening at once, make-before-break; narrowing lazily. */
+  reconcile() {
+    if (this.role !== 'leader' || !this.primary) return;
+    const wanted = this.union();
+    const target = (this.next ?? this.primary).channels;
+    if (wanted.length === 0) return;
+    if (!covers(target, wanted)) {
+      this.switchTo(wanted);
+    } else if (sameSet(target, wanted)) {
+      if (this.narrowTimer !== null) this.env.cancel(this.narrowTimer);
+      this.narrowTimer = null;
+    } else if (this.narrowTimer === null) {
+      this.narrowTimer = this.env.schedule(() => {
+        this.narrowTimer = null;
+        const now = this.union();
+        if (this.role === 'leader' && now.length > 0 && !sameSet((this.next ?? this.primary).channels, now)) this.switchTo(now);
+      }, SHARING.narrowAfter);
+    }
+  }
+
+  switchTo(channels) {
+    this.next?.close();
+    this.next = this.startStream(channels, null);
+    this.next.start();
+  }
+
+  receive(message) {
+    if (!message || message.from === this.id) return;
+    const { t, from } = message;
+    if (t === 'hello' || t === 'bye') {
+      if (this.role !== 'leader') return;
+      if (t === 'hello') this.remote.set(from, message.channels);
+      else this.remote.delete(from);
+      this.reconcile();
+      if (t === 'hello') this.post({ t: 'status', status: this.status, live: this.live, resume: this.resume });
+      return;
+    }
+    // from a leader: a new one announces itself; a deposed one (lower epoch, not the one we follow) is ignored
+    if (t === 'leader') {
+      if (this.role === 'leader') this.follow();
+      this.epoch = Math.max(this.epoch, message.epoch);
+      this.leaderId = from;
+    } else if (from !== this.leaderId) {
+      // a message from a leader we do not follow: a newer one, or a deposed one to ignore
+      if (t === 'resign' || (this.leaderId !== null && message.epoch <= this.epoch)) return;
+      if (this.role === 'leader') this.follow();
+      this.epoch = Math.max(this.epoch, message.epoch);
+      this.leaderId = from;
+    }
+    if (this.role === 'leader') return;
+    this.heard = this.env.now();
+    if (message.resume) this.resume = message.resume;
+    if (t === 'leader') this.post({ t: 'hello', channels: this.mine() });
+    else if (t === 'event') this.deliver(message.event);
+    else if (t === 'status') this.setState(message.status, message.live);
+    else if (t === 'beat') {
+      if (message.status !== this.status || !sameSet(message.live, this.live)) this.setState(message.status, message.live);
+      // the leader does not know this tab (a hello lost, or sent before it led): tell it again
+      if (this.subs.size > 0 && !message.tabs.includes(this.id)) this.post({ t: 'hello', channels: this.mine() });
+    } else if (t === 'error' || t === 'fail') {
+      const error = Object.assign(new Error(message.message), { code: message.code, expiredAt: message.expiredAt });
+      for (const sub of [...this.subs]) {
+        sub.error(error);
+        if (t === 'fail') sub.close();
+      }
+    } else if (t === 'resign') {
+      // the lock goes to the next tab in line; nobody needs to take it by force
+      this.leaderId = null;
+    }
+  }
+}
+
+let tabs = 0;
 
 /** Calls Herald's HTTP API with the token; resolves to the parsed JSON (or null), rejects with the error body. */
 export async function api(path, { baseUrl = '', token, method = 'GET', body, fetch: doFetch = globalThis.fetch } = {}) {
