@@ -127,7 +127,7 @@ async function openTab(context) {
     window.tokenCalls = 0;
     /** Subscribes as `userId`; records ticks, opens, errors and token calls under `window.subs[name]`. */
     window.addSub = (name, channels, { userId, ttlSeconds, shared } = {}) => {
-      const rec = { got: [], opens: 0, openedAt: null, errors: [], roles: [], tokens: 0, sub: null };
+      const rec = { got: [], opens: 0, openedAt: null, errors: [], roles: [], statuses: [], disconnects: 0, tokens: 0, sub: null };
       window.subs[name] = rec;
       const token = async () => {
         window.tokenCalls += 1;
@@ -141,7 +141,11 @@ async function openTab(context) {
       const options = {
         token,
         onOpen: () => { rec.opens += 1; rec.openedAt ??= Date.now(); },
-        onEvent: (e) => { if (e.type === 'tick') rec.got.push({ channel: e.channel, n: e.n, at: Date.now() }); },
+        onEvent: (e) => {
+          if (e.type === 'tick') rec.got.push({ channel: e.channel, n: e.n, at: Date.now() });
+          if (e.type === 'disconnect') rec.disconnects += 1;
+        },
+        onStatus: (status) => { rec.statuses.push(status); },
         onError: (e) => { rec.errors.push(String(e?.code ?? e?.message ?? e?.type ?? e)); },
         onRole: (role) => { rec.roles.push({ role, at: Date.now() }); },
       };
@@ -177,6 +181,15 @@ async function assertEveryEventOnce(tabs, counts, what) {
     }
     const foreign = (await got(page, name)).filter((e) => !channels.includes(e.channel));
     assert.deepEqual(foreign, [], `${what}: no event of a channel ${name} did not subscribe to`);
+  }
+}
+
+/** Fails if `check()` turns false within the next `ms` (for what must not happen, such as a reconnect). */
+async function holds(what, check, ms) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    assert.ok(await check(), what);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -470,6 +483,43 @@ test('two users in one browser get a stream each, {shared: false} opens its own,
                                 { page: loner, channels: [room] }, { page: second, channels: [room, 'user:alice'] }],
                                counts, 'two users');
     assert.equal(await connections(), 3);
+  } finally {
+    await stopPublishers();
+    await context.close();
+  }
+});
+
+test('a backend disconnects the user: every tab gets the disconnect once, every subscription closes and stays closed', { timeout: 180000 }, async () => {
+  await noConnectionsLeft();
+  const context = await browser.newContext();
+  try {
+    const a = 'channel:kicked';
+    const pages = [];
+    for (let i = 0; i < 3; i += 1) {
+      const page = await openTab(context);
+      await addSub(page, 'main', [a], { userId: 'kim' });
+      pages.push(page);
+    }
+    for (const page of pages) await until('every tab live', async () => (await opens(page)) >= 1, SLOW);
+    await until('one server stream', async () => (await connections()) === 1, SLOW);
+    await publish(a, 1);
+    await assertEveryEventOnce(pages.map((page) => ({ page, channels: [a] })), { [a]: 1 }, 'before the disconnect');
+
+    const res = await fetch(`${base}/api/users/kim/disconnect`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${service}` },
+      body: JSON.stringify({ reason: 'banned' }),
+    });
+    assert.equal(res.status, 202);
+    const state = (page) => page.evaluate(() => ({ disconnects: window.subs.main.disconnects, status: window.subs.main.statuses.at(-1) }));
+    for (const page of pages) await until('the tab to close', async () => (await state(page)).status === 'closed', SLOW);
+    await until('no stream left', async () => (await connections()) === 0, SLOW);
+    await publish(a, 2);
+    // longer than the backoff's first delay (at most 1 s) and two heartbeats: a reconnect would show
+    await holds('no tab reconnects', async () => (await connections()) === 0, 3000);
+    for (const page of pages) {
+      assert.deepEqual(await state(page), { disconnects: 1, status: 'closed' }, 'one disconnect event, then closed');
+      assert.deepEqual(await ticks(page, a), [1], 'nothing after the disconnect');
+    }
   } finally {
     await stopPublishers();
     await context.close();
