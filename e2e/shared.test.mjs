@@ -271,6 +271,32 @@ test('three tabs of one user: one EventSource, one leader, every event once in e
   assert.deepEqual(subs.map((s) => s.opens), [1, 1, 1]);
 });
 
+test('followers\' statuses follow the leader\'s stream: an error, the backoff, the reconnect from the cursor', async () => {
+  const world = new World();
+  const [a, b] = ['a', 'b'].map((name) => world.tab(name));
+  const [sa, sb] = [a, b].map((tab) => tab.subscribe(['channel:room']));
+  await world.advance(1000);
+  world.herald.publish('channel:room');
+  await world.advance(100);
+  const failed = a.openSources()[0];
+  failed.fail();
+  world.herald.publish('channel:room');
+  await world.advance(0);
+  for (const s of [sa, sb]) {
+    assert.deepEqual(s.statuses, ['connecting', 'open', 'reconnecting']);
+    assert.equal(s.errors.length, 1, 'every tab hears of the error');
+  }
+  await world.advance(SHARING.silence + 1000);
+  assert.equal(sb.sub.role, 'follower', 'a leader in backoff still beats: nobody steals');
+  const again = a.openSources()[0];
+  assert.equal(again.cursorIn, world.herald.cursor({ channels: ['channel:room'], at: { 'channel:room': 1 } }));
+  for (const s of [sa, sb]) {
+    assert.deepEqual(s.statuses, ['connecting', 'open', 'reconnecting', 'open']);
+    assert.equal(s.opens, 2);
+    assert.deepEqual(s.ids('channel:room'), [1, 2]);
+  }
+});
+
 test('the leader tab closes: the next tab reopens the same channels from the last cursor, nothing lost or doubled', async () => {
   const world = new World();
   const [a, b, c] = ['a', 'b', 'c'].map((name) => world.tab(name));
@@ -428,6 +454,81 @@ test('widening: the old stream keeps delivering until the wider one is ready; th
   assert.equal(world.herald.open().length, 1);
 });
 
+test('widening: an event still on its way through the old stream is delivered before the new stream\'s later ones', async () => {
+  const world = new World();
+  const [a, b] = ['a', 'b'].map((name) => world.tab(name));
+  const sa = a.subscribe(['channel:a']);
+  await world.advance(1000);
+  const old = a.openSources()[0];
+  world.herald.manualReady = true;
+  b.subscribe(['channel:b']);
+  await world.advance(100);
+  const wide = a.openSources().find((s) => s !== old);
+  world.herald.ready(wide);
+  await world.advance(0);
+  // a1 was published before the wide stream registered, a2 after: the wide stream brings a2 before the old brings a1
+  wide.send({ type: 'chat', channel: 'channel:a', id: 2 }, 'w2');
+  await world.advance(100);
+  old.send({ type: 'chat', channel: 'channel:a', id: 1 }, 'o1');
+  old.send({ type: 'chat', channel: 'channel:a', id: 2 }, 'o2');
+  await world.advance(SHARING.overlap);
+  assert.equal(old.closed, true);
+  assert.deepEqual(sa.ids('channel:a'), [1, 2], 'in order, each once');
+});
+
+test('a hand-over then a widening: the replay from the cursor comes first, then the wider stream\'s events', async () => {
+  const world = new World();
+  const [a, b] = ['a', 'b'].map((name) => world.tab(name));
+  const sa = a.subscribe(['channel:a']);
+  await world.advance(0);
+  const sb = b.subscribe(['channel:a']);
+  await world.advance(1000);
+  world.herald.publish('channel:a');
+  await world.advance(100);
+  world.herald.manualReady = true;
+  sa.sub.close();
+  world.herald.publish('channel:a');
+  world.herald.publish('channel:a');
+  await world.advance(0);
+  const resumed = b.openSources()[0];
+  assert.ok(resumed.cursorIn, 'b resumes from the cursor');
+  b.subscribe(['channel:b']);
+  await world.advance(0);
+  const wide = b.openSources().find((s) => s !== resumed);
+  assert.deepEqual(wide.channels, ['channel:a', 'channel:b']);
+  world.herald.ready(wide);
+  world.herald.publish('channel:a');
+  await world.advance(2000);
+  assert.equal(resumed.closed, false, 'the old stream is waited for while it replays');
+  assert.deepEqual(sb.ids('channel:a'), [1]);
+  world.herald.ready(resumed);
+  await world.advance(SHARING.overlap);
+  assert.equal(resumed.closed, true);
+  world.herald.publish('channel:a');
+  await world.advance(1000);
+  assert.deepEqual(sb.ids('channel:a'), [1, 2, 3, 4, 5], 'the replay, then the wider stream, each once, in order');
+});
+
+test('a tab asking for a channel the stream cannot get: its subscription hears the errors, the others keep their stream', async () => {
+  const world = new World();
+  const [a, b] = ['a', 'b'].map((name) => world.tab(name));
+  const sa = a.subscribe(['channel:a']);
+  await world.advance(1000);
+  const old = a.openSources()[0];
+  world.herald.manualReady = true;
+  const sb = b.subscribe(['channel:secret']);
+  await world.advance(100);
+  const refused = a.openSources().find((s) => s !== old);
+  refused.fail(); // 403: the EventSource only sees an error
+  world.herald.publish('channel:a');
+  await world.advance(100);
+  assert.equal(sb.errors.length, 1, 'the subscription waiting for the wider stream hears of it');
+  assert.equal(sa.errors.length, 0, 'the others do not: their stream is fine');
+  assert.equal(old.closed, false);
+  assert.deepEqual(sa.ids('channel:a'), [1]);
+  assert.deepEqual(sb.statuses, ['connecting']);
+});
+
 test('narrowing waits: a tab leaving shrinks the stream only after a few seconds, and only once', async () => {
   const world = new World();
   const [a, b] = ['a', 'b'].map((name) => world.tab(name));
@@ -445,6 +546,20 @@ test('narrowing waits: a tab leaving shrinks the stream only after a few seconds
   world.herald.publish('channel:a');
   await world.advance(100);
   assert.deepEqual(sa.ids('channel:a'), [1]);
+});
+
+test('a lock manager that refuses (an opaque origin): each tab keeps a stream of its own and still delivers', async () => {
+  const world = new World();
+  world.locks.request = () => Promise.reject(new DOMException('no locks in an opaque origin', 'SecurityError'));
+  const [a, b] = ['a', 'b'].map((name) => world.tab(name));
+  const [sa, sb] = [a, b].map((tab) => tab.subscribe(['channel:room']));
+  await world.advance(3000);
+  assert.equal(world.herald.open().length, 2);
+  world.herald.publish('channel:room');
+  await world.advance(1000);
+  assert.deepEqual(sa.ids('channel:room'), [1]);
+  assert.deepEqual(sb.ids('channel:room'), [1]);
+  assert.deepEqual([sa.sub.role, sb.sub.role], ['leader', 'leader']);
 });
 
 test('two users in one browser never share a stream, even in one tab', async () => {
@@ -559,6 +674,53 @@ for (const shared of [true, false]) {
     assert.equal(world.herald.open().length, 1);
   });
 }
+
+test('a renewal opens the fresh stream before closing the current one: never without a stream, each event once', async () => {
+  const world = new World();
+  const a = world.tab('a');
+  const token = () => jwt({ sub: 'alice', iat: Math.floor(world.now / 1000), exp: Math.floor(world.now / 1000) + 10 });
+  const s = a.subscribe(['channel:room'], { token });
+  await world.advance(100);
+  world.herald.publish('channel:room');
+  await world.advance(100);
+  world.herald.manualReady = true;
+  await world.advance(9000);
+  const [current, fresh] = world.herald.sources;
+  assert.ok(fresh, 'the renewal opened a stream');
+  assert.equal(current.closed, false, 'the current stream stays until the fresh one is ready');
+  world.herald.publish('channel:room');
+  await world.advance(100);
+  assert.deepEqual(s.ids('channel:room'), [1, 2], 'delivered by the current stream');
+  world.herald.ready(fresh);
+  world.herald.publish('channel:room');
+  await world.advance(0);
+  assert.equal(current.closed, true, 'closed once the fresh stream is ready');
+  current.fail();
+  await world.advance(100);
+  assert.equal(world.herald.sources.length, 2, 'the closed stream failing afterwards starts nothing');
+  assert.deepEqual(s.ids('channel:room'), [1, 2, 3], 'event 2, replayed by the fresh stream, once');
+  assert.deepEqual(s.statuses, ['connecting', 'open']);
+});
+
+test('the server ends the stream while a renewal is under way: the renewal\'s stream goes on, nothing lost', async () => {
+  const world = new World();
+  const a = world.tab('a');
+  const token = () => jwt({ sub: 'alice', iat: Math.floor(world.now / 1000), exp: Math.floor(world.now / 1000) + 10 });
+  const s = a.subscribe(['channel:room'], { token, shared: false });
+  await world.advance(100);
+  world.herald.manualReady = true;
+  await world.advance(9000);
+  const [current, fresh] = world.herald.sources;
+  world.herald.publish('channel:room');
+  current.send({ type: 'token_expired', expiredAt: 'now' }, world.herald.cursor(current));
+  await world.advance(0);
+  assert.equal(current.closed, true);
+  assert.equal(world.herald.open().length, 1, 'no third stream: the renewal\'s takes over');
+  world.herald.ready(fresh);
+  world.herald.publish('channel:room');
+  await world.advance(100);
+  assert.deepEqual(s.ids('channel:room'), [1, 2]);
+});
 
 test('a string token is not renewed; renewBeforeExpiry: false leaves it to the server end', async () => {
   const world = new World();

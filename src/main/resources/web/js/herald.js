@@ -73,6 +73,8 @@ function openStream(list, o) {
   let source = null;
   let timer = null;
   let renewTimer = null;
+  /** A renewal's stream, opened with the fresh token before the current one closes. */
+  let successor = null;
   let currentToken = null;
   let closed = false;
   /** Counts connects, so that a token arriving for an attempt that was superseded or closed is dropped. */
@@ -88,18 +90,22 @@ function openStream(list, o) {
 
   function connect() {
     timer = null;
+    dropSuccessor();
     const mine = ++generation;
     o.onStatus(attempt === 0 ? 'connecting' : 'reconnecting');
     settle(() => (typeof token === 'function' ? token() : token),
-      (fresh) => { if (mine === generation && !closed) open(fresh, false); },
+      (fresh) => { if (mine === generation && !closed) open(fresh); },
       (error) => { if (mine === generation && !closed) retryLater(error); });
   }
 
-  function open(fresh, quiet) {
+  function open(fresh) {
     currentToken = fresh;
     scheduleRenewal();
-    const es = new o.Source(streamUrl(o.baseUrl, list, { cursor, token: fresh }), { withCredentials: o.withCredentials });
-    source = es;
+    source = new o.Source(streamUrl(o.baseUrl, list, { cursor, token: fresh }), { withCredentials: o.withCredentials });
+    wire(source, false);
+  }
+
+  function wire(es, quiet) {
     es.onmessage = (message) => {
       if (source !== es) return;
       if (message.lastEventId) cursor = message.lastEventId;
@@ -141,19 +147,68 @@ function openStream(list, o) {
   function renew() {
     renewTimer = null;
     const mine = generation;
-    if (closed || !source) return;
+    if (closed || !source || successor) return;
     settle(token, (fresh) => {
-      if (closed || mine !== generation || !source || !fresh || fresh === currentToken) return;
-      source.close();
-      generation += 1;
-      open(fresh, true);
+      if (closed || mine !== generation || !source || successor || !fresh || fresh === currentToken) return;
+      succeed(fresh);
     }, (error) => { if (!closed && mine === generation) o.onError(error); });
+  }
+
+  /**
+   * Make-before-break: the fresh token's stream of the same channels from the same cursor delivers alongside the
+   * current one until its `ready`, then the current one closes. Both carry every event after that cursor, in order,
+   * so the subscriptions' dedupe leaves each once and in order; and the user never has no stream, so presence does
+   * not blink. If the new stream fails, the current one goes on (the server's end at expiry is the fallback).
+   */
+  function succeed(fresh) {
+    const es = new o.Source(streamUrl(o.baseUrl, list, { cursor, token: fresh }), { withCredentials: o.withCredentials });
+    es.token = fresh;
+    successor = es;
+    es.onmessage = (message) => {
+      if (successor !== es) return;
+      let event;
+      try {
+        event = JSON.parse(message.data);
+      } catch {
+        return;
+      }
+      if (event.type === 'ready') {
+        if (message.lastEventId) cursor = message.lastEventId;
+        promote();
+        o.onReady(true);
+      } else if (event.type !== 'token_expired' && event.type !== 'disconnect') {
+        o.onMessage(event); // the current stream gets those two as well, and handles them
+      }
+    };
+    es.onerror = () => {
+      if (successor === es) dropSuccessor();
+    };
+  }
+
+  /** The renewal's stream takes over (its `ready` came, or the current stream ended). */
+  function promote() {
+    const es = successor;
+    successor = null;
+    source?.close();
+    source = es;
+    currentToken = es.token;
+    wire(es, true);
+    scheduleRenewal();
+  }
+
+  function dropSuccessor() {
+    successor?.close();
+    successor = null;
   }
 
   /** The server ended the stream because its token expired: reconnect now with a fresh one, or stop. */
   function tokenExpired(es, event) {
     es.close();
     source = null;
+    if (successor) {
+      promote(); // a renewal was under way: its stream goes on from the cursor it was opened with
+      return;
+    }
     if (typeof token === 'string') {
       const error = new Error('the stream\'s token expired; pass a function as token to renew it');
       error.code = 'token_expired';
@@ -170,6 +225,7 @@ function openStream(list, o) {
   function disconnected(es) {
     es.close();
     source = null;
+    dropSuccessor();
     if (o.reconnectAfterDisconnect) {
       attempt += 1;
       o.onStatus('reconnecting');
@@ -189,6 +245,7 @@ function openStream(list, o) {
     renewTimer = null;
     if (source) source.close();
     source = null;
+    dropSuccessor();
   }
 
   return {
@@ -282,8 +339,9 @@ function localSubscription(list, options, ownStream) {
 export function subscribe(channels, options = {}) {
   const env = environment(options);
   const list = Array.isArray(channels) ? [...channels] : [channels];
-  const locks = options.locks ?? globalThis.navigator?.locks;
-  const Channel = options.BroadcastChannel ?? globalThis.BroadcastChannel;
+  // given as null: as if the browser had none
+  const locks = 'locks' in options ? options.locks : globalThis.navigator?.locks;
+  const Channel = 'BroadcastChannel' in options ? options.BroadcastChannel : globalThis.BroadcastChannel;
   if (options.shared === false || options.lastEventId || !locks || !Channel) return single(list, options, env);
   return joinShared(list, options, { ...env, locks, Channel });
 }
@@ -332,7 +390,11 @@ function single(list, options, env) {
   };
 }
 
-/** The leader's heartbeat period; a follower that hears nothing for SILENCE takes over (ms). */
+/**
+ * The shared stream's timings (ms): the leader's heartbeat period; the silence after which a follower takes the
+ * lock; how long a wider set of tabs' channels waits before the stream narrows; how long a replaced stream keeps
+ * delivering after its successor is ready; the longest a follower back from freeze reads on a stream of its own.
+ */
 export const SHARING = Object.freeze({ heartbeat: 500, silence: 1500, narrowAfter: 3000, overlap: 500, catchUpFor: 10000 });
 
 /** Shared streams by page (a tab; tests pass one object per simulated tab), then by group key. */
@@ -400,6 +462,11 @@ function covers(outer, inner) {
   return inner.every((c) => outer.includes(c));
 }
 
+/** Whether an error about `channels` (null: the whole stream) concerns a subscription. */
+function concerns(sub, channels) {
+  return !channels || sub.channels.some((c) => channels.includes(c));
+}
+
 /**
  * One stream shared by the tabs of a group. Every tab with an open subscription queues for the group's Web Lock;
  * the holder leads: it holds the one EventSource with the union of every tab's channels, delivers to its own
@@ -429,20 +496,18 @@ class SharedStream {
     this.remote = new Map();
     this.primary = null;
     this.next = null;
-    this.retiring = new Set();
     this.narrowTimer = null;
     this.tickTimer = null;
     this.suspended = false;
     this.catching = null;
     this.lastTick = null;
+    this.alone = false;
     this.channel = new env.Channel(this.name);
     this.channel.onmessage = (message) => this.receive(message.data);
     this.onHide = () => this.suspend(true);
     this.onFreeze = () => this.suspend(false);
     this.onShow = () => this.wake();
-    const page = env.page;
     for (const [target, type, handler] of this.pageEvents()) target?.addEventListener?.(type, handler);
-    this.page = page;
   }
 
   pageEvents() {
@@ -491,6 +556,7 @@ class SharedStream {
   }
 
   post(message) {
+    if (this.alone) return;
     try {
       this.channel.postMessage({ ...message, from: this.id, epoch: this.epoch });
     } catch {
@@ -583,9 +649,14 @@ class SharedStream {
       if (!steal) this.queued = false;
       if (this.subs.size === 0 || this.role === 'leader' || this.suspended) return undefined;
       return new Promise((release) => this.lead(lease, release));
-    }).catch(() => {
-      // stolen: another tab leads now
-      if (this.role === 'leader' && this.lease === lease) this.resign();
+    }).catch((error) => {
+      if (this.role === 'leader' && this.lease === lease) {
+        this.resign(); // stolen: another tab leads now
+      } else if (error?.name !== 'AbortError' && this.role !== 'leader' && this.subs.size > 0) {
+        // no locks here after all (an opaque origin, say): this tab keeps a stream of its own, sharing nothing
+        this.alone = true;
+        this.lead(lease, () => {});
+      }
     });
   }
 
@@ -624,10 +695,9 @@ class SharedStream {
   }
 
   stopStreams() {
-    for (const stream of [this.primary, this.next, ...this.retiring]) stream?.close();
+    for (const stream of [this.primary, this.next]) stream?.close();
     this.primary = null;
     this.next = null;
-    this.retiring.clear();
     if (this.narrowTimer !== null) this.env.cancel(this.narrowTimer);
     this.narrowTimer = null;
     this.remote.clear();
@@ -666,11 +736,14 @@ class SharedStream {
       onMessage: (event) => this.leaderEvent(stream, event),
       onReady: () => this.ready(stream),
       onStatus: (status) => {
+        stream.live = false;
         if (stream !== this.primary) return;
         if (status === 'closed') this.stopStreams();
         else this.announce(status);
       },
       onError: (error) => {
+        // a replacement that fails (a channel the user may not read, say) concerns the subscriptions waiting for it
+        if (stream === this.next) this.spread(error, stream.channels.filter((c) => !this.primary?.channels.includes(c)));
         if (stream !== this.primary) return;
         if (error?.code === 'token_expired') this.fail(error);
         else this.spread(error);
@@ -680,26 +753,53 @@ class SharedStream {
   }
 
   leaderEvent(stream, event) {
+    if (stream.held) {
+      stream.held.push(event);
+      return;
+    }
     if (stream === this.primary) this.resume = { channels: stream.channels, cursor: stream.cursor };
     this.post({ t: 'event', event, resume: this.resume });
     this.deliver(event);
   }
 
   ready(stream) {
-    if (stream === this.next) {
-      // make-before-break: the wider (or narrower) stream is live; the old one delivers a little longer, so that
-      // events already on their way through it are not lost (dedupe drops the overlap), then closes
-      const old = this.primary;
-      this.primary = stream;
-      this.next = null;
-      if (old) {
-        this.retiring.add(old);
-        this.env.schedule(() => { old.close(); this.retiring.delete(old); }, SHARING.overlap);
-      }
+    stream.live = true;
+    if (stream === this.primary) {
+      this.resume = { channels: stream.channels, cursor: stream.cursor };
+      this.announce('open');
     }
-    if (stream !== this.primary) return;
-    this.resume = { channels: stream.channels, cursor: stream.cursor };
-    this.announce('open');
+    this.prepareSwap();
+  }
+
+  /**
+   * Make-before-break: once the replacing stream is live, the old one keeps delivering for `overlap` (events already
+   * on their way through it), then closes and the new one's events, held meanwhile, follow: per channel, older
+   * events first, so that dedupe drops only what came twice. An old stream still replaying from a cursor (after a
+   * hand-over) or reconnecting is waited for, at most `catchUpFor`.
+   */
+  prepareSwap() {
+    const next = this.next;
+    if (!next?.live || next.swapTimer) return;
+    if (this.primary && !this.primary.live) {
+      next.deadline ??= this.env.schedule(() => this.swap(next), SHARING.catchUpFor);
+      return;
+    }
+    next.swapTimer = this.env.schedule(() => this.swap(next), SHARING.overlap);
+  }
+
+  swap(next) {
+    if (next !== this.next) return;
+    this.env.cancel(next.swapTimer);
+    this.env.cancel(next.deadline);
+    this.primary?.close();
+    this.primary = next;
+    this.next = null;
+    const held = next.held;
+    next.held = null;
+    for (const event of held) this.leaderEvent(next, event);
+    this.resume = { channels: next.channels, cursor: next.cursor };
+    this.announce(next.live ? 'open' : this.status);
+    this.reconcile();
   }
 
   announce(status) {
@@ -709,9 +809,9 @@ class SharedStream {
   }
 
   /** Errors reach every tab's subscriptions (as plain Errors: an EventSource's event cannot be posted). */
-  spread(error) {
-    this.post({ t: 'error', message: error?.message ?? 'stream error', code: error?.code });
-    for (const sub of this.subs) sub.error(error);
+  spread(error, channels = null) {
+    this.post({ t: 'error', message: error?.message ?? 'stream error', code: error?.code, channels });
+    for (const sub of this.subs) if (concerns(sub, channels)) sub.error(error);
   }
 
   /** The stream cannot go on (a string token expired): every subscription of every tab closes. */
@@ -726,6 +826,8 @@ class SharedStream {
   /** Brings the stream's channels to the union: widening at once, make-before-break; narrowing lazily. */
   reconcile() {
     if (this.role !== 'leader' || !this.primary) return;
+    // a replacement already live finishes first (its held events are not thrown away); swap() comes back here
+    if (this.next?.live) return;
     const wanted = this.union();
     const target = (this.next ?? this.primary).channels;
     if (wanted.length === 0) return;
@@ -738,19 +840,22 @@ class SharedStream {
       this.narrowTimer = this.env.schedule(() => {
         this.narrowTimer = null;
         const now = this.union();
-        if (this.role === 'leader' && now.length > 0 && !sameSet((this.next ?? this.primary).channels, now)) this.switchTo(now);
+        if (this.role === 'leader' && !this.next?.live && now.length > 0
+          && !sameSet((this.next ?? this.primary).channels, now)) this.switchTo(now);
       }, SHARING.narrowAfter);
     }
   }
 
+  /** Opens the replacement stream (no cursor: none fits a new set), replacing one not yet live. */
   switchTo(channels) {
     this.next?.close();
     this.next = this.startStream(channels, null);
+    this.next.held = [];
     this.next.start();
   }
 
   receive(message) {
-    if (!message || message.from === this.id) return;
+    if (!message || message.from === this.id || this.alone) return;
     const { t, from } = message;
     if (t === 'hello' || t === 'bye') {
       if (this.role !== 'leader') return;
@@ -785,6 +890,7 @@ class SharedStream {
     } else if (t === 'error' || t === 'fail') {
       const error = Object.assign(new Error(message.message), { code: message.code, expiredAt: message.expiredAt });
       for (const sub of [...this.subs]) {
+        if (!concerns(sub, message.channels)) continue;
         sub.error(error);
         if (t === 'fail') sub.close();
       }
