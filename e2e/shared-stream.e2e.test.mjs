@@ -525,3 +525,45 @@ test('a backend disconnects the user: every tab gets the disconnect once, every 
     await context.close();
   }
 });
+
+test('a tab asking for a channel its user may not read: the stream goes on for the others, the refused subscription gets errors, widening works once it closes', { timeout: 180000 }, async () => {
+  await noConnectionsLeft();
+  const context = await browser.newContext();
+  try {
+    const a = 'channel:refused-a';
+    const later = 'channel:refused-later';
+    const pages = [];
+    for (let i = 0; i < 3; i += 1) {
+      const page = await openTab(context);
+      await addSub(page, 'main', [a], { userId: 'walt' });
+      pages.push(page);
+    }
+    for (const page of pages) await until('every tab live', async () => (await opens(page)) >= 1, SLOW);
+    await until('one server stream', async () => (await connections()) === 1, SLOW);
+    const roles = await Promise.all(pages.map((p) => role(p)));
+    const [asker, other] = pages.filter((_, i) => roles[i] === 'follower');
+
+    const onA = startPublisher([a]);
+    await onA.more(10);
+    await addSub(asker, 'refused', ['user:somebody-else'], { userId: 'walt' });
+    const refused = () => asker.evaluate(() => ({ errors: window.subs.refused.errors.length, opens: window.subs.refused.opens }));
+    await until('the refused subscription to get an error', async () => (await refused()).errors >= 1, SLOW);
+    await onA.more(20);
+    assert.equal((await refused()).opens, 0, 'the refused subscription never opens');
+    await asker.evaluate(() => window.subs.refused.sub.close());
+
+    await addSub(other, 'later', [later], { userId: 'walt' });
+    await until('a later widening to go live', async () => (await opens(other, 'later')) >= 1, SLOW);
+    const onLater = startPublisher([later]);
+    await onLater.more(10);
+    await onA.more(10);
+    const counts = { ...(await onA.stop()), ...(await onLater.stop()) };
+    await assertEveryEventOnce([...pages.map((page) => ({ page, channels: [a] })), { page: other, name: 'later', channels: [later] }],
+                               counts, 'next to a refused channel');
+    assert.deepEqual(await got(asker, 'refused'), [], 'nothing for the refused subscription');
+    await until('back to one server stream', async () => (await connections()) === 1, SLOW);
+  } finally {
+    await stopPublishers();
+    await context.close();
+  }
+});
