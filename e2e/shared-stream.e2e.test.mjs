@@ -511,7 +511,14 @@ test('a backend disconnects the user: every tab gets the disconnect once, every 
     });
     assert.equal(res.status, 202);
     const state = (page) => page.evaluate(() => ({ disconnects: window.subs.main.disconnects, status: window.subs.main.statuses.at(-1) }));
-    for (const page of pages) await until('the tab to close', async () => (await state(page)).status === 'closed', SLOW);
+    await until('every tab to close', async () => (await Promise.all(pages.map(state))).every((s) => s.status === 'closed'), SLOW)
+      .catch(async (error) => {
+        const tabs = await Promise.all(pages.map((p) => p.evaluate(() => {
+          const { roles, statuses, disconnects, errors, sub } = window.subs.main;
+          return { role: sub.role, roles: roles.map((r) => r.role), statuses, disconnects, errors };
+        })));
+        throw new Error(`${error.message}: ${JSON.stringify(tabs)}; ${await connections()} streams`);
+      });
     await until('no stream left', async () => (await connections()) === 0, SLOW);
     await publish(a, 2);
     // longer than the backoff's first delay (at most 1 s) and two heartbeats: a reconnect would show
