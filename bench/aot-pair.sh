@@ -3,7 +3,8 @@
 # rounds without first, even rounds with first) so that drift on this shared machine hits both alike. Each run is
 # the hold scenario of bench/streams.sh on a new process: server CPU to connect 19,000 streams and send them one
 # event, the time for that event to reach all, RSS per stream; plus the time from launching the JVM to "Herald
-# listening" and the RSS then. Appends one JSON line per run to target/bench-aot-pair.jsonl, "target": aot|no-aot.
+# listening" and the RSS and CPU then, and at the end the CPU the process used since it started: all of it,
+# its JIT compiler threads, its GC and VM threads (bench/threadcpu.py). Appends one JSON line per run to target/bench-aot-pair.jsonl, "target": aot|no-aot.
 # Usage: bench/aot-pair.sh [rounds] [cache]      (default 3 rounds, target/herald.aot; the cache must exist)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -25,9 +26,10 @@ for round in $(seq 1 "$ROUNDS"); do
     pid=$(HERALD_JAVA_OPTS="$opts ${HERALD_JAVA_OPTS:-}" bench/herald.sh 8090) || { note $target '"error":"no start"'; continue; }
     startup=$(( ($(date +%s%N) - t0) / 1000000 ))
     rss=$(awk '/VmRSS/ {print int($2/1024)}' /proc/$pid/status)
+    started=$(python3 bench/threadcpu.py $pid | sed 's/"\([a-z_]*\)":/"startup_\1":/g')
     line=$(timeout 900 bench/load.sh hold --subscribe "$SUB" "${PUB[@]}" --server-pid $pid --connections 19000 --processes 2 2>/dev/null | tail -1)
     [ -z "$line" ] && line='{"scenario":"hold","error":"no result (see bench/load.sh output)"}'
-    echo "{\"target\":\"$target\",\"round\":$round,\"startup_ms\":$startup,\"startup_rss_mb\":$rss,${line#\{}" | tee -a $OUT
+    echo "{\"target\":\"$target\",\"round\":$round,\"startup_ms\":$startup,\"startup_rss_mb\":$rss,$started,$(python3 bench/threadcpu.py $pid),${line#\{}" | tee -a $OUT
     stop_pid $pid
   done
 done
