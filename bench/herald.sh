@@ -16,5 +16,5 @@ SERVER_PORT=$PORT HERALD_JWT_SECRET=${BENCH_SECRET:-bench-secret-bench-secret-be
   -Dherald.rate.channel.per-second=100000000 -Dherald.rate.channel.burst=100000000 \
   -jar "${HERALD_JAR:-target/herald.jar}" > "target/bench-herald-$PORT.log" 2>&1 &
 echo $!
-for _ in $(seq 1 100); do grep -q "Herald listening" "target/bench-herald-$PORT.log" 2>/dev/null && exit 0; sleep 0.1; done
+for _ in $(seq 1 1500); do grep -q "Herald listening" "target/bench-herald-$PORT.log" 2>/dev/null && exit 0; sleep 0.02; done
 echo "Herald did not start: $(cat target/bench-herald-$PORT.log)" >&2; exit 1
