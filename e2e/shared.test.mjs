@@ -763,3 +763,23 @@ test('a resync resets the dedupe mark of its channel: ids that start over are de
   await world.advance(0);
   assert.deepEqual(s.events.map((e) => `${e.type}${e.id ?? ''}`), ['chat7', 'resync0', 'chat1', 'presence']);
 });
+
+test('a disconnect that reaches the next tab only after the lock did still closes it (it is in no history)', async () => {
+  const world = new World();
+  const [a, b, c] = ['a', 'b', 'c'].map((name) => world.tab(name));
+  const subs = [a, b, c].map((tab) => tab.subscribe(['channel:kicked']));
+  await world.advance(1000);
+  assert.deepEqual(subs.map((s) => s.sub.role), ['leader', 'follower', 'follower']);
+  // b's messages wait (as a busy tab's do) while the leader's resignation hands b the lock first
+  b.freeze();
+  world.herald.end({ type: 'disconnect', reason: 'banned' });
+  await world.advance(0);
+  assert.equal(subs[1].sub.role, 'leader', 'b took the lock before it read the disconnect');
+  await b.thaw();
+  await world.advance(10000);
+  for (const s of subs) {
+    assert.deepEqual(s.events.map((e) => e.reason), ['banned'], 'every tab got the disconnect once');
+    assert.equal(s.statuses.at(-1), 'closed');
+  }
+  assert.equal(world.herald.open().length, 0, 'no stream stays open for a disconnected user');
+});

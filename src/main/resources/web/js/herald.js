@@ -395,7 +395,7 @@ function single(list, options, env) {
  * lock; how long a wider set of tabs' channels waits before the stream narrows; how long a replaced stream keeps
  * delivering after its successor is ready; the longest a follower back from freeze reads on a stream of its own.
  */
-export const SHARING = Object.freeze({ heartbeat: 500, silence: 1500, narrowAfter: 3000, overlap: 500, catchUpFor: 10000 });
+export const SHARING = Object.freeze({ heartbeat: 300, silence: 1000, narrowAfter: 3000, overlap: 500, catchUpFor: 10000 });
 
 /** Shared streams by page (a tab; tests pass one object per simulated tab), then by group key. */
 const pages = new WeakMap();
@@ -621,7 +621,7 @@ class SharedStream {
     for (const event of catching.held) this.deliverNow(event);
   }
 
-  /** Leaders beat; followers watch, twice as often so that a silent leader is replaced within silence + 250 ms. */
+  /** Leaders beat; followers watch, twice as often so that a silent leader is replaced within silence + 150 ms. */
   tick() {
     const period = this.role === 'leader' ? SHARING.heartbeat : SHARING.heartbeat / 2;
     const now = this.env.now();
@@ -857,6 +857,12 @@ class SharedStream {
   receive(message) {
     if (!message || message.from === this.id || this.alone) return;
     const { t, from } = message;
+    if (t === 'event' && message.event?.type === 'disconnect') {
+      // a backend ended the user's streams; this is in no history, so whoever posts it and whatever this tab's role
+      // (the lock may have reached this tab before the old leader's last message did), every subscription gets it
+      this.deliver(message.event);
+      return;
+    }
     if (t === 'hello' || t === 'bye') {
       if (this.role !== 'leader') return;
       if (t === 'hello') this.remote.set(from, message.channels);
