@@ -105,16 +105,21 @@ function openStream(list, o) {
     wire(source, false);
   }
 
+  /** The event a message carries, or null for one that is not JSON (skipped). */
+  function parseEvent(message) {
+    try {
+      return JSON.parse(message.data);
+    } catch {
+      return null;
+    }
+  }
+
   function wire(es, quiet) {
     es.onmessage = (message) => {
       if (source !== es) return;
       if (message.lastEventId) cursor = message.lastEventId;
-      let event;
-      try {
-        event = JSON.parse(message.data);
-      } catch {
-        return;
-      }
+      const event = parseEvent(message);
+      if (!event) return;
       if (event.type === 'ready') {
         attempt = 0;
         o.onReady(quiet);
@@ -166,12 +171,8 @@ function openStream(list, o) {
     successor = es;
     es.onmessage = (message) => {
       if (successor !== es) return;
-      let event;
-      try {
-        event = JSON.parse(message.data);
-      } catch {
-        return;
-      }
+      const event = parseEvent(message);
+      if (!event) return;
       if (event.type === 'ready') {
         if (message.lastEventId) cursor = message.lastEventId;
         promote();
