@@ -783,3 +783,21 @@ test('a disconnect that reaches the next tab only after the lock did still close
   }
   assert.equal(world.herald.open().length, 0, 'no stream stays open for a disconnected user');
 });
+
+test('a string token\'s end that reaches the next tab only after the lock did still closes it (no stream reopens)', async () => {
+  const world = new World();
+  const [a, b, c] = ['a', 'b', 'c'].map((name) => world.tab(name));
+  const subs = [a, b, c].map((tab) => tab.subscribe(['channel:room']));
+  await world.advance(1000);
+  b.freeze();
+  world.herald.end({ type: 'token_expired', expiredAt: '2026-12-01T00:00:00Z' });
+  await world.advance(0);
+  assert.equal(subs[1].sub.role, 'leader', 'b took the lock before it read the old leader\'s last message');
+  await b.thaw();
+  await world.advance(10000);
+  for (const s of subs) {
+    assert.deepEqual(s.errors.map((e) => e.code), ['token_expired'], 'every tab told once');
+    assert.equal(s.statuses.at(-1), 'closed');
+  }
+  assert.equal(world.herald.open().length, 0, 'the expired token opens no stream');
+});

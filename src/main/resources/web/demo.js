@@ -1,7 +1,7 @@
 // The demo page: sign in with a dev token (remembered for every tab of the origin), chat in several rooms with
 // unread counts, see who is online in the current room, export the current room's history (demo-export.js).
 // One subscription carries every joined room and the user's channel, so switching rooms never reconnects.
-import { createClient, devToken, userChannel } from '/js/herald.js';
+import { createClient, devToken, tokenClaims, userChannel } from '/js/herald.js';
 import { exportPanel } from '/demo-export.js';
 
 const ROOMS = ['channel:general', 'channel:random', 'channel:help'];
@@ -22,8 +22,12 @@ let live = null;
 let next = null;
 /** History reads still running (loadHistory). */
 const histories = new Set();
-/** `channel#id` of every event handled: history reads overlap live events, and a replacement subscription the old. */
-let seen = new Set();
+/**
+ * Per channel, the ids of the events handled lately: history reads overlap live events, and a replacement
+ * subscription the old. Bounded per channel, oldest out first, at four times the server's default history (1000).
+ */
+let seen = new Map();
+const SEEN_PER_CHANNEL = 4000;
 let rooms = new Map();
 
 const panel = exportPanel({
@@ -117,7 +121,7 @@ function signOut() {
   live = null;
   next = null;
   client = null;
-  seen = new Set();
+  seen = new Map();
   rooms = new Map();
   panel.reset();
   $('messages').replaceChildren();
@@ -146,13 +150,12 @@ async function freshToken() {
 
 /** Whether the JWT is in the last fifth of its lifetime (`exp` − `iat`) or its last minute, or unreadable. */
 function renewalDue(jwt) {
-  try {
-    const { iat, exp } = JSON.parse(atob(jwt.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
-    const left = exp * 1000 - Date.now();
-    return left < Math.max(60000, Number.isFinite(iat) ? 0.2 * (exp - iat) * 1000 : 0);
-  } catch {
-    return true;
-  }
+  const claims = tokenClaims(jwt);
+  if (!claims) return true;
+  const { iat, exp } = claims;
+  if (!Number.isFinite(exp)) return false;
+  const left = exp * 1000 - Date.now();
+  return left < Math.max(60000, Number.isFinite(iat) ? 0.2 * (exp - iat) * 1000 : 0);
 }
 
 /**
@@ -237,9 +240,11 @@ function handle(event, fromHistory) {
   // a room left while the subscription that still includes it is replaced
   if (event.channel.startsWith('channel:') && !joined.has(event.channel)) return;
   if (event.id !== undefined) {
-    const key = `${event.channel}#${event.id}`;
-    if (seen.has(key)) return;
-    seen.add(key);
+    if (!seen.has(event.channel)) seen.set(event.channel, new Set());
+    const ids = seen.get(event.channel);
+    if (ids.has(event.id)) return;
+    ids.add(event.id);
+    if (ids.size > SEEN_PER_CHANNEL) ids.delete(ids.values().next().value);
   }
   if (panel.handle(event) || !joined.has(event.channel)) return;
   const r = room(event.channel);
@@ -364,7 +369,7 @@ $('leave').addEventListener('click', () => {
   joined.delete(channel);
   saveJoined();
   rooms.delete(channel);
-  for (const key of [...seen]) if (key.startsWith(`${channel}#`)) seen.delete(key);
+  seen.delete(channel);
   subscribeAll();
   show(ROOMS[0]);
 });

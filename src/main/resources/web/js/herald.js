@@ -284,11 +284,11 @@ function localSubscription(list, options, ownStream) {
       const { channel, id } = event;
       if (event.type === 'resync') {
         marks.delete(channel);
+        onResync(channel, event);
       } else if (channel && Number.isFinite(id)) {
         if (marks.has(channel) && id <= marks.get(channel)) return;
         marks.set(channel, id);
       }
-      if (event.type === 'resync') onResync(channel, event);
       onEvent(event);
       // a stream of its own closes itself; a shared one goes on for the subscriptions that reconnect
       if (!ownStream && event.type === 'disconnect' && !reconnectAfterDisconnect) sub.close();
@@ -818,11 +818,16 @@ class SharedStream {
   /** The stream cannot go on (a string token expired): every subscription of every tab closes. */
   fail(error) {
     this.post({ t: 'fail', message: error.message, code: error.code, expiredAt: error.expiredAt });
+    this.closeAll(error);
+  }
+
+  closeAll(error) {
     for (const sub of [...this.subs]) {
       sub.error(error);
       sub.close();
     }
   }
+
 
   /** Brings the stream's channels to the union: widening at once, make-before-break; narrowing lazily. */
   reconcile() {
@@ -858,10 +863,15 @@ class SharedStream {
   receive(message) {
     if (!message || message.from === this.id || this.alone) return;
     const { t, from } = message;
+    // An end no history repeats (a backend's disconnect; a string token that expired) counts whoever posts it and
+    // whatever this tab's role: the lock may reach this tab before the old leader's last message does, and a new
+    // stream would neither replay the disconnect nor work with the expired token.
     if (t === 'event' && message.event?.type === 'disconnect') {
-      // a backend ended the user's streams; this is in no history, so whoever posts it and whatever this tab's role
-      // (the lock may have reached this tab before the old leader's last message did), every subscription gets it
       this.deliver(message.event);
+      return;
+    }
+    if (t === 'fail') {
+      this.closeAll(Object.assign(new Error(message.message), { code: message.code, expiredAt: message.expiredAt }));
       return;
     }
     if (t === 'hello' || t === 'bye') {
@@ -894,13 +904,9 @@ class SharedStream {
       if (message.status !== this.status || !sameSet(message.live, this.live)) this.setState(message.status, message.live);
       // the leader does not know this tab (a hello lost, or sent before it led): tell it again
       if (this.subs.size > 0 && !message.tabs.includes(this.id)) this.post({ t: 'hello', channels: this.mine() });
-    } else if (t === 'error' || t === 'fail') {
-      const error = Object.assign(new Error(message.message), { code: message.code, expiredAt: message.expiredAt });
-      for (const sub of [...this.subs]) {
-        if (!concerns(sub, message.channels)) continue;
-        sub.error(error);
-        if (t === 'fail') sub.close();
-      }
+    } else if (t === 'error') {
+      const error = Object.assign(new Error(message.message), { code: message.code });
+      for (const sub of this.subs) if (concerns(sub, message.channels)) sub.error(error);
     } else if (t === 'resign') {
       // the lock goes to the next tab in line; nobody needs to take it by force
       this.leaderId = null;
