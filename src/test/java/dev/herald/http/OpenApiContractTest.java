@@ -8,6 +8,7 @@ import java.lang.reflect.RecordComponent;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,6 +24,9 @@ import dev.herald.TestPod;
 import dev.herald.auth.TokenIssuer;
 import dev.herald.hub.Hub;
 import dev.herald.hub.LocalBroker;
+import dev.herald.hub.Publishing;
+import dev.herald.jobs.Jobs;
+import dev.herald.jobs.LocalJobStore;
 import dev.herald.metrics.HeraldMetrics;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -171,7 +175,10 @@ class OpenApiContractTest {
         HeraldMetrics metrics = new HeraldMetrics(null, "contract");
         Hub hub = new Hub(new LocalBroker(10, Duration.ofMinutes(1)), metrics, settings.sse().heartbeat());
         BooleanSupplier draining = () -> false;
-        List<Object> known = List.of(hub, metrics, settings, draining,
+        // the job routes read the store while registering; nothing here starts (no sweeper, no results directory)
+        Jobs jobs = new Jobs(new LocalJobStore(new Publishing(hub.broker(), metrics), null, 0, 0, Duration.ofHours(1)),
+                             metrics, 3, Path.of(System.getProperty("java.io.tmpdir")), 1024, () -> { }, lost -> { });
+        List<Object> known = List.of(hub, metrics, settings, draining, jobs,
                                      new TokenIssuer(TestPod.SECRET.getBytes(StandardCharsets.UTF_8)));
         RecordComponent[] components = Routes.Parts.class.getRecordComponents();
         Class<?>[] types = new Class<?>[components.length];
