@@ -19,7 +19,7 @@ let service;
 
 before(async () => {
   browser = await launchBrowser();
-  herald = await startHerald({ env: { HERALD_JOBS_EXPORT_PACE: `${PACE_MS}ms` } });
+  herald = await startHerald({ env: { HERALD_JOBS_EXPORT_PACE: `PT${PACE_MS / 1000}S` } });
   base = `http://localhost:${herald.port}`;
   service = await devToken({ userId: 'publisher', roles: ['service'] });
 });
@@ -37,12 +37,12 @@ async function devToken(body) {
   return (await res.json()).token;
 }
 
-/** `n` chat events in `channel`, so that an export of it has as many steps to report. */
+/** `n` events in `channel`, so that an export of it has as many steps to report. */
 async function fill(channel, n) {
   for (let i = 1; i <= n; i += 1) {
     const res = await fetch(`${base}/api/publish`, {
       method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${service}` },
-      body: JSON.stringify({ channel, type: 'chat', userId: 'publisher', userName: 'Publisher', content: `line ${i}` }),
+      body: JSON.stringify({ channel, type: 'note', content: `line ${i}` }),
     });
     assert.equal(res.status, 202, `publish ${i}`);
   }
@@ -103,14 +103,19 @@ test('a second tab of the user opened mid-export shows the current progress at o
     const openedAt = await second.evaluate(() => window.openedAt);
     const [firstShown] = await progressLog(second);
     assert.equal(await second.getAttribute('#role', 'data-role'), 'follower', 'the second tab follows the first\'s stream');
+    assert.equal(await first.getAttribute('#role', 'data-role'), 'leader');
     assert.ok(firstShown.value >= before, `shown ${firstShown.value} %, at least the ${before} % shown when it opened`);
     assert.ok(firstShown.value < 100, 'mid-export');
     assert.ok(firstShown.at - openedAt < PACE_MS / 2,
               `shown ${firstShown.at - openedAt} ms after its stream opened: at once, not at the next report`);
+    // not the next report's value: the first tab (which leads) showed it already when the second tab's stream opened
+    const firstLog = await progressLog(first);
+    assert.ok(firstLog.some((entry) => entry.value === firstShown.value && entry.at <= openedAt),
+              `${firstShown.value} % was current before the second tab opened: ${JSON.stringify(firstLog)} (open at ${openedAt})`);
     // what the first tab showed when the second opened, the second shows too (within the time messages take)
     await new Promise((resolve) => setTimeout(resolve, 50));
     const log = await progressLog(second);
-    const firstAtOpen = valueAt(await progressLog(first), openedAt);
+    const firstAtOpen = valueAt(firstLog, openedAt);
     assert.ok(valueAt(log, openedAt + 50) >= firstAtOpen, `${valueAt(log, openedAt + 50)} % >= ${firstAtOpen} %`);
     await screenshot(second, 'jobs-1-second-tab-mid-export');
 
@@ -124,7 +129,7 @@ test('a second tab of the user opened mid-export shows the current progress at o
     await screenshot(second, 'jobs-2-second-tab-done');
     const [download] = await Promise.all([second.waitForEvent('download'), second.click('#download')]);
     const lines = readFileSync(await download.path(), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    assert.deepEqual(lines.filter((e) => e.type === 'chat').map((e) => e.content),
+    assert.deepEqual(lines.filter((e) => e.type === 'note').map((e) => e.content),
                      Array.from({ length: EVENTS }, (_, i) => `line ${i + 1}`));
   } finally {
     await context.close();
