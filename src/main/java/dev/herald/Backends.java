@@ -1,7 +1,11 @@
 package dev.herald;
 
 import dev.herald.hub.Backend;
+import dev.herald.hub.HubMetrics;
 import dev.herald.hub.LocalBackend;
+import dev.herald.hub.Publishing;
+import dev.herald.jobs.JobStore;
+import dev.herald.jobs.LocalJobStore;
 import dev.herald.redis.RedisBackend;
 import dev.herald.redis.RedisConnection;
 import dev.herald.redis.ReplicaAck;
@@ -39,5 +43,18 @@ final class Backends {
         return new RedisBackend(connection, settings.podId(), settings.history().size(), settings.history().ttl(),
                                 settings.presence().ttl(), settings.publish().idempotencyTtl(),
                                 settings.history().cursorTtl(), onRedisReconnect).traced(tracing);
+    }
+
+    /**
+     * Where jobs live: in Redis with a {@link RedisBackend} (every pod sees them), else in this process. Progress events
+     * are held to the owner channel's event budget ({@code herald.rate.channel.*}).
+     */
+    static JobStore jobs(Backend backend, Publishing publishing, HubMetrics metrics, Settings settings) {
+        Settings.Rate rate = settings.rate();
+        if (backend instanceof RedisBackend redis) {
+            return redis.jobs(metrics, rate.channelPerSecond(), rate.channelBurst(), settings.jobs().retention());
+        }
+        return new LocalJobStore(publishing, backend.rateLimiter(), rate.channelPerSecond(), rate.channelBurst(),
+                                 settings.jobs().retention());
     }
 }

@@ -77,8 +77,9 @@ public final class Herald {
         Publishing publishing = new Publishing(backend.broker(), metrics, backend.rateLimiter(),
                                                settings.rate().channelPerSecond(), settings.rate().channelBurst());
         this.presence = new PresenceTracker(backend.presence(), publishing);
-        this.jobs = new Jobs(publishing, MAX_RUNNING_JOBS_PER_USER, settings.jobs().resultDir(),
-                             settings.jobs().maxResultBytes(), metrics::jobResultEvicted);
+        this.jobs = new Jobs(Backends.jobs(backend, publishing, metrics, settings), metrics, MAX_RUNNING_JOBS_PER_USER,
+                             settings.jobs().resultDir(), settings.jobs().maxResultBytes(), metrics::jobResultEvicted,
+                             metrics::jobsLost);
 
         boolean embedded = backend instanceof LocalBackend;
         this.stats = new PodStats(settings.podId(), metrics, publishing, limits::open, hub::channelCount,

@@ -199,16 +199,21 @@ public record Settings(String podId, boolean production, Sse sse, History histor
     }
 
     /**
-     * {@code herald.jobs.*}: exports. Each user may start {@code exportsPerMinute} (a token bucket, shared by the
-     * pods in clustered mode); finished results are files under a directory of {@code resultDir} that this pod
-     * creates at start and deletes at stop, at most {@code maxResultBytes} in all (the oldest evicted first).
+     * {@code herald.jobs.*}: jobs and exports. A finished job is kept for {@code retention}. Each user may start
+     * {@code exportsPerMinute} exports (a token bucket, shared by the pods in clustered mode); finished results are
+     * files under a directory of {@code resultDir} that this pod creates at start and deletes at stop, at most
+     * {@code maxResultBytes} in all (the oldest evicted first). {@code exportPace}: a pause after each progress report
+     * of an export, so that a short one shows its progress (demos, tests; 0 by default).
      */
-    public record Jobs(int exportsPerMinute, long maxResultBytes, Path resultDir) {
+    public record Jobs(int exportsPerMinute, long maxResultBytes, Path resultDir, Duration retention,
+                       Duration exportPace) {
         static Jobs from(Config c) {
             Optional<String> dir = nonBlank(c.get("result-dir"));
             return new Jobs(integer(c.get("exports-per-minute"), 10, 1, 1_000_000),
                             bytes(c.get("max-result-bytes"), 256L << 20, 1024, 1L << 40),
-                            Path.of(dir.orElseGet(() -> System.getProperty("java.io.tmpdir"))));
+                            Path.of(dir.orElseGet(() -> System.getProperty("java.io.tmpdir"))),
+                            duration(c.get("retention"), HOUR, Duration.ofSeconds(10), Duration.ofDays(30)),
+                            duration(c.get("export-pace"), Duration.ZERO, Duration.ZERO, Duration.ofSeconds(10)));
         }
     }
 

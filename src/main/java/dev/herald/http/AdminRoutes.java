@@ -44,7 +44,7 @@ public final class AdminRoutes {
     @SuppressWarnings("removal")
     public static HttpRouting.Builder management(HttpRouting.Builder routing, Routes.Parts parts) {
         EventsService events = new EventsService(parts.hub(), parts.presence(), parts.limits(), parts.metrics(),
-                                                 parts.settings().sse(), parts.draining());
+                                                 parts.settings().sse(), parts.draining(), parts.jobs().store());
         routing.get("/admin", AdminRoutes::page)
                 .get("/admin/", AdminRoutes::page)
                 .get("/admin/stream", (req, res) -> events.serve(req, res, DASHBOARD, List.of(ChannelName.ADMIN)))

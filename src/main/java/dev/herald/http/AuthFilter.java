@@ -7,6 +7,7 @@ import dev.herald.auth.AuthException;
 import dev.herald.auth.Principal;
 import dev.herald.auth.TokenVerifier;
 import dev.herald.hub.Revocations;
+import dev.herald.jobs.JobStore;
 import dev.herald.metrics.HeraldMetrics;
 
 import io.helidon.http.HeaderNames;
@@ -23,6 +24,12 @@ import io.helidon.webserver.http.ServerRequest;
  * the {@code access_token} query parameter, or the configured cookie. Tokens are never logged.
  */
 public final class AuthFilter implements Filter {
+    private static final String JOB_ROUTES = "/api/jobs/";
+
+    /** A job's worker token presented to one of its routes, kept only as its SHA-256 ({@link JobStore#hash}). */
+    record WorkerToken(String hash) {
+    }
+
     private final TokenVerifier verifier;
     private final Optional<String> cookie;
     private final HeraldMetrics metrics;
@@ -42,7 +49,18 @@ public final class AuthFilter implements Filter {
             return;
         }
         try {
-            Principal principal = verify(token(req));
+            String token = token(req);
+            if (token != null && token.startsWith(JobStore.WORKER_TOKEN_PREFIX)) {
+                // a job's worker token: only the job's routes take it, and they check it against the job
+                if (!req.path().path().startsWith(JOB_ROUTES)) {
+                    throw new AuthException("worker_token", "a worker token is accepted only by its job's routes, "
+                                                            + JOB_ROUTES + "{jobId}");
+                }
+                req.context().register(new WorkerToken(JobStore.hash(token)));
+                chain.proceed();
+                return;
+            }
+            Principal principal = verify(token);
             req.context().register(principal);
         } catch (AuthException e) {
             res.header(HeaderNames.WWW_AUTHENTICATE, "Bearer");
@@ -55,7 +73,15 @@ public final class AuthFilter implements Filter {
     /** The principal the filter verified for this request. */
     public static Principal principal(ServerRequest req) {
         return req.context().get(Principal.class)
-                .orElseThrow(() -> new ApiException(Status.UNAUTHORIZED_401, "unauthorized", "a bearer token is required"));
+                .orElseThrow(() -> req.context().get(WorkerToken.class).isPresent()
+                                   ? ApiException.forbidden("a worker token may only report on and read its job")
+                                   : new ApiException(Status.UNAUTHORIZED_401, "unauthorized",
+                                                      "a bearer token is required"));
+    }
+
+    /** The worker token presented to a job route, if one was. */
+    static Optional<WorkerToken> workerToken(ServerRequest req) {
+        return req.context().get(WorkerToken.class);
     }
 
     private String token(RoutingRequest req) {

@@ -114,7 +114,8 @@ public final class DirectStreams {
      *              {@code Authorization} header was malformed
      */
     record Request(String rawPath, String version, Optional<String> origin, String token,
-                   AuthException tokenError, List<String> channels, String cursor, boolean ready) {
+                   AuthException tokenError, List<String> channels, String cursor, boolean ready,
+                   boolean jobs) {
     }
 
     Request request(Head head) {
@@ -133,7 +134,8 @@ public final class DirectStreams {
                 .or(() -> query.first("lastEventId").asOptional())
                 .orElse(null);
         return new Request(head.rawPath(), head.version(), head.headers().first(HeaderNames.ORIGIN), token, tokenError,
-                           query.all("channel", List::of), cursor, query.contains("ready"));
+                           query.all("channel", List::of), cursor, query.contains("ready"),
+                           query.contains("jobs"));
     }
 
     /**
@@ -151,7 +153,8 @@ public final class DirectStreams {
             }
             Principal principal = auth.verify(request.token());
             user = principal.userId();
-            events.open(principal, request.channels(), request.cursor(), request.ready(), exchange);
+            events.open(principal, request.channels(), request.cursor(), request.ready(), request.jobs(),
+                        exchange);
             status = Status.OK_200.code();
             exchange.end();
         } catch (IOException e) {

@@ -18,6 +18,7 @@ import dev.herald.hub.Hub;
 import dev.herald.hub.PresenceTracker;
 import dev.herald.hub.Resume;
 import dev.herald.hub.Subscription;
+import dev.herald.jobs.JobStore;
 import dev.herald.metrics.HeraldMetrics;
 
 import io.helidon.http.HeaderName;
@@ -47,9 +48,14 @@ public final class EventsService implements HttpService {
     private final HeraldMetrics metrics;
     private final Settings.Sse settings;
     private final BooleanSupplier draining;
+    private final JobStore jobs;
 
+    /**
+     * @param jobs the jobs whose states a stream opened with {@code ?jobs} starts with
+     */
     public EventsService(Hub hub, PresenceTracker presence, ConnectionLimits limits, HeraldMetrics metrics,
-                         Settings.Sse settings, BooleanSupplier draining) {
+                         Settings.Sse settings, BooleanSupplier draining, JobStore jobs) {
+        this.jobs = jobs;
         this.hub = hub;
         this.presence = presence;
         this.limits = limits;
@@ -87,7 +93,7 @@ public final class EventsService implements HttpService {
         String cursor = req.headers().first(LAST_EVENT_ID)
                 .or(() -> req.query().first("lastEventId").asOptional())
                 .orElse(null);
-        open(principal, requested, cursor, req.query().contains("ready"),
+        open(principal, requested, cursor, req.query().contains("ready"), req.query().contains("jobs"),
              new Exchange() {
                  @Override
                  public boolean http1() {
@@ -116,10 +122,12 @@ public final class EventsService implements HttpService {
      *
      * @param requested the {@code channel} parameters as sent
      * @param cursor    {@code Last-Event-ID} (the browser's own reconnect) or {@code lastEventId}; null for none
+     * @param withJobs  {@code ?jobs}: the stream starts with the state of each running job of the user
      */
-    void open(Principal principal, List<String> requested, String cursor, boolean ready, Exchange exchange)
-            throws IOException {
+    void open(Principal principal, List<String> requested, String cursor, boolean ready, boolean withJobs,
+              Exchange exchange) throws IOException {
         List<String> channels = channels(requested, principal);
+        String jobsChannel = withJobs ? jobsChannel(principal, channels) : null;
         List<Resume.Start> starts = starts(cursor, channels);
         if (draining.getAsBoolean()) {
             metrics.connectionRejected("shutting_down");
@@ -155,6 +163,10 @@ public final class EventsService implements HttpService {
                 SseStream stream = new SseStream(subscription, hub.broker(), metrics, starts,
                                                  settings.maxReplayBytes());
                 stream.prepare();
+                if (jobsChannel != null) {
+                    // after the registration and the replay: the states are at least as new as both
+                    stream.jobStates(jobsChannel, jobs.running(principal.userId()));
+                }
                 if (!principal.service()) {
                     presence.joined(channels, principal.userId(), principal.userName());
                 }
@@ -224,6 +236,16 @@ public final class EventsService implements HttpService {
             sorted.add(channel);
         }
         return List.copyOf(sorted);
+    }
+
+    /** The user's own channel, which a stream with {@code ?jobs} must hold: job events travel on it. */
+    private static String jobsChannel(Principal principal, List<String> channels) {
+        String own = ChannelName.user(principal.userId());
+        if (principal.service() || !channels.contains(own)) {
+            throw ApiException.badRequest("'jobs' needs the stream of a user with their own channel " + own
+                                          + " among its channels");
+        }
+        return own;
     }
 
     /** Where each channel starts, from the client's cursor (null: none). */

@@ -64,6 +64,11 @@ final class RateLimits {
         }
     }
 
+    /** The 429 answer to a budget the store found spent (a job's progress over its channel's budget); counted. */
+    ApiException refused(RateLimitedException e) {
+        return refused(e.limit(), e.waitMillis());
+    }
+
     private ApiException refused(String limit, long waitMillis) {
         metrics.rateLimited(limit);
         String message = switch (limit) {

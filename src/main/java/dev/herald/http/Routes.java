@@ -56,7 +56,7 @@ public final class Routes {
         AuthFilter auth = new AuthFilter(parts.verifier(), parts.settings().auth().cookie(), parts.metrics(),
                                         parts.hub().revocations());
         EventsService events = new EventsService(parts.hub(), parts.presence(), parts.limits(), parts.metrics(),
-                                                 parts.settings().sse(), parts.draining());
+                                                 parts.settings().sse(), parts.draining(), parts.jobs().store());
         routing.addFilter(cors);
         routing.addFilter(auth)
                 .register("/api/events", events)
@@ -66,7 +66,8 @@ public final class Routes {
                 .register("/api/users", new UsersService(parts.hub(), parts.settings().auth().revocationTtl()))
                 .register("/api/channels", new PresenceService(parts.presence()),
                           new ChannelsService(parts.directory(), parts.hub().broker(), parts.presence()))
-                .register("/api/jobs", new JobsService(parts.jobs(), parts.hub().broker(), rateLimits));
+                .register("/api/jobs", new JobsService(parts.jobs(), parts.hub().broker(), rateLimits, parts.metrics(),
+                                                        parts.settings().jobs().exportPace()));
         if (parts.devTokens() != null) {
             routing.register("/dev", new DevTokenService(parts.devTokens()));
         }

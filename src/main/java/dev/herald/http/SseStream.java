@@ -5,7 +5,9 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BooleanSupplier;
 import java.util.logging.Level;
@@ -19,7 +21,9 @@ import dev.herald.hub.EventTrace;
 import dev.herald.hub.HubMetrics;
 import dev.herald.hub.Resume;
 import dev.herald.hub.Subscription;
+import dev.herald.jobs.Job;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.helidon.http.http2.Http2Exception;
 import io.helidon.webserver.ServerConnectionException;
@@ -49,6 +53,12 @@ final class SseStream {
     /** The replay, framed during {@link #prepare}, written first by {@link #run}. */
     private FrameBuffer replayed = new FrameBuffer(0);
     private int replayedEvents;
+    /** The user channel whose jobs' states were written first ({@link #jobStates}), or null. */
+    private String jobsChannel;
+    /** Job id → the version its {@code job_state} showed, until a later event of the job passes it; null when none. */
+    private Map<String, Long> jobVersions;
+    /** The running jobs' ids for the {@code ready} event, or null when the stream did not ask for jobs. */
+    private List<String> runningJobs;
 
     /**
      * @param starts where each channel of the subscription starts ({@link Resume#starts})
@@ -92,6 +102,53 @@ final class SseStream {
             replayedEvents++;
         }
         replayed = frames;
+    }
+
+    /**
+     * After {@link #prepare}: one {@code job_state} per running job of the user, written after the replay and before
+     * live events. The states were read after the subscription was registered, so every later transition's event is
+     * in the queue; a queued event of a job no newer than its state is not written (its version is not above).
+     */
+    void jobStates(String userChannel, List<Job> running) {
+        jobsChannel = userChannel;
+        runningJobs = new ArrayList<>(running.size());
+        jobVersions = new HashMap<>();
+        for (Job job : running) {
+            runningJobs.add(job.jobId());
+            jobVersions.put(job.jobId(), job.version());
+            ObjectNode body = EventJson.body("job_state", userChannel);
+            putFrame(replayed, EventJson.bytes(job.putFields(body)));
+            replayedEvents++;
+        }
+        if (jobVersions.isEmpty()) {
+            jobVersions = null;
+        }
+    }
+
+    /** A job's live event that its {@code job_state} already covered (the state read saw it). */
+    private boolean coveredByJobState(Event event) {
+        if (jobVersions == null || !event.channel().equals(jobsChannel)) {
+            return false;
+        }
+        JsonNode node;
+        try {
+            node = EventJson.MAPPER.readTree(event.data());
+        } catch (IOException e) {
+            return false;
+        }
+        Long shown = jobVersions.get(node.path("jobId").asText(""));
+        if (shown == null) {
+            return false;
+        }
+        if (node.path("version").asLong(0) <= shown) {
+            return true;
+        }
+        // later events of this job are all newer
+        jobVersions.remove(node.path("jobId").asText(""));
+        if (jobVersions.isEmpty()) {
+            jobVersions = null;
+        }
+        return false;
     }
 
     /**
@@ -191,7 +248,7 @@ final class SseStream {
             for (Event event : batch) {
                 switch (event.kind()) {
                     case EVENT -> {
-                        if (resume.accept(event)) {
+                        if (resume.accept(event) && !coveredByJobState(event)) {
                             if (event.trace() != null) {
                                 traced = EventTrace.begin(traced, event.trace());
                             }
@@ -258,6 +315,9 @@ final class SseStream {
         body.put("type", "ready");
         body.put("timestamp", EventJson.timestamp(java.time.Instant.now()));
         body.putPOJO("channels", channels);
+        if (runningJobs != null) {
+            body.putPOJO("jobs", runningJobs);
+        }
         return EventJson.bytes(body);
     }
 

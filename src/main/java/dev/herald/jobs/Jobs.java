@@ -8,19 +8,23 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import dev.herald.hub.BrokerUnavailableException;
-import dev.herald.hub.Publishing;
+import dev.herald.hub.Daemons;
+import dev.herald.hub.HubMetrics;
 
 /**
- * This pod's jobs: each runs on its own virtual thread and reports through a {@link JobReporter}; a finished result is
+ * This pod's in-process jobs and the lease sweeper of every job: each in-process job is a job of the {@link JobStore}
+ * (so the API and streams see it like any other), runs on its own virtual thread and reports through a
+ * {@link JobReporter}; a finished result is
  * a file of the {@link ResultStore}, kept for {@code RETENTION} for its owner to download unless the store's byte
  * budget evicts it first (oldest first). Thread-safe: a concurrent map of jobs whose fields are volatile; a per-owner
  * count of running jobs; the store guards itself.
@@ -30,6 +34,7 @@ public final class Jobs implements AutoCloseable {
     private static final Duration RETENTION = Duration.ofHours(1);
     private static final int MAX_KEPT = 1000;
     private static final int WRITE_BUFFER = 64 * 1024;
+    private static final Duration LEASE_SWEEP = Duration.ofSeconds(1);
 
     /** A job's state: running, then finished (its result kept or evicted) or failed; the owner is fixed at start. */
     public static final class Job {
@@ -104,25 +109,34 @@ public final class Jobs implements AutoCloseable {
         void run(JobReporter reporter, OutputStream out) throws Exception;
     }
 
-    private final Publishing publishing;
+    private final JobStore store;
+    private final HubMetrics metrics;
     private final int maxRunningPerOwner;
-    private final ResultStore store;
-    /** Job id → job. */
+    private final ResultStore results;
+    /** Told how many jobs each lease sweep failed (a metric). */
+    private final IntConsumer lost;
+    /** Job id → this pod's in-process job (its result file). */
     private final Map<String, Job> jobs = new ConcurrentHashMap<>();
     /** Owner → running jobs. */
     private final Map<String, AtomicInteger> running = new ConcurrentHashMap<>();
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    /** Fails the jobs whose lease ran out, every second; set by {@link #start()}. */
+    private volatile ScheduledExecutorService sweeper;
 
     /**
+     * @param store          where every job's state lives (this pod's in-process jobs and the API's)
      * @param resultDir      where this pod makes its results directory
      * @param maxResultBytes the most bytes of results on disk at once, kept and being written
      * @param evicted        told once per result evicted for the budget (a metric)
+     * @param lost           told how many jobs each lease sweep of this pod failed (a metric)
      */
-    public Jobs(Publishing publishing, int maxRunningPerOwner, Path resultDir, long maxResultBytes,
-                Runnable evicted) {
-        this.publishing = publishing;
+    public Jobs(JobStore store, HubMetrics metrics, int maxRunningPerOwner, Path resultDir, long maxResultBytes,
+                Runnable evicted, IntConsumer lost) {
+        this.store = store;
+        this.metrics = metrics;
         this.maxRunningPerOwner = maxRunningPerOwner;
-        this.store = new ResultStore(resultDir, maxResultBytes, jobId -> {
+        this.lost = lost;
+        this.results = new ResultStore(resultDir, maxResultBytes, jobId -> {
             Job job = jobs.get(jobId);
             if (job != null) {
                 job.evicted = true;
@@ -131,32 +145,58 @@ public final class Jobs implements AutoCloseable {
         });
     }
 
-    /** Creates the results directory. */
+    /** Creates the results directory and starts the lease sweeper. */
     public void start() {
-        store.start();
+        results.start();
+        sweeper = Daemons.every("herald-job-leases", LEASE_SWEEP, () -> {
+            int failed = store.failExpired();
+            if (failed > 0) {
+                lost.accept(failed);
+            }
+        });
     }
 
-    /** Starts the work for the owner; null when the owner already runs the most jobs allowed. */
-    public Job start(String owner, String resultPath, Work work) {
+    /** Where every job's state lives. */
+    public JobStore store() {
+        return store;
+    }
+
+    /**
+     * Creates a job of the owner in the store ({@code generation_started}) and runs the work on a virtual thread of
+     * this pod, which reports through a {@link JobReporter}; null when the owner already runs the most in-process
+     * jobs allowed.
+     *
+     * @param meta the job's meta, a JSON object's text or ""
+     * @throws JobStore.Refused                           {@code too_many_jobs} (the store's cap)
+     * @throws dev.herald.hub.BrokerUnavailableException when the job could not be stored
+     */
+    public Job start(String owner, String kind, String meta, String resultPath, Work work) {
         AtomicInteger count = running.computeIfAbsent(owner, o -> new AtomicInteger());
         if (count.incrementAndGet() > maxRunningPerOwner) {
             count.decrementAndGet();
             return null;
         }
+        JobStore.Created created;
+        try {
+            created = store.create(owner, kind, JobStore.DEFAULT_LEASE, meta);
+        } catch (RuntimeException e) {
+            count.decrementAndGet();
+            throw e;
+        }
         forgetOld();
-        Job job = new Job(UUID.randomUUID().toString(), owner);
+        Job job = new Job(created.job().jobId(), owner);
         jobs.put(job.id(), job);
-        JobReporter reporter = new JobReporter(publishing, job.id(), owner);
+        JobReporter reporter = new JobReporter(store, job.id(), metrics);
         executor.execute(() -> {
             try {
-                try (OutputStream out = new BufferedOutputStream(store.create(job.id()), WRITE_BUFFER)) {
+                try (OutputStream out = new BufferedOutputStream(results.create(job.id()), WRITE_BUFFER)) {
                     work.run(reporter, out);
                 }
-                job.resultBytes = store.keep(job.id());
+                job.resultBytes = results.keep(job.id());
                 job.finished = true;
                 reporter.complete(resultPath.replace("{jobId}", job.id()));
             } catch (Exception e) {
-                store.forget(job.id());
+                results.forget(job.id());
                 // the owner sees a stable code and sentence; what went wrong inside stays in this log
                 job.failure = e instanceof BrokerUnavailableException ? Failure.BROKER_UNAVAILABLE
                         : e instanceof ResultStore.TooLargeException ? Failure.RESULT_TOO_LARGE : Failure.INTERNAL;
@@ -178,23 +218,27 @@ public final class Jobs implements AutoCloseable {
      * The file stays readable to this stream even if it is evicted meanwhile.
      */
     public InputStream open(Job job) throws IOException {
-        return store.open(job.id());
+        return results.open(job.id());
     }
 
     /** Bytes of results on disk, kept and being written. */
     public long resultBytes() {
-        return store.bytes();
+        return results.bytes();
     }
 
     /** The results directory of this pod; null before {@link #start()}. */
     public Path resultDirectory() {
-        return store.directory();
+        return results.directory();
     }
 
     @Override
     public void close() {
+        ScheduledExecutorService leases = sweeper;
+        if (leases != null) {
+            leases.shutdownNow();
+        }
         executor.shutdownNow();
-        store.close();
+        results.close();
     }
 
     private void forgetOld() {
@@ -202,7 +246,7 @@ public final class Jobs implements AutoCloseable {
         jobs.values().removeIf(job -> {
             boolean old = job.startedAt < cutoff && (job.finished || job.failure != null);
             if (old) {
-                store.forget(job.id());
+                results.forget(job.id());
             }
             return old;
         });
@@ -210,7 +254,7 @@ public final class Jobs implements AutoCloseable {
             jobs.values().stream().filter(job -> job.finished || job.failure != null)
                     .min(Comparator.comparingLong(job -> job.startedAt))
                     .ifPresent(oldest -> {
-                        store.forget(oldest.id());
+                        results.forget(oldest.id());
                         jobs.remove(oldest.id());
                     });
         }

@@ -48,6 +48,8 @@ public final class HeraldMetrics implements HubMetrics {
     public static final String JOB_RESULT_BYTES = "herald_job_result_bytes";
     public static final String JOB_RESULTS_EVICTED = "herald_job_results_evicted";
     public static final String CONNECTIONS_CUT = "herald_http_connections_cut";
+    public static final String JOBS_CREATED = "herald_jobs_created";
+    public static final String JOBS_LOST = "herald_jobs_lost";
 
     private static final String HISTORY_BREAKS_HELP =
             "Times the broker found history broken under open streams (they resync), by reason";
@@ -71,6 +73,8 @@ public final class HeraldMetrics implements HubMetrics {
     private Counter redisReconnects;
     private Counter replicaAckShortfalls;
     private Counter resultsEvicted;
+    private Counter jobsCreated;
+    private Counter jobsLost;
     private final Map<DropReason, Counter> dropped = new EnumMap<>(DropReason.class);
     private Timer latency;
 
@@ -144,6 +148,18 @@ public final class HeraldMetrics implements HubMetrics {
         register(Gauge.builder(JOB_RESULT_BYTES, bytes).description("Bytes of export results on this pod's disk"));
         resultsEvicted = register(Counter.builder(JOB_RESULTS_EVICTED)
                                           .description("Export results deleted to stay within the byte budget"));
+        jobsCreated = register(Counter.builder(JOBS_CREATED)
+                                       .description("Jobs created on this pod (the API and in-process exports)"));
+        jobsLost = register(Counter.builder(JOBS_LOST)
+                                    .description("Jobs this pod failed with worker_lost when their lease ran out"));
+    }
+
+    public void jobCreated() {
+        jobsCreated.increment();
+    }
+
+    public void jobsLost(int count) {
+        jobsLost.increment(count);
     }
 
     public void jobResultEvicted() {

@@ -7,6 +7,8 @@ import dev.herald.hub.Broker;
 import dev.herald.hub.BrokerListener;
 import dev.herald.hub.ChannelDirectory;
 import dev.herald.hub.Hub;
+import dev.herald.hub.HubMetrics;
+import dev.herald.jobs.JobStore;
 import dev.herald.tracing.Tracing;
 
 /**
@@ -73,6 +75,15 @@ public final class RedisBackend extends Backend {
             directory = new RedisChannelDirectory(redis, podId, hub);
         }
         return directory;
+    }
+
+    /**
+     * The jobs of every pod, in Redis ({@link RedisJobStore}), their events published as the broker publishes.
+     *
+     * @param channelPerSecond the owner channel's event budget for progress events, 0 for none
+     */
+    public JobStore jobs(HubMetrics metrics, double channelPerSecond, int channelBurst, Duration retention) {
+        return new RedisJobStore(redis, broker, metrics, channelPerSecond, channelBurst, retention);
     }
 
     private static RedisBroker broker(RedisConnection redis, int historySize, Duration historyTtl,

@@ -177,6 +177,18 @@ final class RedisBroker implements Broker {
         return result;
     }
 
+    /** The keys append.lua writes for an event of the channel: its sequence, history and epoch. */
+    List<String> appendKeys(String channel) {
+        return List.of(keys.sequence(channel), keys.history(channel), keys.epoch(channel));
+    }
+
+    /** append.lua's arguments for an event of the channel (see append.lua), as the publish script passes them. */
+    List<String> appendArgs(String channel) {
+        return List.of(Integer.toString(Math.max(1, historySize)), Long.toString(historyTtlMillis),
+                       keys.pubsub(channel), RedisEpoch.fresh(), Long.toString(sequenceTtlMillis),
+                       keys.sharded() ? "SPUBLISH" : "PUBLISH");
+    }
+
     private static long id(List<?> result) {
         try {
             return (Long) result.get(0);

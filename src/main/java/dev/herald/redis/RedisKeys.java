@@ -167,6 +167,26 @@ final class RedisKeys {
         return prefix + ":conn:{user:" + userId + "}";
     }
 
+    /** Hash of one job's fields (job.lua), in its owner's channel's slot ({@code userChannel}: {@code user:<id>}). */
+    String job(String userChannel, String jobId) {
+        return prefix + ":job:{" + userChannel + "}:" + jobId;
+    }
+
+    /** Sorted set of a user's job ids by creation (ms), in the user channel's slot. */
+    String jobIndex(String userChannel) {
+        return prefix + ":jobs:{" + userChannel + "}";
+    }
+
+    /** Set of a user's running job ids, in the user channel's slot. */
+    String jobsRunning(String userChannel) {
+        return prefix + ":jobs:{" + userChannel + "}:running";
+    }
+
+    /** Sorted set of every running job id by its lease deadline (ms): the index the lease sweepers read. */
+    String jobLeases() {
+        return prefix + ":jobs:leases";
+    }
+
     String prefix() {
         return prefix;
     }

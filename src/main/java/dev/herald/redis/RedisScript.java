@@ -23,7 +23,9 @@ import redis.clients.jedis.exceptions.JedisNoScriptException;
  */
 final class RedisScript {
     /** id, history and publish in one step; with the channel's budget when given. */
-    static final RedisScript PUBLISH = load("token-bucket.lua", "publish.lua");
+    static final RedisScript PUBLISH = load("token-bucket.lua", "append.lua", "publish.lua");
+    /** A job's transition and its event on the owner's channel in one step. */
+    static final RedisScript JOB = load("token-bucket.lua", "append.lua", "job.lua");
     /** A token bucket. */
     static final RedisScript RATE = load("token-bucket.lua", "rate.lua");
     /** A user's connection slot across pods. */

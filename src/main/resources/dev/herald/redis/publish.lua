@@ -1,5 +1,4 @@
--- Assigns the next id, appends to history and publishes, atomically: the id stored is the id delivered
--- (after token-bucket.lua). With an idempotency record, a request seen before publishes nothing and gets the first
+-- Assigns the next id, appends to history and publishes, atomically (append.lua, after token-bucket.lua). With an idempotency record, a request seen before publishes nothing and gets the first
 -- answer; with a budget, the channel's token bucket must give a token first.
 -- KEYS: sequence, history, epoch (on a Redis Cluster the epoch of the channel's slot), the channel's token bucket, the idempotency record (both always named, so that
 -- Redis Cluster sees every key; used only when ARGV says so).
@@ -28,34 +27,9 @@ if ARGV[6] ~= '' then
     return {-wait}
   end
 end
-local epoch = redis.call('GET', KEYS[3])
-if not epoch then
-  redis.call('SET', KEYS[3], ARGV[5])
-  epoch = ARGV[5]
-end
--- The next id: one past the counter, and past the newest event history holds. After a restore the counter can be
--- behind the history; taking an id history already has would make XADD fail on every publish (a wedged channel).
--- The counter is written only after XADD succeeded, so a failed publish takes no id.
-local id = (tonumber(redis.call('GET', KEYS[1])) or 0) + 1
-local newest = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
-if newest[1] then
-  local held = tonumber(string.sub(newest[1][1], 3))
-  if held and held >= id then
-    id = held + 1
-  end
-end
-local sid = string.format('%d', id)
-local sms = string.format('%d', now)
-local data = '{"id":' .. sid .. ',' .. ARGV[1]
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '0-' .. sid, 'd', data, 't', sms)
-redis.call('SET', KEYS[1], sid, 'PX', ARGV[10])
-redis.call('PEXPIRE', KEYS[2], ARGV[3])
+local id, sms, epoch = append({KEYS[1], KEYS[2], KEYS[3]}, ARGV[1],
+                              {ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[10], ARGV[11], ARGV[12]})
 if ARGV[8] ~= '' then
-  redis.call('SET', KEYS[5], ARGV[8] .. ' ' .. sid .. ' ' .. sms, 'PX', ARGV[9])
+  redis.call('SET', KEYS[5], ARGV[8] .. ' ' .. string.format('%d', id) .. ' ' .. sms, 'PX', ARGV[9])
 end
-local message = epoch .. ' ' .. sid .. ' ' .. sms .. ' ' .. data
-if ARGV[12] then
-  message = message .. '\n' .. ARGV[12]
-end
-redis.call(ARGV[11], ARGV[4], message)
 return {id, sms, epoch, 0}

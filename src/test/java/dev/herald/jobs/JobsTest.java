@@ -68,8 +68,9 @@ class JobsTest {
                 assertEquals(40, lines.size());
                 assertEquals(1, TestPod.json(lines.get(0)).get("n").asInt());
                 assertEquals(40, TestPod.json(lines.get(39)).get("n").asInt());
-                assertEquals(40 + progress.size() + 1, pod.metric("herald_events_published_total", null),
-                             "the job's progress and completion are counted like every other publish");
+                assertEquals(40 + 1 + progress.size() + 1, pod.metric("herald_events_published_total", null),
+                             "the job's start, progress and completion are counted like every other publish");
+                assertEquals(1, mine.events("generation_started").size());
 
                 assertEquals(403, pod.get(HttpClient.Version.HTTP_1_1, result, pod.token("mallory")).statusCode());
                 assertEquals(404, pod.get(HttpClient.Version.HTTP_1_1, "/api/jobs/nope/result", owner).statusCode());
