@@ -27,8 +27,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * Herald's HTTP API for a backend holding a service token: publish, broadcast, disconnect (and revoke) users, channel
- * info, jobs (create, read, and report through a {@link JobWorker}, also with a job's worker token alone). Each publish or broadcast call has one {@code Idempotency-Key} (random unless given) sent on every attempt,
- * so a retry never publishes twice; failures that may pass (503, 429, no answer) are retried with backoff, others
+ * info, jobs (create, read, and report through a {@link JobWorker}, also with a job's worker token alone). Each
+ * publish or broadcast call has one {@code Idempotency-Key} (random unless given) sent on every attempt, so a retry
+ * never publishes twice; failures that may pass (503, 429, no answer) are retried with backoff, others
  * throw a {@link HeraldException} at once ({@link #createJob}, which has no key, is retried only when nothing was
  * sent). Thread-safe: share one per server; close it when it made its own
  * {@link HttpClient}. Calls block the calling thread (virtual threads welcome).
