@@ -94,7 +94,7 @@ test('an import the package does not export fails the bundle', async () => {
 const typed = `
   import { useState } from 'react';
   import { createClient, type HeraldEvent, type Status } from '@herald/client';
-  import { useEventChannel, useEvents, type EventChannelState } from '@herald/client/react';
+  import { useEventChannel, useEvents, useJobs, type EventChannelState } from '@herald/client/react';
 
   const client = createClient({ token: () => 'jwt' });
   export function Room({ channels }: { channels: string[] }) {
@@ -102,8 +102,10 @@ const typed = `
     const state: EventChannelState = useEventChannel(channels, { shared: false, onEvent: setLast, token: () => 'jwt' });
     const status: Status = state.status;
     const { events } = useEvents<HeraldEvent & { content?: string }>('channel:general', { limit: 10 });
+    const { jobs } = useJobs('user:alice', { token: 'jwt', onJob: (job, { removed }) => void (removed || job.progress) });
+    const progress: number | undefined = jobs.get('j1')?.progress;
     void client.chat('channel:general', 'hi');
-    return <p title={status}>{last?.type}{state.cursor ?? ''}{events.map((e) => e.content).join()}</p>;
+    return <p title={status}>{last?.type}{state.cursor ?? ''}{events.map((e) => e.content).join()}{progress}</p>;
   }
 `;
 

@@ -16,7 +16,7 @@ const hook = path.resolve(here, '..', 'src', 'main', 'resources', 'web', 'js', '
 const app = `
   import { StrictMode, useState } from 'react';
   import { createRoot } from 'react-dom/client';
-  import { useEventChannel, useEvents } from ${JSON.stringify(hook)};
+  import { useEventChannel, useEvents, useJobs } from ${JSON.stringify(hook)};
 
   let token;
   const tokenOf = () => token ??= fetch('/dev/token', {
@@ -50,8 +50,21 @@ const app = `
     );
   }
 
+  // the user's jobs: the channel comes from the token (a function returning a promise: it must be listed)
+  function Jobs() {
+    const { jobs, status } = useJobs('user:rita', { token: () => tokenOf() });
+    return (
+      <div>
+        <p id="status" data-status={status}>{status}</p>
+        <ul id="jobs">{[...jobs.values()].map((job) => (
+          <li key={job.jobId} data-status={job.status} data-progress={job.progress}>{job.kind}</li>))}</ul>
+      </div>
+    );
+  }
+
   const root = createRoot(document.getElementById('root'));
   window.showRecent = (props) => root.render(<Recent {...props} />);
+  window.showJobs = () => root.render(<Jobs />);
   window.show = ({ mounted = true, strict = false, ...props }) => root.render(
     !mounted ? null : strict ? <StrictMode><Feed {...props} /></StrictMode> : <Feed {...props} />);
 `;
@@ -75,7 +88,8 @@ async function bundle(mode) {
 before(async () => {
   [bundles.production, bundles.development] = await Promise.all([bundle('production'), bundle('development')]);
   browser = await launchBrowser();
-  herald = await startHerald(); // both tests end with no stream open
+  // every test ends with no stream open; exports are slowed down so that one can be joined halfway
+  herald = await startHerald({ env: { HERALD_JOBS_EXPORT_PACE: 'PT0.3S' } });
   base = `http://localhost:${herald.port}`;
 });
 after(async () => {
@@ -281,6 +295,40 @@ test('useEvents keeps the last `limit` events and clears them when the channels 
     await publish('channel:react-q', 'q1');
     await until('q1 rendered', async () => (await notes()).length >= 1);
     assert.deepEqual(await notes(), ['q1']);
+    await page.evaluate(() => window.show({ mounted: false }));
+    await until('the stream closed on unmount', async () => await openStreams(base) === 0);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('useJobs starts with a running job\'s current progress and follows it to the end', async () => {
+  const context = await browser.newContext();
+  try {
+    const publish = await publisher(base);
+    for (let i = 0; i < 20; i += 1) await publish('channel:react-j', `j${i}`);
+    const rita = await devToken(base, { userId: 'rita', name: 'Rita' });
+    const res = await fetch(`${base}/api/jobs/export`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${rita}` },
+      body: JSON.stringify({ channel: 'channel:react-j' }),
+    });
+    assert.equal(res.status, 202);
+    const { jobId } = await res.json();
+    const job = async () => {
+      const answer = await fetch(`${base}/api/jobs/${encodeURIComponent(jobId)}`, { headers: { Authorization: `Bearer ${rita}` } });
+      return answer.json();
+    };
+    await until('the export under way', async () => (await job()).progress >= 10, 20000);
+    const before = (await job()).progress;
+    const { page, errors } = await openApp(context, base, 'production');
+    await page.evaluate(() => window.showJobs());
+    await page.waitForSelector('#jobs li[data-status="running"]');
+    const shown = Number(await page.getAttribute('#jobs li', 'data-progress'));
+    assert.ok(shown >= before && shown < 100, `${shown} % shown, ${before} % before the page opened`);
+    await page.waitForSelector('#jobs li[data-status="complete"]', { timeout: 30000 });
+    assert.equal(await page.getAttribute('#jobs li', 'data-progress'), '100');
+    assert.equal(await page.textContent('#jobs li'), 'export');
     await page.evaluate(() => window.show({ mounted: false }));
     await until('the stream closed on unmount', async () => await openStreams(base) === 0);
     assert.deepEqual(errors, []);

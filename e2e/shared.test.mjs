@@ -63,7 +63,10 @@ class FakeLocks {
   }
 }
 
-/** A fake Herald: per-channel ids and history, cursors valid for one channel set, `ready`, live fan-out. */
+/**
+ * A fake Herald: per-channel ids and history, cursors valid for one channel set, `ready`, live fan-out; with
+ * `jobs=1`, a `job_state` per running job after the replay and the running ids in `ready`, and GET /api/jobs/{id}.
+ */
 class FakeHerald {
   constructor(now) {
     this.now = now;
@@ -71,7 +74,25 @@ class FakeHerald {
     this.sources = [];
     this.badCursors = 0;
     this.manualReady = false;
+    this.jobs = new Map();
+    this.jobReads = [];
   }
+  /** A job transition: the job object updated (version + 1) and its event on the owner's channel. */
+  job(type, jobId, fields = {}) {
+    const held = this.jobs.get(jobId);
+    const job = { jobId, userId: 'alice', kind: 'export', status: 'running', progress: 0, message: '', ...held,
+                  ...fields, version: (held?.version ?? 0) + 1 };
+    this.jobs.set(jobId, job);
+    return this.publish('user:alice', { type, ...job });
+  }
+  /** GET /api/jobs/{id} as fetch() answers it. */
+  fetch = async (url) => {
+    const jobId = decodeURIComponent(new URL(url, 'http://herald').pathname.split('/').at(-1));
+    this.jobReads.push(jobId);
+    const job = this.jobs.get(jobId);
+    const body = JSON.stringify(job ?? { error: 'not_found', message: 'no such job' });
+    return { ok: Boolean(job), status: job ? 200 : 404, text: async () => body, headers: new Headers() };
+  };
   last(channel) {
     return this.history.get(channel)?.at(-1)?.id ?? 0;
   }
@@ -83,6 +104,8 @@ class FakeHerald {
     source.channels = url.searchParams.getAll('channel').sort();
     source.token = url.searchParams.get('access_token');
     source.cursorIn = url.searchParams.get('lastEventId');
+    source.jobs = url.searchParams.has('jobs');
+    source.stateSent = new Map();
     source.live = false;
     source.replay = [];
     source.backlog = [];
@@ -112,12 +135,20 @@ class FakeHerald {
     if (source.closed || source.live) return;
     source.live = true;
     for (const event of source.replay.splice(0)) this.send(source, event);
-    source.send({ type: 'ready' }, this.cursor(source));
+    const running = [...this.jobs.values()].filter((job) => job.status === 'running');
+    if (source.jobs) {
+      for (const job of running) {
+        source.stateSent.set(job.jobId, job.version);
+        source.send({ type: 'job_state', channel: 'user:alice', ...job }, this.cursor(source));
+      }
+    }
+    source.send(source.jobs ? { type: 'ready', jobs: running.map((job) => job.jobId) } : { type: 'ready' }, this.cursor(source));
     for (const event of source.backlog.splice(0)) this.send(source, event);
   }
   send(source, event) {
     if (source.closed) return;
     source.at[event.channel] = event.id;
+    if (event.version <= source.stateSent.get(event.jobId)) return; // the job_state sent said as much
     const { seq, ...data } = event;
     source.send(data, this.cursor(source));
   }
@@ -219,12 +250,13 @@ class Tab {
       now: () => world.now,
       random: () => 0.5,
       token: jwt({ sub: 'alice' }),
+      fetch: world.herald.fetch,
     };
     this.subs = [];
   }
   /** Subscribes and records what the subscription sees. */
   subscribe(channels, extra = {}) {
-    const record = { events: [], statuses: [], errors: [], opens: 0, roles: [] };
+    const record = { events: [], statuses: [], errors: [], opens: 0, roles: [], jobs: [] };
     record.sub = subscribe(channels, {
       ...this.options,
       onEvent: (e) => record.events.push(e),
@@ -232,6 +264,7 @@ class Tab {
       onError: (e) => record.errors.push(e),
       onOpen: () => { record.opens += 1; },
       onRole: (r) => record.roles.push(r),
+      onJob: (job, { removed }) => record.jobs.push({ ...job, removed }),
       ...extra,
     });
     record.ids = (channel) => record.events.filter((e) => e.channel === channel).map((e) => e.id);
@@ -800,4 +833,81 @@ test('a string token\'s end that reaches the next tab only after the lock did st
     assert.equal(s.statuses.at(-1), 'closed');
   }
   assert.equal(world.herald.open().length, 0, 'the expired token opens no stream');
+});
+
+/** What a record's onJob saw of job `jobId`: [status, progress] per accepted change. */
+const seenOf = (record, jobId) => record.jobs.filter((j) => j.jobId === jobId).map((j) => [j.status, j.progress]);
+
+test('jobs: a tab joining an open stream shows the running job at once, from the leader\'s view, on the one stream', async () => {
+  const world = new World();
+  const [a, b] = ['a', 'b'].map((name) => world.tab(name));
+  const sa = a.subscribe(['channel:room'], { jobs: true });
+  await world.advance(1000);
+  world.herald.job('generation_started', 'j1');
+  world.herald.job('generation_progress', 'j1', { progress: 30, message: '3 of 10' });
+  await world.advance(100);
+  assert.deepEqual(seenOf(sa, 'j1'), [['running', 0], ['running', 30]]);
+  const sb = b.subscribe(['channel:room'], { jobs: true });
+  await world.advance(0); // messages flow, no timer fires: no heartbeat, no event of the job
+  assert.deepEqual(seenOf(sb, 'j1'), [['running', 30]], 'the current progress at once');
+  assert.equal(sb.sub.jobs.get('j1').message, '3 of 10');
+  assert.equal(sb.sub.role, 'follower');
+  assert.equal(world.herald.open().length, 1, 'no stream of its own');
+  assert.deepEqual(world.herald.jobReads, [], 'no GET either');
+  world.herald.job('generation_progress', 'j1', { progress: 60 });
+  world.herald.job('generation_complete', 'j1', { status: 'complete', progress: 100, result: '/api/jobs/j1/result' });
+  await world.advance(1000);
+  for (const s of [sa, sb]) {
+    assert.deepEqual(seenOf(s, 'j1').slice(-2), [['running', 60], ['complete', 100]]);
+    assert.equal(s.sub.jobs.get('j1').result, '/api/jobs/j1/result');
+    assert.ok(!s.events.some((e) => e.type === 'job_state'), 'job_state is no ordinary event');
+  }
+});
+
+test('jobs: the first tab to want jobs widens the stream to jobs=1 and gets the running job from its job_state', async () => {
+  const world = new World();
+  const [a, b] = ['a', 'b'].map((name) => world.tab(name));
+  const sa = a.subscribe(['channel:room', 'user:alice']);
+  await world.advance(1000);
+  world.herald.job('generation_started', 'j1');
+  world.herald.job('generation_progress', 'j1', { progress: 40 });
+  await world.advance(100);
+  assert.equal(world.herald.open()[0].jobs, false);
+  const sb = b.subscribe(['channel:room'], { jobs: true });
+  await world.advance(2000);
+  const open = world.herald.open();
+  assert.equal(open.length, 1);
+  assert.equal(open[0].jobs, true);
+  assert.deepEqual(open[0].channels, ['channel:room', 'user:alice']);
+  assert.deepEqual(seenOf(sb, 'j1').at(-1), ['running', 40]);
+  assert.deepEqual(sa.jobs, [], 'no onJob without jobs: true');
+  assert.ok(!sa.events.some((e) => e.type === 'job_state'));
+  assert.deepEqual(sb.statuses.at(-1), 'open');
+});
+
+test('jobs: after a hand-over the new leader settles a job whose end no history holds (GET) for every tab', async () => {
+  const world = new World();
+  const [a, b, c] = ['a', 'b', 'c'].map((name) => world.tab(name));
+  const sa = a.subscribe(['channel:room'], { jobs: true });
+  await world.advance(0);
+  const [sb, sc] = [b, c].map((tab) => tab.subscribe(['channel:room'], { jobs: true }));
+  await world.advance(1000);
+  world.herald.job('generation_started', 'j1');
+  world.herald.job('generation_started', 'j2');
+  world.herald.job('generation_progress', 'j2', { progress: 50 });
+  await world.advance(100);
+  sa.sub.close();
+  a.page.dispatchEvent(new Event('pagehide'));
+  // while no tab leads: j1 completes (replayed from history), j2 fails and history loses it
+  world.herald.job('generation_complete', 'j1', { status: 'complete', progress: 100, result: '/r1' });
+  world.herald.job('generation_failed', 'j2', { status: 'failed', error: 'worker_lost', message: 'the worker stopped reporting' });
+  world.herald.history.set('user:alice', world.herald.history.get('user:alice').filter((e) => e.jobId !== 'j2'));
+  await world.advance(3000);
+  assert.deepEqual(world.herald.jobReads, ['j2'], 'only the job the replay did not settle, read once by the leader');
+  for (const s of [sb, sc]) {
+    assert.deepEqual(seenOf(s, 'j1').at(-1), ['complete', 100]);
+    assert.equal(s.sub.jobs.get('j2').status, 'failed');
+    assert.equal(s.sub.jobs.get('j2').error, 'worker_lost');
+    assert.deepEqual(s.errors, []);
+  }
 });

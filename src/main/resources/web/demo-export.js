@@ -1,93 +1,96 @@
-// The demo's export panel: exports a room's history (POST /api/jobs/export) and follows the job's generation_*
-// events on the user's channel. Kept apart from the chat so that it can move to the jobs API (issue 18) alone.
+// The demo's export panel: exports a room's history (POST /api/jobs/export) and shows the user's export from the
+// jobs view of herald.js (`jobs: true`): its progress, then the download link or the error. Every tab of the user
+// shows the same export, a tab opened mid-export included: the view starts with the running jobs' current state.
+
+const roomOf = (channel) => (typeof channel === 'string' ? channel.slice('channel:'.length) : '');
 
 /**
  * Wires the panel's elements. `getClient()` gives the signed-in herald.js client; `room()` the room to export when
- * the button is pressed. The page passes every event to `handle`, which answers whether it was a job event.
+ * the button is pressed; `jobs()` the jobs view (a Map by job id) of the page's subscription. The page passes each
+ * change of the view to `job(job, change)`.
  */
-export function exportPanel({ getClient, room, button, progress, status }) {
-  /** The export this tab started: `{ room, jobId }`, jobId null until the POST answers; null when none runs. */
-  let running = null;
-  /** Job events that arrived before the POST that started the job answered (they may belong to it). */
-  let early = [];
+export function exportPanel({ getClient, room, jobs, button, progress, status }) {
+  /** The export job shown, or null; `starting` while this tab's POST has not answered. */
+  let shown = null;
+  let starting = false;
+
+  const busy = () => starting || shown?.status === 'running';
 
   function label() {
-    button.textContent = `Export #${room().slice('channel:'.length)}`;
+    button.disabled = busy();
+    button.textContent = busy() ? `Exporting #${roomOf(shown?.meta?.channel ?? room())}…` : `Export #${roomOf(room())}`;
   }
 
-  function finish() {
-    running = null;
-    early = [];
-    button.disabled = false;
+  function render(job) {
+    shown = job;
+    progress.hidden = false;
+    progress.value = job.progress;
+    const name = roomOf(job.meta?.channel);
+    if (job.status === 'running') {
+      status.textContent = job.message || `Exporting #${name}…`;
+    } else if (job.status === 'complete') {
+      const link = document.createElement('a');
+      link.id = 'download';
+      link.href = getClient().resultUrl(job.result);
+      link.download = `${name}-${job.jobId}.ndjson`;
+      link.textContent = `Download the export of #${name}`;
+      status.replaceChildren(link);
+    } else {
+      status.textContent = `Export failed: ${job.message || job.error}`;
+    }
     label();
   }
 
-  function apply(event) {
-    switch (event.type) {
-      case 'generation_progress':
-        progress.hidden = false;
-        progress.value = event.progress;
-        status.textContent = event.message;
-        break;
-      case 'generation_complete': {
-        progress.value = 100;
-        const link = document.createElement('a');
-        link.id = 'download';
-        link.href = getClient().resultUrl(event.result);
-        link.download = `${running.room.slice('channel:'.length)}-${event.jobId}.ndjson`;
-        link.textContent = `Download the export of #${running.room.slice('channel:'.length)}`;
-        status.replaceChildren(link);
-        finish();
-        break;
-      }
-      case 'generation_failed':
-        status.textContent = `Export failed: ${event.message}`;
-        finish();
-        break;
-      default:
-    }
+  function clear() {
+    shown = null;
+    progress.hidden = true;
+    progress.value = 0;
+    status.textContent = '';
+    label();
   }
 
   button.addEventListener('click', async () => {
-    if (running) return;
-    running = { room: room(), jobId: null };
-    button.disabled = true;
-    progress.hidden = false;
-    progress.value = 0;
-    status.textContent = `Exporting #${running.room.slice('channel:'.length)}…`;
+    if (busy()) return;
+    starting = true;
+    label();
+    const channel = room();
     try {
-      const { jobId } = await getClient().startExport(running.room);
-      running.jobId = jobId;
-      for (const event of early.splice(0)) {
-        if (running?.jobId === jobId && event.jobId === jobId) apply(event);
-      }
+      const { jobId } = await getClient().startExport(channel);
+      starting = false;
+      // its first events may have come before the answer: the view has them
+      const job = jobs().get(jobId);
+      if (job) render(job);
+      else render({ jobId, kind: 'export', status: 'running', progress: 0, message: '', meta: { channel }, version: 0 });
     } catch (error) {
+      starting = false;
+      clear();
       status.textContent = error.message;
-      progress.hidden = true;
-      finish();
     }
   });
 
   label();
   return {
-    /** Whether `event` is a job event; applies it when it belongs to this tab's export. */
-    handle(event) {
-      if (typeof event.type !== 'string' || !event.type.startsWith('generation_')) return false;
-      if (!running) return true; // another tab's export, or one that already ended
-      if (running.jobId === null) early.push(event);
-      else if (event.jobId === running.jobId) apply(event);
-      return true;
+    /**
+     * A change of the jobs view: an export shows when it is the one shown (a newer version), or when it runs and
+     * nothing runs here yet (another tab's export, or one running when this tab opened).
+     */
+    job(job, { removed }) {
+      if (job.kind !== 'export') return;
+      if (shown?.jobId === job.jobId) {
+        if (removed) clear();
+        else if (job.version > shown.version) render(job);
+      } else if (!removed && job.status === 'running' && !busy()) {
+        render(job);
+      }
     },
     /** The current room changed: the button says which room it exports. */
     roomChanged() {
-      if (!running) label();
+      label();
     },
-    /** Signed out: forget the running export. */
+    /** Signed out: forget the export. */
     reset() {
-      finish();
-      progress.hidden = true;
-      progress.value = 0;
-      status.textContent = '';
+      starting = false;
+      clear();
     },
   };
 }

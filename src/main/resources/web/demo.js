@@ -31,7 +31,8 @@ const SEEN_PER_CHANNEL = 4000;
 let rooms = new Map();
 
 const panel = exportPanel({
-  getClient: () => client, room: () => current, button: $('export'), progress: $('progress'), status: $('job'),
+  getClient: () => client, room: () => current, jobs: () => (live ?? next)?.sub?.jobs ?? new Map(),
+  button: $('export'), progress: $('progress'), status: $('job'),
 });
 
 /** What the page holds for a room: its messages, unread count and online users. */
@@ -173,6 +174,9 @@ function subscribeAll(newRooms = []) {
   previous?.close(); // superseded before it went live
   entry.sub = client.subscribe([...joined, userChannel(me.userId)], {
     token: freshToken,
+    jobs: true,
+    // the jobs view of each subscription starts with the running jobs (another tab's export included)
+    onJob: (job, change) => panel.job(job, change),
     onStatus: (status) => {
       if (entry === (live ?? next)) showStatus(status, entry);
     },
@@ -246,7 +250,7 @@ function handle(event, fromHistory) {
     ids.add(event.id);
     if (ids.size > SEEN_PER_CHANNEL) ids.delete(ids.values().next().value);
   }
-  if (panel.handle(event) || !joined.has(event.channel)) return;
+  if (!joined.has(event.channel)) return; // the user's channel: its jobs reach the panel through onJob
   const r = room(event.channel);
   switch (event.type) {
     case 'chat':

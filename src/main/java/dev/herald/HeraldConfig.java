@@ -22,7 +22,8 @@ public final class HeraldConfig {
             "SERVER_PORT", "server.port",
             "HERALD_JWT_SECRET", "herald.auth.jwt.secret",
             "HERALD_DEV_MODE", "herald.auth.dev-mode",
-            "HERALD_REDIS_URL", "herald.redis.url");
+            "HERALD_REDIS_URL", "herald.redis.url",
+            "HERALD_JOBS_EXPORT_PACE", "herald.jobs.export-pace");
 
     private HeraldConfig() {
     }

@@ -212,7 +212,7 @@ public record Settings(String podId, boolean production, Sse sse, History histor
             return new Jobs(integer(c.get("exports-per-minute"), 10, 1, 1_000_000),
                             bytes(c.get("max-result-bytes"), 256L << 20, 1024, 1L << 40),
                             Path.of(dir.orElseGet(() -> System.getProperty("java.io.tmpdir"))),
-                            duration(c.get("retention"), HOUR, Duration.ofSeconds(10), Duration.ofDays(30)),
+                            duration(c.get("retention"), HOUR, Duration.ofSeconds(1), Duration.ofDays(30)),
                             duration(c.get("export-pace"), Duration.ZERO, Duration.ZERO, Duration.ofSeconds(10)));
         }
     }

@@ -1,5 +1,5 @@
 // Types of /js/herald-react.js (React hooks over herald.js).
-import type { HeraldEvent, Status, SubscribeOptions } from './herald.js';
+import type { HeraldEvent, Job, Status, SubscribeOptions } from './herald.js';
 
 /** What `onError` receives: an EventSource error event, or an Error (code 'token_expired' and others). */
 export type StreamError = Parameters<NonNullable<SubscribeOptions['onError']>>[0];
@@ -36,3 +36,9 @@ export interface EventsOptions extends EventChannelOptions {
 /** `useEventChannel` keeping the last `limit` events, oldest first, cleared when the channel set changes. */
 export declare function useEvents<E extends HeraldEvent = HeraldEvent>(
   channels: Channels, options?: EventsOptions): EventChannelState & { events: E[] };
+
+/**
+ * `useEventChannel` with `jobs: true`, returning the jobs view (by job id; a new Map at each change), which starts
+ * with the user's running jobs. Cleared when the channel set changes.
+ */
+export declare function useJobs(channels: Channels, options?: EventChannelOptions): EventChannelState & { jobs: ReadonlyMap<string, Job> };

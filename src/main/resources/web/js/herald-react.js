@@ -25,7 +25,7 @@ function merge(previous, change) {
  * mounted, and returns `{status, cursor, error}`. `options` are those of `subscribe`. The stream opens again only
  * when the channel set, `baseUrl`, `shared`, `withCredentials`, or a string `token` changes (a new array of the
  * same channels does not reopen it); other options are read when the stream opens. The handlers (`onEvent`,
- * `onResync`, `onError`, `onStatus`, `onOpen`, and a function `token`) may change on every render: the latest
+ * `onResync`, `onJob`, `onError`, `onStatus`, `onOpen`, and a function `token`) may change on every render: the latest
  * is called. A string token that changes reopens the stream from its cursor, missing nothing.
  */
 export function useEventChannel(channels, options = {}) {
@@ -68,6 +68,7 @@ export function useEventChannel(channels, options = {}) {
         update({ cursor: cursorOf.current.cursor });
       },
       onResync: (channel, event) => current()?.onResync?.(channel, event),
+      onJob: (job, change) => current()?.onJob?.(job, change),
       onOpen: () => current()?.onOpen?.(),
       onError: (error) => {
         const handlers = current();
@@ -110,4 +111,30 @@ export function useEvents(channels, { limit = 100, ...options } = {}) {
     },
   });
   return { ...state, events: kept.key === key ? kept.events : [] };
+}
+
+const NO_JOBS = new Map();
+
+/**
+ * `useEventChannel` with `jobs: true`: returns the jobs view as `jobs` (a Map by job id, a new one at each change),
+ * starting with the user's running jobs. `channels` needs the user's own channel unless the token's `sub` can be read
+ * at subscribe time (see `subscribe`); the jobs are cleared when the channel set changes. `onJob` still runs.
+ */
+export function useJobs(channels, options = {}) {
+  const key = channelKey(channels);
+  const [kept, setKept] = useState({ key, jobs: NO_JOBS });
+  const state = useEventChannel(channels, {
+    ...options,
+    jobs: true,
+    onJob: (job, change) => {
+      options.onJob?.(job, change);
+      setKept((previous) => {
+        const jobs = new Map(previous.key === key ? previous.jobs : NO_JOBS);
+        if (change.removed) jobs.delete(job.jobId);
+        else jobs.set(job.jobId, job);
+        return { key, jobs };
+      });
+    },
+  });
+  return { ...state, jobs: kept.key === key ? kept.jobs : NO_JOBS };
 }

@@ -16,6 +16,31 @@ export type TokenSource = string | (() => string | Promise<string>);
 
 export type Status = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
+/** A job of the jobs API (GET /api/jobs/{jobId}, and every job event of the owner's channel). */
+export interface Job {
+  jobId: string;
+  userId: string;
+  kind: string;
+  status: 'running' | 'complete' | 'failed';
+  /** 0-100, never decreasing. */
+  progress: number;
+  message: string;
+  /** Only when complete. */
+  result?: unknown;
+  /** Only when failed: a code such as 'worker_lost'. */
+  error?: string;
+  meta?: Record<string, unknown>;
+  /** 1 at creation, +1 per transition: the jobs view keeps the highest. */
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** How a job changed in a jobs view: `removed` when it left it (the server no longer knows it, or too many finished). */
+export interface JobChange {
+  removed: boolean;
+}
+
 export interface SubscribeOptions {
   baseUrl?: string;
   /**
@@ -48,6 +73,14 @@ export interface SubscribeOptions {
   /** After a `disconnect` event (a backend ended the user's streams): reconnect after the backoff (default: stay closed). */
   reconnectAfterDisconnect?: boolean;
   onResync?: (channel: string, event: HeraldEvent) => void;
+  /**
+   * Keep a jobs view (`Subscription.jobs`): the stream asks for `jobs=1`, and the user's own channel is added from
+   * the token's `sub` when not listed (a token that cannot be read at subscribe time, an opaque string or a function
+   * returning a promise, needs the channel listed: else subscribe throws). `job_state` events feed the view only.
+   */
+  jobs?: boolean;
+  /** Each accepted change of the jobs view: a higher version of a job, or a job that left the view. */
+  onJob?: (job: Job, change: JobChange) => void;
   minDelay?: number;
   maxDelay?: number;
   /** For tests: replacements for the browser's globals. */
@@ -58,6 +91,8 @@ export interface SubscribeOptions {
   now?: () => number;
   locks?: Pick<LockManager, 'request'> | null;
   BroadcastChannel?: typeof BroadcastChannel | null;
+  /** Reads a job the jobs view missed the end of (GET /api/jobs/{jobId}). */
+  fetch?: typeof fetch;
   /** The tab: its `pagehide`/`pageshow` events, and its `document`'s `freeze`/`resume` (default: `window`). */
   page?: EventTarget & { document?: EventTarget };
 }
@@ -71,6 +106,8 @@ export interface Subscription {
   readonly channels: string[];
   /** 'single': a stream of its own; 'leader': this tab holds the shared stream; 'follower': another tab does. */
   readonly role: 'single' | 'leader' | 'follower';
+  /** With `jobs: true`, a copy of the jobs view by job id (running and finished jobs); else empty. */
+  readonly jobs: Map<string, Job>;
   close(): void;
 }
 
@@ -83,7 +120,7 @@ export declare function renewalDelay(token: string, now?: number): number | null
 
 export declare const BACKOFF: { readonly minDelay: number; readonly maxDelay: number };
 export declare function backoffDelay(attempt: number, options?: { minDelay?: number; maxDelay?: number; random?: () => number }): number;
-export declare function streamUrl(baseUrl: string, channels: string[], options?: { cursor?: string; token?: string }): string;
+export declare function streamUrl(baseUrl: string, channels: string[], options?: { cursor?: string; token?: string; jobs?: boolean }): string;
 export declare function subscribe(channels: string | string[], options?: SubscribeOptions): Subscription;
 
 export interface ApiError extends Error {

@@ -1,5 +1,6 @@
 // Herald's browser client: one EventSource for many channels, reconnecting with backoff and resuming from the
 // last cursor. An ES module without dependencies; types in herald.d.ts. See docs/client.md.
+import { JobsView, jobOf, settleJobs } from './herald-jobs.js';
 
 /** Reconnect delays: 1 s doubling up to 30 s, with full jitter (a random delay between 0 and the cap). */
 export const BACKOFF = Object.freeze({ minDelay: 1000, maxDelay: 30000 });
@@ -10,11 +11,18 @@ export function backoffDelay(attempt, { minDelay = BACKOFF.minDelay, maxDelay = 
   return Math.floor(random() * cap);
 }
 
-/** The URL of a stream of `channels`, resuming after `cursor` when given. */
-export function streamUrl(baseUrl, channels, { cursor, token } = {}) {
+/**
+ * Stands for "with the user's jobs" (`?jobs=1`) among a stream's channels: a stream's parameters are then one set,
+ * which the shared stream's union, widening, hand-over and cursor checks carry along. Channel names all have a `:`.
+ */
+const JOBS = '+jobs';
+
+/** The URL of a stream of `channels`, resuming after `cursor` when given; `jobs`: with the user's running jobs. */
+export function streamUrl(baseUrl, channels, { cursor, token, jobs = false } = {}) {
   const params = new URLSearchParams();
   for (const channel of channels) params.append('channel', channel);
   params.set('ready', '1');
+  if (jobs) params.set('jobs', '1');
   if (cursor) params.set('lastEventId', cursor);
   if (token) params.set('access_token', token);
   return `${baseUrl}/api/events?${params}`;
@@ -62,12 +70,14 @@ function settle(produce, then, fail) {
 
 /**
  * One stream of `list`: connects, reconnects with backoff, resumes from its cursor, renews a token function's
- * token before its `exp`. Reports to `o.onMessage(event)` (every event but `ready` and `token_expired`),
- * `o.onReady(quiet)` (the stream is live; quiet after a renewal, which the owner need not announce),
+ * token before its `exp`. `list` holds channels and, for a stream with the user's jobs, JOBS. Reports to
+ * `o.onMessage(event)` (every event but `ready` and `token_expired`), `o.onReady(quiet, event)` (the stream is
+ * live, with the `ready` event; quiet after a renewal, which the owner need not announce),
  * `o.onStatus('connecting' | 'reconnecting' | 'closed')` and `o.onError(error)`. Nothing happens before `start()`.
  */
 function openStream(list, o) {
   const { token, schedule, cancel } = o;
+  const url = (fresh) => streamUrl(o.baseUrl, list.filter((c) => c !== JOBS), { cursor, token: fresh, jobs: list.includes(JOBS) });
   let cursor = o.cursor || null;
   let attempt = 0;
   let source = null;
@@ -101,7 +111,7 @@ function openStream(list, o) {
   function open(fresh) {
     currentToken = fresh;
     scheduleRenewal();
-    source = new o.Source(streamUrl(o.baseUrl, list, { cursor, token: fresh }), { withCredentials: o.withCredentials });
+    source = new o.Source(url(fresh), { withCredentials: o.withCredentials });
     wire(source, false);
   }
 
@@ -122,7 +132,7 @@ function openStream(list, o) {
       if (!event) return;
       if (event.type === 'ready') {
         attempt = 0;
-        o.onReady(quiet);
+        o.onReady(quiet, event);
         return;
       }
       if (event.type === 'token_expired') {
@@ -166,7 +176,7 @@ function openStream(list, o) {
    * not blink. If the new stream fails, the current one goes on (the server's end at expiry is the fallback).
    */
   function succeed(fresh) {
-    const es = new o.Source(streamUrl(o.baseUrl, list, { cursor, token: fresh }), { withCredentials: o.withCredentials });
+    const es = new o.Source(url(fresh), { withCredentials: o.withCredentials });
     es.token = fresh;
     successor = es;
     es.onmessage = (message) => {
@@ -176,7 +186,7 @@ function openStream(list, o) {
       if (event.type === 'ready') {
         if (message.lastEventId) cursor = message.lastEventId;
         promote();
-        o.onReady(true);
+        o.onReady(true, event);
       } else if (event.type !== 'token_expired' && event.type !== 'disconnect') {
         o.onMessage(event); // the current stream gets those two as well, and handles them
       }
@@ -262,16 +272,20 @@ function openStream(list, o) {
 /**
  * What a caller of subscribe() holds: its channels, its callbacks, and the dedupe marks: the last id delivered per
  * channel, so that an event seen twice (around a hand-over or a change of the shared stream) reaches it once.
+ * With `jobs: true`, its jobs view too; `job_state` events feed the view only (they are state, not history: no id).
  */
 function localSubscription(list, options, ownStream) {
   const {
     onEvent = () => {}, onOpen = () => {}, onError = () => {}, onStatus = () => {}, onResync = () => {},
-    onRole = () => {}, reconnectAfterDisconnect = false,
+    onRole = () => {}, onJob = () => {}, reconnectAfterDisconnect = false,
   } = options;
   const marks = new Map();
   let status = null;
   const sub = {
     channels: list,
+    /** What its stream must carry: the channels, and JOBS for a jobs view. */
+    wanted: options.jobs ? [...list, JOBS] : list,
+    view: options.jobs ? new JobsView({ onJob: (job, change) => { if (!sub.closed) onJob(job, change); } }) : null,
     token: options.token,
     closed: false,
     role: ownStream ? 'single' : 'follower',
@@ -281,6 +295,9 @@ function localSubscription(list, options, ownStream) {
     },
     deliver(event) {
       if (sub.closed) return;
+      const job = sub.view && jobOf(event);
+      if (job) sub.view.apply(job);
+      if (event.type === 'job_state') return;
       const { channel, id } = event;
       if (event.type === 'resync') {
         marks.delete(channel);
@@ -306,6 +323,12 @@ function localSubscription(list, options, ownStream) {
     },
     error(error) {
       if (!sub.closed) onError(error);
+    },
+    /** Jobs its tab held when it joined, or that the group's leader handed over or settled (herald-jobs.js `settleJobs`). */
+    takeJobs(jobs, gone) {
+      if (!sub.view || sub.closed) return;
+      for (const job of jobs) sub.view.apply(job);
+      for (const { jobId, version } of gone) sub.view.remove(jobId, version);
     },
     close() {
       if (sub.closed) return;
@@ -336,15 +359,42 @@ function localSubscription(list, options, ownStream) {
  * A backend can end a user's streams (`POST /api/users/{id}/disconnect`): the last event is `disconnect` with a
  * `reason`. It is passed to `onEvent`, then the subscription closes for good (`onStatus('closed')`) unless
  * `reconnectAfterDisconnect: true`, which reconnects from the cursor after the usual backoff.
+ *
+ * `jobs: true` keeps the user's jobs (`handle.jobs`, `onJob`): the stream asks for `jobs=1` with the user's own
+ * channel, added from the token when it can be read now (else it must be listed, or this throws); herald-jobs.js
+ * has the rules.
  */
 export function subscribe(channels, options = {}) {
   const env = environment(options);
-  const list = Array.isArray(channels) ? [...channels] : [channels];
+  const given = Array.isArray(channels) ? [...channels] : [channels];
+  const list = options.jobs ? withOwnChannel(given, options.token) : given;
   // given as null: as if the browser had none
   const locks = 'locks' in options ? options.locks : globalThis.navigator?.locks;
   const Channel = 'BroadcastChannel' in options ? options.BroadcastChannel : globalThis.BroadcastChannel;
   if (options.shared === false || options.lastEventId || !locks || !Channel) return single(list, options, env);
   return joinShared(list, options, { ...env, locks, Channel });
+}
+
+/**
+ * The channels of a jobs subscription: the user's own channel (`jobs=1` needs it) is added from the token's `sub`
+ * when the token can be read now (a string, or a function that returns one); a token that cannot be read is
+ * trusted with any `user:` channel listed (the server refuses another user's). Else there is no stream to open.
+ */
+function withOwnChannel(list, token) {
+  let current = token;
+  if (typeof token === 'function' && !list.some((c) => c.startsWith('user:'))) {
+    try {
+      current = token();
+    } catch {
+      current = null;
+    }
+    if (typeof current?.then === 'function') current.then(() => {}, () => {}); // read later by the stream itself
+  }
+  const sub = tokenClaims(current)?.sub;
+  if (typeof sub === 'string') return list.includes(userChannel(sub)) ? list : [...list, userChannel(sub)];
+  if (list.some((c) => c.startsWith('user:'))) return list;
+  throw new Error('jobs: true needs the user\'s own channel among the channels: list userChannel(sub), or give a '
+    + 'token (a JWT, or a function returning one without a promise) whose sub herald.js can read');
 }
 
 /** The injectable globals and the stream settings of a subscribe() call. */
@@ -361,19 +411,25 @@ function environment(options) {
     maxDelay: options.maxDelay ?? BACKOFF.maxDelay,
     renew: options.renewBeforeExpiry ?? true,
     page: options.page ?? globalThis.window ?? null,
+    fetch: options.fetch ?? globalThis.fetch,
   };
 }
 
 /** A subscription with an EventSource of its own. */
 function single(list, options, env) {
   const sub = localSubscription(list, options, true);
-  const stream = openStream(list, {
+  const stream = openStream(sub.wanted, {
     ...env,
     token: options.token,
     cursor: options.lastEventId,
     reconnectAfterDisconnect: options.reconnectAfterDisconnect ?? false,
     onMessage: (event) => sub.deliver(event),
-    onReady: (quiet) => { if (!quiet) sub.setStatus('open', true); },
+    onReady: (quiet, event) => {
+      if (!quiet) sub.setStatus('open', true);
+      if (sub.view && Array.isArray(event.jobs)) {
+        settleJobs(sub.view, event.jobs, jobReader(env, options.token)).then(({ errors }) => errors.forEach(sub.error));
+      }
+    },
     onStatus: (status) => sub.setStatus(status, true),
     onError: (error) => sub.error(error),
   });
@@ -387,8 +443,16 @@ function single(list, options, env) {
       return [...list];
     },
     role: 'single',
+    get jobs() {
+      return sub.view ? sub.view.snapshot() : new Map();
+    },
     close: () => sub.close(),
   };
+}
+
+/** GET /api/jobs/{jobId} with the stream's token: how a jobs view settles a job it missed the end of. */
+function jobReader(env, token) {
+  return (jobId) => api(`/api/jobs/${encodeURIComponent(jobId)}`, { baseUrl: env.baseUrl, token, fetch: env.fetch });
 }
 
 /**
@@ -441,13 +505,16 @@ function joinShared(list, options, env) {
   return {
     get cursor() {
       const resume = stream?.resume;
-      return resume && sameSet(resume.channels, list) ? resume.cursor : null;
+      return resume && sameSet(resume.channels, sub.wanted) ? resume.cursor : null;
     },
     get channels() {
       return [...list];
     },
     get role() {
       return sub.role;
+    },
+    get jobs() {
+      return sub.view ? sub.view.snapshot() : new Map();
     },
     close: () => sub.close(),
   };
@@ -463,9 +530,9 @@ function covers(outer, inner) {
   return inner.every((c) => outer.includes(c));
 }
 
-/** Whether an error about `channels` (null: the whole stream) concerns a subscription. */
+/** Whether an error about `channels` (null: the whole stream; JOBS: the jobs) concerns a subscription. */
 function concerns(sub, channels) {
-  return !channels || sub.channels.some((c) => channels.includes(c));
+  return !channels || sub.wanted.some((c) => channels.includes(c));
 }
 
 /**
@@ -473,8 +540,11 @@ function concerns(sub, channels) {
  * the holder leads: it holds the one EventSource with the union of every tab's channels, delivers to its own
  * subscriptions and posts each event, with the cursor to resume from, on a BroadcastChannel; the others follow:
  * they deliver what the leader posts and tell it their channels. docs/client.md has the protocol and guarantees.
- * Messages: hello {channels}, bye (follower → leader); leader, beat, event, status, error, fail, resign (leader →
- * all), each with the leader's epoch, which grows at every change of leader so that a deposed leader is ignored.
+ * Messages: hello {channels}, bye (follower → leader); leader, beat, event, status, error, fail, resign, jobs (leader
+ * → all), each with the leader's epoch, which grows at every change of leader so that a deposed leader is ignored.
+ * Every tab keeps the jobs view of the events it delivers (`jobs`); the leader hands its own to a tab that says
+ * hello with JOBS, so that a tab joining an open stream shows the running jobs at once, and settles it at each
+ * `ready` for all tabs.
  */
 class SharedStream {
   constructor(key, env, forget) {
@@ -503,6 +573,7 @@ class SharedStream {
     this.catching = null;
     this.lastTick = null;
     this.alone = false;
+    this.jobs = new JobsView();
     this.channel = new env.Channel(this.name);
     this.channel.onmessage = (message) => this.receive(message.data);
     this.onHide = () => this.suspend(true);
@@ -520,6 +591,7 @@ class SharedStream {
   add(sub) {
     this.subs.add(sub);
     sub.setRole(this.role);
+    sub.takeJobs(this.jobs.jobs.values(), []);
     if (this.subs.size === 1) {
       this.heard = this.env.now();
       this.tick();
@@ -549,7 +621,7 @@ class SharedStream {
 
   /** The channels of this tab's subscriptions. */
   mine() {
-    return [...new Set([...this.subs].flatMap((sub) => sub.channels))].sort();
+    return [...new Set([...this.subs].flatMap((sub) => sub.wanted))].sort();
   }
 
   union() {
@@ -568,7 +640,7 @@ class SharedStream {
   /** A subscription's status follows the leader's stream, and is open once that stream carries its channels. */
   show(sub) {
     if (this.status !== 'open') sub.setStatus(this.status);
-    else sub.setStatus(covers(this.live, sub.channels) ? 'open' : 'connecting');
+    else sub.setStatus(covers(this.live, sub.wanted) ? 'open' : 'connecting');
   }
 
   setState(status, live = this.live) {
@@ -583,7 +655,28 @@ class SharedStream {
   }
 
   deliverNow(event) {
+    const job = jobOf(event);
+    if (job) this.jobs.apply(job);
     for (const sub of [...this.subs]) if (sub.wants(event)) sub.deliver(event);
+  }
+
+  /** Jobs the leader handed over or settled: into this tab's view and its subscriptions'. */
+  takeJobs(jobs, gone) {
+    for (const job of jobs) this.jobs.apply(job);
+    for (const { jobId, version } of gone) this.jobs.remove(jobId, version);
+    for (const sub of [...this.subs]) sub.takeJobs(jobs, gone);
+  }
+
+  /** The leader's stream is ready with the ids of the running jobs: reads those it missed the end of, for all tabs. */
+  settleRunning(listed) {
+    const token = this.token();
+    settleJobs(this.jobs, listed, jobReader(this.env, token)).then(({ jobs, gone, errors }) => {
+      if (jobs.length > 0 || gone.length > 0) {
+        this.post({ t: 'jobs', jobs, gone });
+        this.takeJobs(jobs, gone);
+      }
+      for (const error of errors) this.spread(error, [JOBS]);
+    });
   }
 
   /**
@@ -735,7 +828,7 @@ class SharedStream {
       token: this.token(),
       reconnectAfterDisconnect: true,
       onMessage: (event) => this.leaderEvent(stream, event),
-      onReady: () => this.ready(stream),
+      onReady: (quiet, event) => this.ready(stream, event),
       onStatus: (status) => {
         stream.live = false;
         if (stream !== this.primary) return;
@@ -763,8 +856,9 @@ class SharedStream {
     this.deliver(event);
   }
 
-  ready(stream) {
+  ready(stream, event) {
     stream.live = true;
+    if (stream.channels.includes(JOBS) && Array.isArray(event.jobs)) this.settleRunning(event.jobs);
     if (stream === this.primary) {
       this.resume = { channels: stream.channels, cursor: stream.cursor };
       this.announce('open');
@@ -880,6 +974,7 @@ class SharedStream {
       else this.remote.delete(from);
       this.reconcile();
       if (t === 'hello') this.post({ t: 'status', status: this.status, live: this.live, resume: this.resume });
+      if (t === 'hello' && message.channels.includes(JOBS)) this.post({ t: 'jobs', jobs: [...this.jobs.jobs.values()], gone: [] });
       return;
     }
     // from a leader: a new one announces itself; a deposed one (lower epoch, not the one we follow) is ignored
@@ -907,6 +1002,8 @@ class SharedStream {
     } else if (t === 'error') {
       const error = Object.assign(new Error(message.message), { code: message.code });
       for (const sub of this.subs) if (concerns(sub, message.channels)) sub.error(error);
+    } else if (t === 'jobs') {
+      this.takeJobs(message.jobs, message.gone);
     } else if (t === 'resign') {
       // the lock goes to the next tab in line; nobody needs to take it by force
       this.leaderId = null;

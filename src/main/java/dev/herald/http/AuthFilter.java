@@ -53,6 +53,7 @@ public final class AuthFilter implements Filter {
             if (token != null && token.startsWith(JobStore.WORKER_TOKEN_PREFIX)) {
                 // a job's worker token: only the job's routes take it, and they check it against the job
                 if (!req.path().path().startsWith(JOB_ROUTES)) {
+                    metrics.authFailure("worker_token");
                     throw new AuthException("worker_token", "a worker token is accepted only by its job's routes, "
                                                             + JOB_ROUTES + "{jobId}");
                 }

@@ -28,7 +28,8 @@ public final class PublishService implements HttpService {
     /** Fields the server sets; a body that sets them is refused rather than silently changed. */
     private static final Set<String> SERVER_FIELDS = Set.of("id", "timestamp", "userId", "userName");
     /** Types only the server emits, since clients act on them. */
-    private static final Set<String> SERVER_TYPES = Set.of("resync", "presence", "ready", "token_expired");
+    private static final Set<String> SERVER_TYPES = Set.of("resync", "presence", "ready", "token_expired", "disconnect",
+                                                           "job_state");
 
     private static final HeaderName TRACEPARENT = HeaderNames.create("traceparent");
 

@@ -128,7 +128,8 @@ public final class HeraldMetrics implements HubMetrics {
         for (String limit : List.of("chat", "channel", "export")) {
             counter(RATE_LIMITED, "Requests refused with 429 for a rate limit, by limit", limit);
         }
-        for (String reason : List.of("missing", "malformed", "expired", "signature", "claims", "revoked")) {
+        for (String reason : List.of("missing", "malformed", "expired", "signature", "claims", "revoked",
+                                     "worker_token")) {
             counter(AUTH_FAILURES, "Requests refused for their token, by reason", reason);
         }
         for (String source : List.of("presence", "job")) {

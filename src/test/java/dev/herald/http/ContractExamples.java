@@ -160,7 +160,10 @@ final class ContractExamples {
         return contentType == null ? null : contentType.split(";")[0].trim().toLowerCase(Locale.ROOT);
     }
 
-    /** The answer, its error code read from a JSON body (null: no JSON body). */
+    /**
+     * The answer, its error code read from a JSON error body (null: no JSON body, or a success, whose body may have an
+     * {@code error} of its own: a failed job's code).
+     */
     static Answer answer(int status, String mediaType, String jsonBody) {
         JsonNode json = null;
         if (jsonBody != null) {
@@ -170,7 +173,8 @@ final class ContractExamples {
                 json = null;
             }
         }
-        String error = json != null && json.path("error").isTextual() ? json.get("error").asText() : null;
+        String error = status >= 400 && json != null && json.path("error").isTextual() ? json.get("error").asText()
+                : null;
         return new Answer(status, error, mediaType, json);
     }
 }

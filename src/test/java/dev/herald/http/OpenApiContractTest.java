@@ -8,6 +8,7 @@ import java.lang.reflect.RecordComponent;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,6 +24,9 @@ import dev.herald.TestPod;
 import dev.herald.auth.TokenIssuer;
 import dev.herald.hub.Hub;
 import dev.herald.hub.LocalBroker;
+import dev.herald.hub.Publishing;
+import dev.herald.jobs.Jobs;
+import dev.herald.jobs.LocalJobStore;
 import dev.herald.metrics.HeraldMetrics;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -46,11 +50,14 @@ class OpenApiContractTest {
     private static final Map<String, String> ELSEWHERE = Map.of(
             "GET /observe/health/live 503", "OpenFilesLimitTest: the listener dies at the open-files limit");
     /** The schema in components/schemas of each event type a stream sends; another type is a PublishedEvent. */
-    private static final Map<String, String> EVENT_SCHEMAS = Map.of(
-            "chat", "ChatEvent", "presence", "PresenceEvent", "generation_progress", "GenerationProgressEvent",
-            "generation_complete", "GenerationCompleteEvent", "generation_failed", "GenerationFailedEvent",
-            "resync", "ResyncEvent", "ready", "ReadyEvent", "token_expired", "TokenExpiredEvent",
-            "disconnect", "DisconnectEvent");
+    private static final Map<String, String> EVENT_SCHEMAS = Map.ofEntries(
+            Map.entry("chat", "ChatEvent"), Map.entry("presence", "PresenceEvent"),
+            Map.entry("generation_started", "GenerationStartedEvent"),
+            Map.entry("generation_progress", "GenerationProgressEvent"),
+            Map.entry("generation_complete", "GenerationCompleteEvent"),
+            Map.entry("generation_failed", "GenerationFailedEvent"), Map.entry("job_state", "JobStateEvent"),
+            Map.entry("resync", "ResyncEvent"), Map.entry("ready", "ReadyEvent"),
+            Map.entry("token_expired", "TokenExpiredEvent"), Map.entry("disconnect", "DisconnectEvent"));
 
     @Test
     void everyRegisteredRoute_isDocumented_andEveryDocumentedRouteExists() {
@@ -108,22 +115,31 @@ class OpenApiContractTest {
     }
 
     /**
-     * A stream that sees its own presence, a chat, an export's progress and completion, a published event and its end
-     * by a disconnect: each event has the shape its schema in the document gives.
+     * A stream opened with {@code ?jobs} while a job runs, that sees the job's state, its own presence, a chat, an
+     * export's start, progress and completion, a published event, the running job's failure and its end by a
+     * disconnect: each event has the shape its schema in the document gives.
      */
     @Test
     void streamEvents_haveTheShapesOfTheirSchemas() {
         OpenApiDocument document = OpenApiDocument.read();
         try (TestPod pod = TestPod.start(Map.of())) {
             String alice = pod.token("alice");
+            HttpResponse<String> created = pod.post(H1, "/api/jobs", pod.serviceToken(),
+                                                    "{\"userId\":\"alice\",\"kind\":\"render\",\"meta\":{\"file\":\"a.pdf\"}}");
+            assertEquals(201, created.statusCode(), created.body());
+            JsonNode job = TestPod.json(created.body());
             try (SseClient stream = SseClient.open(pod.client(H1), pod.uri(
-                    "/api/events?channel=channel:shapes&channel=user:alice&ready"), Map.of("Authorization", "Bearer " + alice))) {
-                stream.awaitEvents("ready", 1, WAIT);
+                    "/api/events?channel=channel:shapes&channel=user:alice&ready&jobs=1"), Map.of("Authorization", "Bearer " + alice))) {
+                stream.awaitEvents("job_state", 1, WAIT);
                 pod.chat(alice, "channel:shapes", "hello");
                 pod.publish("channel:shapes", "poll.opened", "\"pollId\":\"p7\",\"options\":[1,2]");
                 HttpResponse<String> export = pod.post(H1, "/api/jobs/export", alice, "{\"channel\":\"channel:shapes\"}");
                 assertEquals(202, export.statusCode(), export.body());
                 stream.awaitEvents("generation_complete", 1, WAIT);
+                HttpResponse<String> failed = pod.post(H1, "/api/jobs/" + job.path("jobId").asText() + "/fail",
+                                                       job.path("workerToken").asText(), "{\"error\":\"quota_exceeded\"}");
+                assertEquals(200, failed.statusCode(), failed.body());
+                stream.awaitEvents("generation_failed", 1, WAIT);
                 pod.post(H1, "/api/users/alice/disconnect", pod.serviceToken(), "{\"reason\":\"banned\"}");
                 stream.awaitEnd(WAIT);
                 List<String> problems = new ArrayList<>();
@@ -135,8 +151,9 @@ class OpenApiContractTest {
                     JsonNode schema = document.schema(EVENT_SCHEMAS.getOrDefault(type, "PublishedEvent"));
                     document.departures(schema, event).forEach(d -> problems.add(type + " " + d + ": " + event));
                 }
-                assertEquals(Set.of("ready", "presence", "chat", "poll.opened", "generation_progress",
-                                    "generation_complete", "disconnect"), types);
+                assertEquals(Set.of("ready", "job_state", "presence", "chat", "poll.opened", "generation_started",
+                                    "generation_progress", "generation_complete", "generation_failed", "disconnect"),
+                             types);
                 assertTrue(problems.isEmpty(), String.join("\n", problems));
             }
         }
@@ -158,7 +175,10 @@ class OpenApiContractTest {
         HeraldMetrics metrics = new HeraldMetrics(null, "contract");
         Hub hub = new Hub(new LocalBroker(10, Duration.ofMinutes(1)), metrics, settings.sse().heartbeat());
         BooleanSupplier draining = () -> false;
-        List<Object> known = List.of(hub, metrics, settings, draining,
+        // the job routes read the store while registering; nothing here starts (no sweeper, no results directory)
+        Jobs jobs = new Jobs(new LocalJobStore(new Publishing(hub.broker(), metrics), null, 0, 0, Duration.ofHours(1)),
+                             metrics, 3, Path.of(System.getProperty("java.io.tmpdir")), 1024, () -> { }, lost -> { });
+        List<Object> known = List.of(hub, metrics, settings, draining, jobs,
                                      new TokenIssuer(TestPod.SECRET.getBytes(StandardCharsets.UTF_8)));
         RecordComponent[] components = Routes.Parts.class.getRecordComponents();
         Class<?>[] types = new Class<?>[components.length];

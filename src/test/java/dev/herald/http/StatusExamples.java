@@ -25,6 +25,7 @@ import dev.herald.SseClient;
 import dev.herald.TestPod;
 import dev.herald.redis.RedisProcess;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
@@ -44,6 +45,11 @@ final class StatusExamples {
     private static final String INFO = "/api/channels/{channel}";
     private static final String PRESENCE = "/api/channels/{channel}/presence";
     private static final String RESULT = "/api/jobs/{jobId}/result";
+    private static final String JOBS = "/api/jobs";
+    private static final String JOB = "/api/jobs/{jobId}";
+    private static final String PROGRESS = "/api/jobs/{jobId}/progress";
+    private static final String COMPLETE = "/api/jobs/{jobId}/complete";
+    private static final String FAIL = "/api/jobs/{jobId}/fail";
 
     private StatusExamples() {
     }
@@ -118,6 +124,7 @@ final class StatusExamples {
 
             channels(ex, pod, service, alice, revoked);
             jobs(ex, pod, alice, revoked);
+            jobRoutes(ex, pod, service, alice, revoked);
 
             String dev = "/dev/token";
             ex.expect("POST", dev, 200, null, () -> post(pod, dev, null, "{\"userId\":\"alice\"}"));
@@ -192,6 +199,100 @@ final class StatusExamples {
         unauthorized(ex, pod, "GET", RESULT, result, revoked);
     }
 
+    /** A job created for a user with a service token: its id and worker token. */
+    private record CreatedJob(String id, String workerToken) {
+        static CreatedJob of(HttpResponse<String> res) {
+            assertEquals(201, res.statusCode(), res.body());
+            JsonNode body = TestPod.json(res.body());
+            return new CreatedJob(body.get("jobId").asText(), body.get("workerToken").asText());
+        }
+
+        String path(String tail) {
+            return "/api/jobs/" + id + tail;
+        }
+    }
+
+    private static CreatedJob createJob(TestPod pod, String service, String userId) {
+        return CreatedJob.of(pod.post(H1, JOBS, service, "{\"userId\":\"" + userId + "\",\"kind\":\"render\"}"));
+    }
+
+    /** The job routes: create, report (from its worker token or a service), read and list. */
+    private static void jobRoutes(ContractExamples ex, TestPod pod, String service, String alice, String revoked) {
+        String body = "{\"userId\":\"alice\",\"kind\":\"render\",\"meta\":{\"file\":\"a.pdf\"}}";
+        AtomicReference<CreatedJob> created = new AtomicReference<>();
+        ex.expect("POST", JOBS, 201, null, () -> {
+            HttpResponse<String> res = pod.post(H1, JOBS, service, body);
+            created.set(CreatedJob.of(res));
+            return ContractExamples.answer(res.statusCode(), "application/json", res.body());
+        });
+        ex.expect("POST", JOBS, 400, "bad_request", () -> post(pod, JOBS, service, "{\"userId\":\"alice\"}"));
+        ex.expect("POST", JOBS, 403, "forbidden", () -> post(pod, JOBS, alice, body));
+        ex.expect("POST", JOBS, 413, "payload_too_large", () -> post(pod, JOBS, service,
+                  "{\"userId\":\"alice\",\"kind\":\"render\",\"pad\":\"" + "a".repeat(20_000) + "\"}"));
+        ex.expect("POST", JOBS, 415, "unsupported_media_type",
+                  () -> http(pod, "POST", JOBS, service, "text/plain", body, Map.of()));
+        for (int i = 0; i < 100; i++) {
+            createJob(pod, service, "hundred");
+        }
+        ex.expect("POST", JOBS, 429, "too_many_jobs",
+                  () -> post(pod, JOBS, service, "{\"userId\":\"hundred\",\"kind\":\"render\"}"));
+        unauthorized(ex, pod, "POST", JOBS, JOBS, revoked);
+
+        CreatedJob job = created.get();
+        CreatedJob other = createJob(pod, service, "alice");
+        String progress = job.path("/progress");
+        ex.expect("POST", PROGRESS, 200, null,
+                  () -> post(pod, progress, job.workerToken(), "{\"progress\":40,\"message\":\"4 of 10\"}"));
+        ex.expect("POST", PROGRESS, 400, "bad_request", () -> post(pod, progress, job.workerToken(), "{\"progress\":101}"));
+        ex.expect("POST", PROGRESS, 403, "forbidden", () -> post(pod, progress, other.workerToken(), "{\"progress\":50}"));
+        ex.expect("POST", PROGRESS, 404, "not_found", () -> post(pod, "/api/jobs/none/progress", service, "{\"progress\":50}"));
+        ex.expect("POST", PROGRESS, 409, "progress_regressed",
+                  () -> post(pod, progress, job.workerToken(), "{\"progress\":10}"));
+        ex.expect("POST", PROGRESS, 413, "payload_too_large", () -> post(pod, progress, job.workerToken(),
+                  "{\"progress\":50,\"pad\":\"" + "a".repeat(20_000) + "\"}"));
+        ex.expect("POST", PROGRESS, 415, "unsupported_media_type",
+                  () -> http(pod, "POST", progress, job.workerToken(), "text/plain", "50", Map.of()));
+        unauthorized(ex, pod, "POST", PROGRESS, progress, revoked);
+
+        String read = job.path("");
+        ex.expect("GET", JOB, 200, null, () -> get(pod, read, alice));
+        ex.expect("GET", JOB, 404, "not_found", () -> get(pod, read, pod.token("bob")));
+        unauthorized(ex, pod, "GET", JOB, read, revoked);
+
+        String list = "/api/jobs?status=running";
+        ex.expect("GET", JOBS, 200, null, () -> get(pod, list, alice));
+        ex.expect("GET", JOBS, 400, "bad_request", () -> get(pod, "/api/jobs?status=paused", alice));
+        ex.expect("GET", JOBS, 403, "forbidden", () -> get(pod, "/api/jobs?userId=bob", alice));
+        unauthorized(ex, pod, "GET", JOBS, list, revoked);
+
+        String complete = job.path("/complete");
+        ex.expect("POST", COMPLETE, 400, "bad_request", () -> post(pod, complete, job.workerToken(), "[]"));
+        ex.expect("POST", COMPLETE, 403, "forbidden", () -> post(pod, complete, alice, "{}"));
+        ex.expect("POST", COMPLETE, 404, "not_found", () -> post(pod, "/api/jobs/none/complete", service, "{}"));
+        ex.expect("POST", COMPLETE, 413, "payload_too_large", () -> post(pod, complete, job.workerToken(),
+                  "{\"result\":\"" + "a".repeat(20_000) + "\"}"));
+        ex.expect("POST", COMPLETE, 415, "unsupported_media_type",
+                  () -> http(pod, "POST", complete, job.workerToken(), "text/plain", "done", Map.of()));
+        unauthorized(ex, pod, "POST", COMPLETE, complete, revoked);
+        ex.expect("POST", COMPLETE, 200, null,
+                  () -> post(pod, complete, job.workerToken(), "{\"result\":{\"url\":\"https://files.example.com/a.pdf\"}}"));
+        ex.expect("POST", COMPLETE, 409, "job_finished", () -> post(pod, complete, job.workerToken(), "{}"));
+        ex.expect("POST", PROGRESS, 409, "job_finished", () -> post(pod, progress, job.workerToken(), "{\"progress\":90}"));
+
+        String fail = other.path("/fail");
+        ex.expect("POST", FAIL, 400, "bad_request", () -> post(pod, fail, other.workerToken(), "{\"error\":\"Not A Code!\"}"));
+        ex.expect("POST", FAIL, 403, "forbidden", () -> post(pod, fail, job.workerToken(), "{}"));
+        ex.expect("POST", FAIL, 404, "not_found", () -> post(pod, "/api/jobs/none/fail", service, "{}"));
+        ex.expect("POST", FAIL, 413, "payload_too_large", () -> post(pod, fail, other.workerToken(),
+                  "{\"message\":\"" + "a".repeat(20_000) + "\"}"));
+        ex.expect("POST", FAIL, 415, "unsupported_media_type",
+                  () -> http(pod, "POST", fail, other.workerToken(), "text/plain", "failed", Map.of()));
+        unauthorized(ex, pod, "POST", FAIL, fail, revoked);
+        ex.expect("POST", FAIL, 200, null,
+                  () -> post(pod, fail, service, "{\"error\":\"quota_exceeded\",\"message\":\"the farm is full\"}"));
+        ex.expect("POST", FAIL, 409, "job_finished", () -> post(pod, fail, other.workerToken(), "{}"));
+    }
+
     /** 415 and 422 of a publishing route, and its 401s. */
     private static void bodyErrors(ContractExamples ex, TestPod pod, String path, String token, String once,
                                    String twice, String revoked) {
@@ -215,11 +316,14 @@ final class StatusExamples {
         ex.expect(method, documented, 401, "revoked", () -> http(pod, method, path, revoked, type, body, Map.of()));
     }
 
-    /** Budgets of one event per 100 s per channel and per chat user, and of 4 exports a minute. */
+    /**
+     * Budgets of one event per 100 s per channel and per chat user, and of 4 exports a minute; exports that pause 5 s
+     * after each progress report.
+     */
     private static void rateLimits(ContractExamples ex) {
         try (TestPod pod = TestPod.start(Map.of("herald.rate.channel.per-second", "0.01", "herald.rate.channel.burst", "1",
                                                 "herald.rate.chat.per-second", "0.01", "herald.rate.chat.burst", "1",
-                                                "herald.jobs.exports-per-minute", "4"))) {
+                                                "herald.jobs.exports-per-minute", "4", "herald.jobs.export-pace", "PT5S"))) {
             String service = pod.serviceToken();
             String chat = "{\"channel\":\"channel:r1\",\"content\":\"hi\"}";
             pod.chat(pod.token("alice"), "channel:r1", "hi");
@@ -233,9 +337,8 @@ final class StatusExamples {
             ex.expect("POST", "/api/broadcast", 207, null, () -> post(pod, "/api/broadcast", service, both));
             ex.expect("POST", "/api/broadcast", 429, "rate_limited", () -> post(pod, "/api/broadcast", service, both));
 
-            // erin's channel is over its budget: each export's last event waits for it (up to 10 s), so three run
+            // each export pauses 5 s after its first progress report, so three run
             String erin = pod.token("erin");
-            pod.chat(erin, "user:erin", "spend");
             String export = "{\"channel\":\"channel:r1\"}";
             for (int i = 0; i < 3; i++) {
                 HttpResponse<String> started = pod.post(H1, "/api/jobs/export", erin, export);
@@ -243,6 +346,12 @@ final class StatusExamples {
             }
             ex.expect("POST", "/api/jobs/export", 429, "too_many_jobs", () -> post(pod, "/api/jobs/export", erin, export));
             ex.expect("POST", "/api/jobs/export", 429, "rate_limited", () -> post(pod, "/api/jobs/export", erin, export));
+
+            // rita's channel has one event in 100 s: her job's second progress report finds the budget spent
+            CreatedJob rita = createJob(pod, service, "rita");
+            pod.post(H1, rita.path("/progress"), rita.workerToken(), "{\"progress\":10}");
+            ex.expect("POST", PROGRESS, 429, "rate_limited",
+                      () -> post(pod, rita.path("/progress"), rita.workerToken(), "{\"progress\":20}"));
         }
     }
 
@@ -290,8 +399,15 @@ final class StatusExamples {
              TestPod pod = TestPod.start(Map.of("herald.redis.url", redis.url(), "herald.auth.dev-mode", "false"))) {
             String service = pod.serviceToken();
             String alice = pod.token("alice");
+            CreatedJob job = createJob(pod, service, "alice");
             redis.kill();
             String down = "broker_unavailable";
+            ex.expect("POST", JOBS, 503, down, () -> post(pod, JOBS, service, "{\"userId\":\"alice\",\"kind\":\"render\"}"));
+            ex.expect("GET", JOBS, 503, down, () -> get(pod, "/api/jobs?userId=alice", service));
+            ex.expect("GET", JOB, 503, down, () -> get(pod, job.path(""), alice));
+            ex.expect("POST", PROGRESS, 503, down, () -> post(pod, job.path("/progress"), job.workerToken(), "{\"progress\":5}"));
+            ex.expect("POST", COMPLETE, 503, down, () -> post(pod, job.path("/complete"), job.workerToken(), "{}"));
+            ex.expect("POST", FAIL, 503, down, () -> post(pod, job.path("/fail"), job.workerToken(), "{}"));
             ex.expect("GET", "/api/events", 503, down, () -> get(pod, "/api/events?channel=channel:x", service));
             ex.expect("POST", "/api/chat/messages", 503, down,
                       () -> post(pod, "/api/chat/messages", alice, "{\"channel\":\"channel:x\",\"content\":\"hi\"}"));

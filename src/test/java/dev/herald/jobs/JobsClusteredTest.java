@@ -20,8 +20,8 @@ class JobsClusteredTest extends JobsContract {
     @BeforeAll
     static void start() throws Exception {
         redis = RedisProcess.start(false);
-        worker = TestPod.start(Map.of("herald.redis.url", redis.url()));
-        user = TestPod.start(Map.of("herald.redis.url", redis.url()));
+        worker = TestPod.start(Map.of("herald.redis.url", redis.url(), "herald.jobs.retention", RETENTION));
+        user = TestPod.start(Map.of("herald.redis.url", redis.url(), "herald.jobs.retention", RETENTION));
     }
 
     @AfterAll

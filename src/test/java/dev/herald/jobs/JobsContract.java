@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import dev.herald.Await;
 import dev.herald.SseClient;
 import dev.herald.TestPod;
 
@@ -25,6 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 abstract class JobsContract {
     static final Duration WAIT = Duration.ofSeconds(20);
     static final HttpClient.Version H1 = HttpClient.Version.HTTP_1_1;
+    /** {@code herald.jobs.retention} of the pods under test. */
+    static final String RETENTION = "PT3S";
 
     abstract TestPod workerPod();
 
@@ -210,6 +213,108 @@ abstract class JobsContract {
             assertEquals(70, next.get("progress").asInt());
             assertEquals(state.get("version").asLong() + 1, next.get("version").asLong());
         }
+    }
+
+    @Test
+    void concurrentReports_eachAcceptedOneGetsOneVersionAndOneEvent_andProgressNeverGoesBack() throws Exception {
+        String jo = userPod().token("jo");
+        try (SseClient stream = userPod().subscribe(H1, jo, "user:jo")) {
+            stream.awaitCursor(WAIT);
+            Created job = create("jo", "");
+            int threads = 8;
+            List<Integer> accepted = java.util.Collections.synchronizedList(new ArrayList<>());
+            List<Long> versions = java.util.Collections.synchronizedList(new ArrayList<>());
+            List<java.util.concurrent.Future<?>> reporters = new ArrayList<>();
+            try (java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors
+                    .newVirtualThreadPerTaskExecutor()) {
+                for (int t = 0; t < threads; t++) {
+                    int first = t;
+                    reporters.add(pool.submit(() -> {
+                        // interleaved values: the threads race and many reports arrive after a higher one
+                        for (int p = first; p <= 100; p += threads) {
+                            HttpResponse<String> answer = report(job, "progress", "{\"progress\":" + p + "}");
+                            if (answer.statusCode() == 200) {
+                                accepted.add(p);
+                                versions.add(TestPod.json(answer.body()).get("version").asLong());
+                            } else {
+                                assertEquals(409, answer.statusCode(), answer.body());
+                                assertEquals("progress_regressed", TestPod.json(answer.body()).get("error").asText());
+                            }
+                        }
+                        return null;
+                    }));
+                }
+            }
+            for (java.util.concurrent.Future<?> reporter : reporters) {
+                reporter.get();
+            }
+            assertEquals(200, report(job, "complete", "{}").statusCode());
+            stream.await("the job's end", WAIT, s -> eventsOf(s, job.jobId()).stream()
+                    .anyMatch(e -> e.get("type").asText().equals("generation_complete")));
+            List<JsonNode> events = eventsOf(stream, job.jobId());
+            assertEquals(accepted.size() + 2, events.size(), "one event per accepted report, plus start and end");
+            assertEquals(accepted.size(), new java.util.HashSet<>(versions).size(), "no two answers share a version");
+            double progress = -1;
+            for (int i = 0; i < events.size(); i++) {
+                assertEquals(i + 1, events.get(i).get("version").asLong(), "versions in event order: " + events);
+                assertTrue(events.get(i).get("progress").asDouble() >= progress, "went back: " + events);
+                progress = events.get(i).get("progress").asDouble();
+            }
+        }
+    }
+
+    @Test
+    void streamsOpenedWhileAWorkerReports_getTheStateThenEveryLaterStep_noneTwiceNoneMissing() throws Exception {
+        String kim = userPod().token("kim");
+        Created job = create("kim", "");
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        List<SseClient> streams = new ArrayList<>();
+        try (java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors
+                .newVirtualThreadPerTaskExecutor()) {
+            java.util.concurrent.Future<?> worker = pool.submit(() -> {
+                for (int step = 1; step <= 400; step++) {
+                    assertEquals(200, report(job, "progress", "{\"progress\":" + step / 4.0 + "}").statusCode());
+                }
+                done.set(true);
+                return null;
+            });
+            while (!done.get() && streams.size() < 15) { // the per-user cap is 20
+                streams.add(SseClient.open(userPod().client(H1), userPod().uri("/api/events?channel=user:kim&jobs"),
+                                           Map.of("Authorization", "Bearer " + kim)));
+                streams.get(streams.size() - 1).awaitCursor(WAIT);
+            }
+            worker.get();
+        }
+        assertEquals(200, report(job, "complete", "{}").statusCode());
+        try {
+            assertTrue(streams.size() >= 3, "streams opened while the worker reported: " + streams.size());
+            for (SseClient stream : streams) {
+                stream.awaitEvents("generation_complete", 1, WAIT);
+                List<JsonNode> seen = eventsOf(stream, job.jobId());
+                long version = seen.get(0).get("version").asLong();
+                assertEquals("job_state", seen.get(0).get("type").asText());
+                for (JsonNode event : seen.subList(1, seen.size())) {
+                    assertEquals(++version, event.get("version").asLong(),
+                                 "after the state, each later step once and in order: " + seen);
+                }
+            }
+        } finally {
+            streams.forEach(SseClient::close);
+        }
+    }
+
+    @Test
+    void aFinishedJob_isKeptForTheRetention_thenGone_whileARunningOneStays() {
+        String lea = userPod().token("lea");
+        Created finished = create("lea", "");
+        Created running = create("lea", ",\"leaseSeconds\":60");
+        assertEquals(200, report(finished, "complete", "{\"result\":1}").statusCode());
+        assertEquals(200, userPod().get(H1, "/api/jobs/" + finished.jobId(), lea).statusCode());
+        Await.until("the finished job gone after the retention (" + RETENTION + ")", WAIT,
+                    () -> userPod().get(H1, "/api/jobs/" + finished.jobId(), lea).statusCode() == 404);
+        JsonNode all = TestPod.json(userPod().get(H1, "/api/jobs", lea).body());
+        assertEquals(List.of(running.jobId()), all.get("jobs").findValuesAsText("jobId"));
+        assertEquals(200, report(running, "progress", "{\"progress\":1}").statusCode());
     }
 
     @Test

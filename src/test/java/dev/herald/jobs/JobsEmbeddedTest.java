@@ -11,7 +11,7 @@ class JobsEmbeddedTest extends JobsContract {
 
     @BeforeAll
     static void start() {
-        pod = TestPod.start();
+        pod = TestPod.start(java.util.Map.of("herald.jobs.retention", RETENTION));
     }
 
     @AfterAll
