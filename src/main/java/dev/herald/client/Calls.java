@@ -1,8 +1,10 @@
 package dev.herald.client;
 
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
@@ -61,6 +63,11 @@ final class Calls {
         return policy;
     }
 
+    /** The same calls with another bearer token (a job's worker token), on the same HttpClient and policy. */
+    Calls withToken(String bearer) {
+        return new Calls(URI.create(base), http, () -> bearer, requestTimeout, policy, onRetry);
+    }
+
     /**
      * Sends {@code method path} (with the JSON {@code body} when not null, and the key when not null) until it
      * succeeds, fails for good or the attempts are spent.
@@ -70,6 +77,20 @@ final class Calls {
      * @throws HeraldException the last failure
      */
     Answer send(String method, String path, JsonNode body, String idempotencyKey, Function<Answer, String> again) {
+        return send(method, path, body, idempotencyKey, again, true);
+    }
+
+    /**
+     * {@link #send(String, String, JsonNode, String, Function)} for a call that must not run twice and has no
+     * idempotency key: only a failure to connect (nothing was sent) is retried; a lost answer, a timeout once the
+     * request went out and every error answer are thrown at once, since the server may have acted on them.
+     */
+    Answer sendOnce(String method, String path, JsonNode body) {
+        return send(method, path, body, null, a -> null, false);
+    }
+
+    private Answer send(String method, String path, JsonNode body, String idempotencyKey,
+                        Function<Answer, String> again, boolean idempotent) {
         byte[] bytes = body == null ? null : json(body);
         for (int attempt = 1; ; attempt++) {
             HttpResponse<byte[]> response;
@@ -77,12 +98,20 @@ final class Calls {
                 response = http.send(request(method, path, bytes, idempotencyKey),
                                      HttpResponse.BodyHandlers.ofByteArray());
             } catch (HttpTimeoutException e) {
-                retryOrThrow(method, path, attempt, Optional.empty(), new HeraldException(
-                        0, "timeout", "no answer within " + requestTimeout, Optional.empty(), true, attempt, e));
+                HeraldException failure = new HeraldException(
+                        0, "timeout", "no answer within " + requestTimeout, Optional.empty(), true, attempt, e);
+                if (!idempotent && !(e instanceof HttpConnectTimeoutException)) {
+                    throw failure;
+                }
+                retryOrThrow(method, path, attempt, Optional.empty(), failure);
                 continue;
             } catch (IOException e) {
-                retryOrThrow(method, path, attempt, Optional.empty(), new HeraldException(
-                        0, "unreachable", "no answer: " + e, Optional.empty(), true, attempt, e));
+                HeraldException failure = new HeraldException(
+                        0, "unreachable", "no answer: " + e, Optional.empty(), true, attempt, e);
+                if (!idempotent && !(e instanceof ConnectException)) {
+                    throw failure;
+                }
+                retryOrThrow(method, path, attempt, Optional.empty(), failure);
                 continue;
             } catch (InterruptedException e) {
                 throw interrupted(attempt, e);
@@ -99,7 +128,11 @@ final class Calls {
                 pause(method, path, attempt, status, failure, retryAfter);
                 continue;
             }
-            retryOrThrow(method, path, attempt, retryAfter, error(response, retryAfter, attempt));
+            HeraldException failure = error(response, retryAfter, attempt);
+            if (!idempotent) {
+                throw failure;
+            }
+            retryOrThrow(method, path, attempt, retryAfter, failure);
         }
     }
 

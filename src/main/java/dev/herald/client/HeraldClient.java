@@ -27,9 +27,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * Herald's HTTP API for a backend holding a service token: publish, broadcast, disconnect (and revoke) users, channel
- * info. Each publish or broadcast call has one {@code Idempotency-Key} (random unless given) sent on every attempt,
- * so a retry never publishes twice; failures that may pass (503, 429, no answer) are retried with backoff, others
- * throw a {@link HeraldException} at once. Thread-safe: share one per server; close it when it made its own
+ * info, jobs (create, read, and report through a {@link JobWorker}, also with a job's worker token alone). Each
+ * publish or broadcast call has one {@code Idempotency-Key} (random unless given) sent on every attempt, so a retry
+ * never publishes twice; failures that may pass (503, 429, no answer) are retried with backoff, others
+ * throw a {@link HeraldException} at once ({@link #createJob}, which has no key, is retried only when nothing was
+ * sent). Thread-safe: share one per server; close it when it made its own
  * {@link HttpClient}. Calls block the calling thread (virtual threads welcome).
  *
  * <pre>{@code
@@ -195,6 +197,81 @@ public final class HeraldClient implements AutoCloseable {
         }
         JsonNode next = page.path("next");
         return new ChannelPage(entries, next.isTextual() ? Optional.of(next.asText()) : Optional.empty());
+    }
+
+    /**
+     * Creates a running job for the user ({@code POST /api/jobs}): {@code generation_started} goes to
+     * {@code user:<userId>}; each later report by its worker goes there too. Not idempotent (the server takes no
+     * key, and the worker token is shown only once), so it is retried only when nothing was sent (the connection was
+     * refused or timed out): a lost answer, a timeout once sent, or any error answer (503 included) throws at once.
+     * Such a failure ({@code timeout}, {@code unreachable}, 502-504) may have created the job all the same: it then
+     * has no worker and is failed with {@code worker_lost} when its lease runs out; list the user's running jobs
+     * ({@link #jobs}) before creating it again if a duplicate would matter.
+     *
+     * @param lease how long the job lives without a report (whole seconds, 1 s to 1 h), or null for the server's
+     *              60 s
+     * @param meta  a JSON object every event of the job carries (at most 2 KiB), written by Jackson; or null
+     * @throws HeraldException {@code too_many_jobs} (429: 100 running jobs for the user), {@code bad_request},
+     *                         {@code payload_too_large} (meta), {@code forbidden} (not a service token),
+     *                         {@code broker_unavailable}
+     */
+    public CreatedJob createJob(String userId, String kind, Duration lease, Map<String, ?> meta) {
+        ObjectNode body = Calls.JSON.createObjectNode();
+        body.put("userId", Objects.requireNonNull(userId, "userId"));
+        body.put("kind", Objects.requireNonNull(kind, "kind"));
+        if (lease != null) {
+            if (lease.toMillis() % 1000 != 0) {
+                throw new IllegalArgumentException("a lease is whole seconds: " + lease);
+            }
+            body.put("leaseSeconds", lease.toSeconds());
+        }
+        if (meta != null) {
+            body.set("meta", Calls.JSON.valueToTree(meta));
+        }
+        JsonNode answer = calls.sendOnce("POST", "/api/jobs", body).body();
+        return new CreatedJob(Job.fromJson(answer.path("job")), answer.path("workerToken").asText());
+    }
+
+    /**
+     * A job's state ({@code GET /api/jobs/{jobId}}).
+     *
+     * @throws HeraldException {@code not_found} (404: unknown, or finished more than the retention ago)
+     */
+    public Job job(String jobId) {
+        String path = "/api/jobs/" + pathSegment(Objects.requireNonNull(jobId, "jobId"));
+        return Job.fromJson(calls.send("GET", path, null, null, a -> null).body());
+    }
+
+    /**
+     * The user's jobs, newest first, at most 100 ({@code GET /api/jobs?userId=…}).
+     *
+     * @param status only jobs in it, or null for all
+     */
+    public List<Job> jobs(String userId, Job.Status status) {
+        StringBuilder path = new StringBuilder("/api/jobs?userId=")
+                .append(URLEncoder.encode(Objects.requireNonNull(userId, "userId"), StandardCharsets.UTF_8));
+        if (status != null) {
+            path.append("&status=").append(status.wire());
+        }
+        List<Job> jobs = new ArrayList<>();
+        for (JsonNode job : calls.send("GET", path.toString(), null, null, a -> null).body().path("jobs")) {
+            jobs.add(Job.fromJson(job));
+        }
+        return List.copyOf(jobs);
+    }
+
+    /**
+     * Reports on one job with its worker token (from {@link CreatedJob#workerToken()}), over this client's
+     * {@link HttpClient} and retry policy; the client's own token is not sent. A worker process that holds only the
+     * worker token builds a client without one: {@code HeraldClient.builder(url).build().worker(jobId, token)}.
+     */
+    public JobWorker worker(String jobId, String workerToken) {
+        return new JobWorker(calls.withToken(Objects.requireNonNull(workerToken, "workerToken")), jobId);
+    }
+
+    /** Reports on one job with this client's service token (e.g. a backend failing the job of a worker it lost). */
+    public JobWorker worker(String jobId) {
+        return new JobWorker(calls, jobId);
     }
 
     /** Closes the {@link HttpClient} this client made; one given to the builder is left open. */
