@@ -163,9 +163,11 @@ redis.call('HSET', KEYS[1], unpack((function()
   return kv
 end)()))
 redis.call('PEXPIRE', KEYS[1], ttl)
+-- the index and the running set outlive every job they name: stretched to twice the job's lifetime whenever they
+-- would end before it (so about once per lifetime, not at every report)
 for k = 2, 3 do
   if redis.call('PTTL', KEYS[k]) < ttl then
-    redis.call('PEXPIRE', KEYS[k], ttl)
+    redis.call('PEXPIRE', KEYS[k], 2 * ttl)
   end
 end
 local body = '"type":"' .. event .. '","channel":' .. cjson.encode(ARGV[2]) .. ',"timestamp":"' .. iso(now) .. '",'
