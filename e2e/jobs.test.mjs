@@ -42,7 +42,7 @@ class FakeSource {
 function fakeFetch(jobs) {
   const calls = [];
   const doFetch = async (url, init) => {
-    calls.push({ url, authorization: init.headers.Authorization });
+    calls.push({ url, authorization: init.headers.Authorization, credentials: init.credentials });
     const id = decodeURIComponent(url.split('/api/jobs/')[1]);
     const found = jobs.get(id);
     const body = found ? JSON.stringify(found) : JSON.stringify({ error: 'not_found', message: 'no such job' });
@@ -167,4 +167,20 @@ test('a reconnect\'s ready list settles a job that finished meanwhile (GET with 
   assert.deepEqual([...sub.jobs.keys()], ['j1.alice']);
   assert.deepEqual(seen.errors, []);
   sub.close();
+});
+
+test('with withCredentials (a cookie-authenticated page on another origin), the settling GET sends the cookie too', async () => {
+  const server = fakeFetch(new Map());
+  const { sub, source } = single(['user:alice'], { fetch: server.doFetch, baseUrl: 'http://h', withCredentials: true });
+  source().message(event('generation_started', job(1), 1), 'c1');
+  source().message({ type: 'ready', jobs: [] }, 'c2');
+  await flush();
+  assert.deepEqual(server.calls.map((c) => c.credentials), ['include']);
+  sub.close();
+  const plain = single(['user:alice'], { fetch: server.doFetch, baseUrl: 'http://h' });
+  plain.source().message(event('generation_started', job(1), 1), 'c1');
+  plain.source().message({ type: 'ready', jobs: [] }, 'c2');
+  await flush();
+  assert.equal(server.calls.at(-1).credentials, undefined, 'same-origin pages keep fetch\'s default');
+  plain.sub.close();
 });

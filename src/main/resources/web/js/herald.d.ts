@@ -129,7 +129,7 @@ export interface ApiError extends Error {
   retryAfter?: number;
 }
 
-export declare function api<T = unknown>(path: string, options?: { baseUrl?: string; token?: TokenSource; method?: string; body?: unknown; fetch?: typeof fetch }): Promise<T>;
+export declare function api<T = unknown>(path: string, options?: { baseUrl?: string; token?: TokenSource; method?: string; body?: unknown; fetch?: typeof fetch; credentials?: RequestCredentials }): Promise<T>;
 /** `user:` + the id's UTF-8 bytes, each outside `A-Z a-z 0-9 . _ @ -` (and `~`) as `~XX`: `auth0|5f7c8ec` → `user:auth0~7C5f7c8ec`. */
 export declare function userChannel(userId: string): string;
 export declare function devToken(userId: string, name: string, options?: { baseUrl?: string; fetch?: typeof fetch }): Promise<string>;

@@ -452,7 +452,11 @@ function single(list, options, env) {
 
 /** GET /api/jobs/{jobId} with the stream's token: how a jobs view settles a job it missed the end of. */
 function jobReader(env, token) {
-  return (jobId) => api(`/api/jobs/${encodeURIComponent(jobId)}`, { baseUrl: env.baseUrl, token, fetch: env.fetch });
+  return (jobId) => api(`/api/jobs/${encodeURIComponent(jobId)}`, {
+    baseUrl: env.baseUrl, token, fetch: env.fetch,
+    // a cookie-authenticated page on another origin sends its cookie here as its EventSource does
+    credentials: env.withCredentials ? 'include' : undefined,
+  });
 }
 
 /**
@@ -1014,7 +1018,7 @@ class SharedStream {
 let tabs = 0;
 
 /** Calls Herald's HTTP API with the token; resolves to the parsed JSON (or null), rejects with the error body. */
-export async function api(path, { baseUrl = '', token, method = 'GET', body, fetch: doFetch = globalThis.fetch } = {}) {
+export async function api(path, { baseUrl = '', token, method = 'GET', body, fetch: doFetch = globalThis.fetch, credentials } = {}) {
   const headers = {};
   const current = typeof token === 'function' ? await token() : token;
   if (current) headers.Authorization = `Bearer ${current}`;
@@ -1023,6 +1027,7 @@ export async function api(path, { baseUrl = '', token, method = 'GET', body, fet
     method,
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
+    ...(credentials ? { credentials } : {}),
   });
   const text = await response.text();
   const json = text ? JSON.parse(text) : null;

@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -51,6 +52,7 @@ public final class JobsService implements HttpService {
     private static final int MAX_RESULT = 8192;
     private static final int MAX_MESSAGE = 500;
     private static final int MAX_LEASE_SECONDS = 3600;
+    private static final int PROGRESS_DECIMALS = 6;
     private static final String FAILED_MESSAGE = "the job failed";
 
     private final Jobs jobs;
@@ -296,9 +298,12 @@ public final class JobsService implements HttpService {
         return message.textValue();
     }
 
-    /** A number's shortest text: {@code 60}, {@code 60.5} (never {@code 6E+1}). */
+    /**
+     * A progress's text: rounded to {@link #PROGRESS_DECIMALS} decimals, shortest form: {@code 60}, {@code 60.5}
+     * (never {@code 6E+1}, nor hundreds of digits for {@code 5e-324}).
+     */
     private static String canonical(BigDecimal value) {
-        BigDecimal stripped = value.stripTrailingZeros();
+        BigDecimal stripped = value.setScale(PROGRESS_DECIMALS, RoundingMode.HALF_UP).stripTrailingZeros();
         return (stripped.scale() < 0 ? stripped.setScale(0) : stripped).toPlainString();
     }
 

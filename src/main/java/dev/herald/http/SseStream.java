@@ -39,6 +39,7 @@ final class SseStream {
     private static final byte[] PING = ": ping\n\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] DATA = "\ndata: ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] END = "\n\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] GENERATION_TYPE = ",\"type\":\"generation_".getBytes(StandardCharsets.US_ASCII);
 
     private final Subscription subscription;
     private final Broker broker;
@@ -125,9 +126,12 @@ final class SseStream {
         }
     }
 
-    /** A job's live event that its {@code job_state} already covered (the state read saw it). */
+    /**
+     * A job's live event that its {@code job_state} already covered (the state read saw it): a {@code generation_*}
+     * event of the store (it has a {@code version}) no newer than the state. Any other event naming the job passes.
+     */
     private boolean coveredByJobState(Event event) {
-        if (jobVersions == null || !event.channel().equals(jobsChannel)) {
+        if (jobVersions == null || !event.channel().equals(jobsChannel) || !generationEvent(event.data())) {
             return false;
         }
         JsonNode node;
@@ -137,10 +141,11 @@ final class SseStream {
             return false;
         }
         Long shown = jobVersions.get(node.path("jobId").asText(""));
-        if (shown == null) {
+        JsonNode version = node.path("version");
+        if (shown == null || !node.path("type").asText("").startsWith("generation_") || !version.isIntegralNumber()) {
             return false;
         }
-        if (node.path("version").asLong(0) <= shown) {
+        if (version.asLong() <= shown) {
             return true;
         }
         // later events of this job are all newer
@@ -149,6 +154,27 @@ final class SseStream {
             jobVersions = null;
         }
         return false;
+    }
+
+    /** Whether the event's type starts with {@code generation_}: its JSON opens with the id, then the type. */
+    private static boolean generationEvent(byte[] data) {
+        int at = 0;
+        while (at < data.length && data[at] != ',') {
+            at++;
+        }
+        return startsWith(data, at, GENERATION_TYPE);
+    }
+
+    private static boolean startsWith(byte[] data, int from, byte[] prefix) {
+        if (data.length - from < prefix.length) {
+            return false;
+        }
+        for (int i = 0; i < prefix.length; i++) {
+            if (data[from + i] != prefix[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

@@ -16,6 +16,8 @@ import dev.herald.hub.RateLimitedException;
  */
 public final class JobReporter {
     private static final Logger LOG = Logger.getLogger(JobReporter.class.getName());
+    /** The pauses between attempts to end a job; -1: the last attempt. */
+    private static final long[] END_PAUSES_MILLIS = {250, 500, 1000, 2000, 4000, -1};
 
     private final JobStore store;
     private final String jobId;
@@ -46,20 +48,48 @@ public final class JobReporter {
         }
     }
 
-    /** Completes the job with a result (a JSON string). */
+    /** Completes the job with a result (a JSON string); retried while the store is unreachable ({@link #end}). */
     public void complete(String result) {
+        String json;
         try {
-            store.complete(jobId, null, EventJson.MAPPER.writeValueAsString(result));
-        } catch (BrokerUnavailableException | JobStore.Refused | com.fasterxml.jackson.core.JsonProcessingException e) {
-            LOG.log(Level.WARNING, "Could not complete job " + jobId + ": " + e.getMessage());
+            json = EventJson.MAPPER.writeValueAsString(result);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("a string is always JSON", e);
         }
+        end("complete", () -> store.complete(jobId, null, json));
     }
 
+    /** Fails the job with a stable code and sentence; retried while the store is unreachable ({@link #end}). */
     public void fail(Jobs.Failure failure) {
-        try {
-            store.fail(jobId, null, failure.code(), failure.message());
-        } catch (BrokerUnavailableException | JobStore.Refused e) {
-            LOG.log(Level.WARNING, "Could not fail job " + jobId + ": " + e.getMessage());
+        end("fail", () -> store.fail(jobId, null, failure.code(), failure.message()));
+    }
+
+    /**
+     * A job's end matters more than its timing: a blip of the store is waited out (pauses of 0.25, 0.5, 1, 2 and 4 s)
+     * before it is given up and logged; the job's lease then fails it ({@code worker_lost}) rather than leave it
+     * running. A refusal (the job already ended) is logged at once.
+     */
+    private void end(String what, Runnable call) {
+        for (long pause : END_PAUSES_MILLIS) {
+            try {
+                call.run();
+                return;
+            } catch (JobStore.Refused e) {
+                LOG.log(Level.WARNING, "Could not " + what + " job " + jobId + ": " + e.code());
+                return;
+            } catch (BrokerUnavailableException e) {
+                if (pause < 0) {
+                    LOG.log(Level.WARNING, "Could not " + what + " job " + jobId + ": " + e.getMessage());
+                    return;
+                }
+                try {
+                    Thread.sleep(pause);
+                } catch (InterruptedException stop) {
+                    Thread.currentThread().interrupt();
+                    LOG.log(Level.WARNING, "Gave up to " + what + " job " + jobId + " (interrupted)");
+                    return;
+                }
+            }
         }
     }
 }

@@ -31,6 +31,10 @@ final class RedisJobStore implements JobStore {
     private static final Logger LOG = Logger.getLogger(RedisJobStore.class.getName());
     /** Index entries one sweep handles at most; the next sweep, a second later, takes the rest. */
     private static final int SWEEP_BATCH = 200;
+    /** Batches one sweep takes at most while they come back full (the rest waits a second). */
+    private static final int SWEEP_BATCHES = 10;
+    /** Index entries a list reads at a time. */
+    private static final int LIST_PAGE = 100;
 
     private final RedisConnection redis;
     private final RedisKeys keys;
@@ -67,15 +71,56 @@ final class RedisJobStore implements JobStore {
             metrics.publishFailed();
             throw new BrokerUnavailableException("Redis did not store the job: " + e.getMessage(), e);
         }
-        List<?> answer = run("create", jobId, null, List.of(userId, kind, Long.toString(lease.toMillis()), meta,
-                                                             JobStore.hash(token),
-                                                             Integer.toString(MAX_RUNNING_PER_USER),
-                                                             Integer.toString(MAX_INDEXED)));
+        List<String> args = List.of(userId, kind, Long.toString(lease.toMillis()), meta, JobStore.hash(token),
+                                    Integer.toString(MAX_RUNNING_PER_USER), Integer.toString(MAX_INDEXED));
+        List<?> answer = run("create", jobId, null, args);
+        if ("too_many".equals(answer.get(0)) && dropStaleRunning(userId) > 0) {
+            answer = run("create", jobId, null, args);
+        }
         if ("too_many".equals(answer.get(0))) {
             forgetLease(jobId);
             throw new Refused("too_many_jobs", null);
         }
-        return new Created(published(answer), token);
+        Job job = published(answer);
+        try {
+            // again with the stored deadline: a sweep that ran before the job existed (a create slower than its
+            // lease) removed the first entry, and a job without one would never be failed
+            redis.client().zadd(keys.jobLeases(), (double) job.leaseUntil(), jobId);
+        } catch (JedisException e) {
+            LOG.fine(() -> "Could not index the lease of job " + jobId + " again: " + e.getMessage());
+        }
+        return new Created(job, token);
+    }
+
+    /**
+     * Drops from the user's running set the ids whose job is gone or finished (a restore, a lost write), so that they
+     * do not count against the cap; returns how many. Read and removed here, by name: the script touches only the
+     * keys it is given.
+     */
+    private int dropStaleRunning(String userId) {
+        String channel = ChannelName.user(userId);
+        try {
+            List<String> ids = new ArrayList<>(redis.client().smembers(keys.jobsRunning(channel)));
+            List<Response<String>> statuses = new ArrayList<>(ids.size());
+            try (AbstractPipeline pipeline = redis.client().pipelined()) {
+                for (String id : ids) {
+                    statuses.add(pipeline.hget(keys.job(channel, id), "status"));
+                }
+                pipeline.sync();
+            }
+            List<String> stale = new ArrayList<>();
+            for (int i = 0; i < ids.size(); i++) {
+                if (!Job.RUNNING.equals(statuses.get(i).get())) {
+                    stale.add(ids.get(i));
+                }
+            }
+            if (!stale.isEmpty()) {
+                redis.client().srem(keys.jobsRunning(channel), stale.toArray(String[]::new));
+            }
+            return stale.size();
+        } catch (JedisException e) {
+            throw new BrokerUnavailableException("Redis jobs are unreachable: " + e.getMessage(), e);
+        }
     }
 
     @Override
@@ -90,14 +135,19 @@ final class RedisJobStore implements JobStore {
         return published(answer);
     }
 
+    /** Completes the job; its lease entry is dropped (best effort: a sweep would drop it at its deadline). */
     @Override
     public Job complete(String jobId, String tokenHash, String result) {
-        return published(run("complete", jobId, tokenHash, List.of(result)));
+        Job job = published(run("complete", jobId, tokenHash, List.of(result)));
+        forgetLease(jobId);
+        return job;
     }
 
     @Override
     public Job fail(String jobId, String tokenHash, String error, String message) {
-        return published(run("fail", jobId, tokenHash, List.of(error, message)));
+        Job job = published(run("fail", jobId, tokenHash, List.of(error, message)));
+        forgetLease(jobId);
+        return job;
     }
 
     @Override
@@ -113,37 +163,79 @@ final class RedisJobStore implements JobStore {
         }
     }
 
-    /** The ids (the running set, or the index's newest), then every job's hash in one pipeline to the user's slot. */
+    /**
+     * Running jobs: the running set (at most the cap), their hashes in one pipeline to the user's slot. Otherwise the
+     * index, newest first, a page at a time: each page's statuses, then the hashes of those that match, until a list
+     * is full; so a call reads little more than it returns.
+     */
     @Override
     public List<Job> list(String userId, String status) {
         String channel = ChannelName.user(userId);
         try {
-            List<String> ids = Job.RUNNING.equals(status)
-                               ? new ArrayList<>(redis.client().smembers(keys.jobsRunning(channel)))
-                               : redis.client().zrange(keys.jobIndex(channel),
-                                                     ZRangeParams.zrangeParams(0, MAX_INDEXED - 1).rev());
+            if (Job.RUNNING.equals(status)) {
+                List<Job> jobs = hashes(channel, new ArrayList<>(redis.client().smembers(keys.jobsRunning(channel))));
+                jobs.removeIf(job -> !job.running());
+                jobs.sort(Comparator.comparingLong(Job::createdAt).reversed());
+                return jobs.size() > MAX_LISTED ? List.copyOf(jobs.subList(0, MAX_LISTED)) : jobs;
+            }
             List<Job> jobs = new ArrayList<>();
-            if (ids.isEmpty()) {
-                return jobs;
-            }
-            List<Response<Map<String, String>>> hashes = new ArrayList<>(ids.size());
-            try (AbstractPipeline pipeline = redis.client().pipelined()) {
-                for (String id : ids) {
-                    hashes.add(pipeline.hgetAll(keys.job(channel, id)));
+            for (int from = 0; from < MAX_INDEXED && jobs.size() < MAX_LISTED; from += LIST_PAGE) {
+                List<String> ids = redis.client().zrange(keys.jobIndex(channel),
+                                                         ZRangeParams.zrangeParams(from, from + LIST_PAGE - 1).rev());
+                List<String> matching = status == null ? ids : withStatus(channel, ids, status);
+                for (Job job : hashes(channel, matching)) {
+                    if (jobs.size() < MAX_LISTED && (status == null || status.equals(job.status()))) {
+                        jobs.add(job);
+                    }
                 }
-                pipeline.sync();
-            }
-            for (Response<Map<String, String>> hash : hashes) {
-                Job job = job(hash.get());
-                if (job != null && (status == null || status.equals(job.status()))) {
-                    jobs.add(job);
+                if (ids.size() < LIST_PAGE) {
+                    break;
                 }
             }
-            jobs.sort(Comparator.comparingLong(Job::createdAt).reversed());
-            return jobs.size() > MAX_LISTED ? List.copyOf(jobs.subList(0, MAX_LISTED)) : jobs;
+            return jobs;
         } catch (JedisException e) {
             throw new BrokerUnavailableException("Redis jobs are unreachable: " + e.getMessage(), e);
         }
+    }
+
+    /** The ids whose job has this status, in order. */
+    private List<String> withStatus(String channel, List<String> ids, String status) {
+        List<Response<String>> statuses = new ArrayList<>(ids.size());
+        try (AbstractPipeline pipeline = redis.client().pipelined()) {
+            for (String id : ids) {
+                statuses.add(pipeline.hget(keys.job(channel, id), "status"));
+            }
+            pipeline.sync();
+        }
+        List<String> matching = new ArrayList<>();
+        for (int i = 0; i < ids.size(); i++) {
+            if (status.equals(statuses.get(i).get())) {
+                matching.add(ids.get(i));
+            }
+        }
+        return matching;
+    }
+
+    /** The jobs of these ids that still exist, in the ids' order: one pipeline. */
+    private List<Job> hashes(String channel, List<String> ids) {
+        List<Job> jobs = new ArrayList<>(ids.size());
+        if (ids.isEmpty()) {
+            return jobs;
+        }
+        List<Response<Map<String, String>>> hashes = new ArrayList<>(ids.size());
+        try (AbstractPipeline pipeline = redis.client().pipelined()) {
+            for (String id : ids) {
+                hashes.add(pipeline.hgetAll(keys.job(channel, id)));
+            }
+            pipeline.sync();
+        }
+        for (Response<Map<String, String>> hash : hashes) {
+            Job job = job(hash.get());
+            if (job != null) {
+                jobs.add(job);
+            }
+        }
+        return jobs;
     }
 
     /**
@@ -153,14 +245,26 @@ final class RedisJobStore implements JobStore {
      */
     @Override
     public int failExpired() {
-        List<String> due;
-        try {
-            due = redis.client().zrange(keys.jobLeases(), ZRangeParams.zrangeByScoreParams(0, (double) System.currentTimeMillis())
-                    .limit(0, SWEEP_BATCH));
-        } catch (JedisException e) {
-            LOG.fine(() -> "Could not read the job leases: " + e.getMessage());
-            return 0;
+        int failed = 0;
+        for (int batch = 0; batch < SWEEP_BATCHES; batch++) {
+            List<String> due;
+            try {
+                due = redis.client().zrange(keys.jobLeases(), ZRangeParams.zrangeByScoreParams(
+                        0, (double) System.currentTimeMillis()).limit(0, SWEEP_BATCH));
+            } catch (JedisException e) {
+                LOG.fine(() -> "Could not read the job leases: " + e.getMessage());
+                return failed;
+            }
+            failed += sweep(due);
+            if (due.size() < SWEEP_BATCH) {
+                break;
+            }
         }
+        return failed;
+    }
+
+    /** Runs the expire step on each due job; returns how many it failed. */
+    private int sweep(List<String> due) {
         int failed = 0;
         for (String jobId : due) {
             try {
@@ -169,6 +273,7 @@ final class RedisJobStore implements JobStore {
                     case "alive" -> redis.client().zadd(keys.jobLeases(), Double.parseDouble((String) answer.get(1)),
                                                         jobId, ZAddParams.zAddParams().xx());
                     case "ok" -> {
+                        metrics.eventPublished();
                         failed++;
                         forgetLease(jobId);
                     }

@@ -74,17 +74,9 @@ local retention = tonumber(ARGV[5])
 local h = {}
 local event
 if op == 'create' then
+  -- at the cap: the pod drops the members whose job is gone or finished (a restore) and asks again
   if redis.call('SCARD', KEYS[3]) >= tonumber(ARGV[17]) then
-    -- drop the members whose job is gone or finished (a restore, a lost write), then count again
-    local base = string.sub(KEYS[1], 1, #KEYS[1] - #ARGV[3])
-    for _, id in ipairs(redis.call('SMEMBERS', KEYS[3])) do
-      if redis.call('HGET', base .. id, 'status') ~= 'running' then
-        redis.call('SREM', KEYS[3], id)
-      end
-    end
-    if redis.call('SCARD', KEYS[3]) >= tonumber(ARGV[17]) then
-      return {'too_many'}
-    end
+    return {'too_many'}
   end
   h = {jobId = ARGV[3], userId = ARGV[12], kind = ARGV[13], status = 'running', progress = '0', message = '',
        result = '', error = '', meta = ARGV[15], version = '1', createdAt = string.format('%d', now),

@@ -318,6 +318,63 @@ abstract class JobsContract {
     }
 
     @Test
+    void otherEventsNamingARunningJob_stillReachAStreamWithJobs() {
+        String max = userPod().token("max");
+        Created job = create("max", "");
+        assertEquals(200, report(job, "progress", "{\"progress\":10}").statusCode());
+        try (SseClient stream = SseClient.open(userPod().client(H1), userPod().uri("/api/events?channel=user:max&jobs"),
+                                               Map.of("Authorization", "Bearer " + max))) {
+            stream.awaitCursor(WAIT);
+            // an application's own event about the job, and a worker's hand-made progress event (no version)
+            workerPod().publish("user:max", "job_comment", "\"jobId\":\"" + job.jobId() + "\"");
+            workerPod().publish("user:max", "generation_progress",
+                                "\"jobId\":\"" + job.jobId() + "\",\"progress\":11");
+            stream.awaitEvents("job_comment", 1, WAIT);
+            stream.awaitEvents("generation_progress", 1, WAIT);
+        }
+    }
+
+    @Test
+    void progressIsKeptToSixDecimals_soEveryReaderSeesTheSameNumber() {
+        Created job = create("ned", "");
+        JsonNode tiny = TestPod.json(report(job, "progress", "{\"progress\":5e-324}").body());
+        assertEquals("0", tiny.get("progress").toString());
+        JsonNode third = TestPod.json(report(job, "progress", "{\"progress\":33.33333333333333}").body());
+        assertEquals("33.333333", third.get("progress").toString());
+        JsonNode almost = TestPod.json(report(job, "progress", "{\"progress\":99.99999999999999}").body());
+        assertEquals("100", almost.get("progress").toString());
+        JsonNode state = TestPod.json(userPod().get(H1, "/api/jobs/" + job.jobId(), userPod().token("ned")).body());
+        assertEquals("100", state.get("progress").toString());
+    }
+
+    @Test
+    void aHundredRunningJobsIsTheCap_andListsShowTheNewestPageAcrossFinishedOnes() {
+        String ola = userPod().token("ola");
+        List<Created> jobs = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            jobs.add(create("ola", ""));
+        }
+        HttpResponse<String> refused = workerPod().post(H1, "/api/jobs", workerPod().serviceToken(),
+                                                        "{\"userId\":\"ola\",\"kind\":\"render\"}");
+        assertError(refused, 429, "the 101st running job");
+        assertEquals("too_many_jobs", TestPod.json(refused.body()).get("error").asText());
+        assertTrue(refused.headers().firstValue("retry-after").isPresent());
+        for (Created job : jobs.subList(0, 60)) {
+            assertEquals(200, report(job, "complete", "{}").statusCode());
+        }
+        for (int i = 0; i < 20; i++) {
+            jobs.add(create("ola", ""));
+        }
+        List<String> all = TestPod.json(userPod().get(H1, "/api/jobs", ola).body()).get("jobs")
+                .findValuesAsText("jobId");
+        assertEquals(100, all.size(), "a list holds 100");
+        assertEquals(jobs.get(119).jobId(), all.get(0), "newest first");
+        assertEquals(jobs.get(20).jobId(), all.get(99));
+        assertEquals(60, TestPod.json(userPod().get(H1, "/api/jobs?status=complete", ola).body()).get("jobs").size());
+        assertEquals(60, TestPod.json(userPod().get(H1, "/api/jobs?status=running", ola).body()).get("jobs").size());
+    }
+
+    @Test
     void jobsNeedTheUsersOwnChannel_andAUserStream() {
         String fay = userPod().token("fay");
         assertEquals(400, userPod().get(H1, "/api/events?channel=channel:news&jobs", fay).statusCode());

@@ -56,9 +56,29 @@ class JobsRedisFaultsTest {
             long finished = Long.parseLong(redis.command("PTTL", hash));
             assertTrue(finished > 0 && finished <= 30_000, "a finished job lives the retention: " + finished);
             assertEquals("0", redis.command("EXISTS", "realtime:jobs:{user:ann}:running"), "no running job left");
-            Await.until("the lease entry dropped by a sweep once its deadline came", WAIT,
-                        () -> command(redis, "ZSCORE", "realtime:jobs:leases", job.jobId()) == null);
+            assertEquals(null, redis.command("ZSCORE", "realtime:jobs:leases", job.jobId()),
+                         "a finished job leaves the sweepers' index at once");
+            // one whose worker was lost leaves it too, once a sweep failed it
+            JobsContract.Created lost = on.create("ann", ",\"leaseSeconds\":1");
+            Await.until("the lost job's lease entry dropped by the sweep that failed it", WAIT,
+                        () -> command(redis, "ZSCORE", "realtime:jobs:leases", lost.jobId()) == null);
+            assertEquals("failed", TestPod.json(pod.get(H1, "/api/jobs/" + lost.jobId(), pod.serviceToken()).body())
+                    .get("status").asText());
             assertTrue(redis.command("KEYS", "*").contains(hash), "the finished job itself stays readable");
+        }
+    }
+
+    @Test
+    void aRunningSetFullOfGhosts_fromALostWriteOrARestore_doesNotRefuseTheUser() throws Exception {
+        try (RedisProcess redis = RedisProcess.start(false);
+             TestPod pod = TestPod.start(Map.of("herald.redis.url", redis.url()))) {
+            On on = new On(pod);
+            for (int i = 0; i < JobStore.MAX_RUNNING_PER_USER; i++) {
+                redis.command("SADD", "realtime:jobs:{user:gus}:running", "AAAAAAAAAAAAAAAAAA" + (10 + i) + ".gus");
+            }
+            JobsContract.Created job = on.create("gus", "");
+            assertEquals("1", redis.command("SCARD", "realtime:jobs:{user:gus}:running"), "the ghosts were dropped");
+            assertEquals(200, on.report(job, "complete", "{}").statusCode());
         }
     }
 
