@@ -33,7 +33,7 @@ class LifecycleTest {
     @Test
     void build_startsNoThread_bindsNoPort_registersNoMeter_thenStartAndStopLeaveNothingBehind() throws IOException {
         int port = HeraldProcess.freePort();
-        Set<String> before = threads();
+        Set<Thread> before = threads();
         long timersBefore = helidonTimers();
         Herald herald = Herald.build(HeraldConfig.withOverrides(config("lifecycle-embedded", port)));
         assertEquals(Set.of(), newThreads(before), "build started threads");
@@ -58,7 +58,7 @@ class LifecycleTest {
             Map<String, String> config = config("lifecycle-clustered", 0);
             config.put("herald.redis.url", redis.url());
             int clientsBefore = redis.clientCount();
-            Set<String> before = threads();
+            Set<Thread> before = threads();
             Herald herald = Herald.build(HeraldConfig.withOverrides(config));
             assertEquals(clientsBefore, redis.clientCount(), "build connected to Redis");
             assertEquals(Set.of(), newThreads(before));
@@ -79,7 +79,7 @@ class LifecycleTest {
     @Test
     void portTaken_startFails_namingThePort_andLeavesNoThreadOrMeter() throws IOException {
         try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
-            Set<String> before = threads();
+            Set<Thread> before = threads();
             Herald herald = Herald.build(HeraldConfig.withOverrides(config("lifecycle-port", taken.getLocalPort())));
             StartupException e = assertThrows(StartupException.class, herald::start);
             assertTrue(e.getMessage().contains("127.0.0.1:" + taken.getLocalPort()), e.getMessage());
@@ -96,7 +96,7 @@ class LifecycleTest {
         Map<String, String> config = config("lifecycle-redis", 0);
         config.put("herald.redis.url", "redis://127.0.0.1:" + closed);
         config.put("herald.redis.timeout", "PT0.5S");
-        Set<String> before = threads();
+        Set<Thread> before = threads();
         StartupException down = assertThrows(StartupException.class,
                                              () -> Herald.build(HeraldConfig.withOverrides(config)).start());
         assertTrue(down.getMessage().contains("127.0.0.1:" + closed) && down.getMessage().contains("herald.redis.url"),
@@ -149,10 +149,12 @@ class LifecycleTest {
         return config;
     }
 
-    /** Names of the live platform threads that this test class can attribute to a pod. */
-    private static Set<String> threads() {
-        return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
-                .collect(Collectors.toSet());
+    /**
+     * The live platform threads. Compared by identity, not name: a thread of the same name that an earlier test class
+     * left alive must neither hide this pod's nor count as it.
+     */
+    private static Set<Thread> threads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).collect(Collectors.toSet());
     }
 
     private static long helidonTimers() {
@@ -160,7 +162,7 @@ class LifecycleTest {
                 .filter(t -> t.getName().equals("helidon-idle-connection-timer")).count();
     }
 
-    private static void awaitNoNewThreads(Set<String> before) {
+    private static void awaitNoNewThreads(Set<Thread> before) {
         try {
             Await.until("the pod's threads to end", WAIT, () -> newThreads(before).isEmpty());
         } catch (AssertionError e) {
@@ -168,15 +170,18 @@ class LifecycleTest {
         }
     }
 
-    private static Set<String> newThreads(Set<String> before) {
-        Set<String> now = threads();
-        now.removeAll(before);
-        // the JDK's own helpers, started on first use by whoever runs first (HTTP client, common pool, processes);
+    /** The names of the threads started since {@code before}. */
+    private static Set<String> newThreads(Set<Thread> before) {
+        Set<Thread> started = threads();
+        started.removeAll(before);
+        Set<String> now = started.stream().map(Thread::getName).collect(Collectors.toSet());
+        // the JDK's own helpers, started on first use by whoever runs first (HTTP client, common pool, processes, the
+        // virtual threads' I/O pollers: MasterPoller, Read-Poller, Write-Poller);
         // and Helidon 4.5's per-server idle timer, a daemon its stop() never cancels (it ends once the server is
         // garbage): Herald builds the server only in start(), so a pod that fails earlier has none
         now.removeIf(name -> name.startsWith("HttpClient-") || name.startsWith("ForkJoinPool")
                              || name.startsWith("process reaper") || name.startsWith("InnocuousThread")
-                             || name.equals("VirtualThread-unblocker")
+                             || name.equals("VirtualThread-unblocker") || name.endsWith("Poller")
                              || name.equals("helidon-idle-connection-timer"));
         return now;
     }

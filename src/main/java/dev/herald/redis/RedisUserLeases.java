@@ -53,6 +53,8 @@ final class RedisUserLeases implements UserLeases {
     private final BlockingQueue<Op> pending = new ArrayBlockingQueue<>(MAX_WAITING);
     /** The writer thread; set by {@link #start}. */
     private volatile Thread writer;
+    /** Set by {@link #stop}: the writer ends even if a Redis call swallowed the interrupt meant for it. */
+    private volatile boolean stopping;
 
     /** How many times a release's ZREM is sent when its batches fail. */
     private static final int RELEASE_ATTEMPTS = 3;
@@ -168,6 +170,7 @@ final class RedisUserLeases implements UserLeases {
 
     /** Stops the writer thread and waits for it; what is still queued is dropped (unrefreshed leases expire). */
     void stop() {
+        stopping = true;
         Thread running = writer;
         if (running != null) {
             running.interrupt();
@@ -182,7 +185,7 @@ final class RedisUserLeases implements UserLeases {
     /** The writer thread: everything waiting, as one pipeline, until interrupted. */
     private void run() {
         List<Op> batch = new ArrayList<>(MAX_BATCH);
-        while (true) {
+        while (!stopping) {
             try {
                 batch.add(pending.take());
             } catch (InterruptedException e) {
