@@ -1,20 +1,12 @@
 // The admin dashboard in headless Chromium: two clustered pods under load, both shown live by one pod's /admin.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { freePort, launchBrowser, screenshot, startHerald, startRedis, until } from './harness.mjs';
+import { freePort, launchBrowser, screenshot, startHerald, startRedis, until, devToken } from './harness.mjs';
 
 let browser;
 
 before(async () => { browser = await launchBrowser(); });
 after(async () => { await browser?.close(); });
-
-async function devToken(base, body) {
-  const res = await fetch(`${base}/dev/token`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
-  });
-  assert.equal(res.status, 200);
-  return (await res.json()).token;
-}
 
 /** Opens an SSE stream from Node and reads it until `abort`; resolves once the 200 head is in. */
 async function openStream(base, token, channel, abort) {

@@ -122,3 +122,12 @@ export async function messages(page) {
 export async function onlineNames(page) {
   return page.$$eval('#presence li', (items) => items.map((li) => li.textContent));
 }
+
+/** A token from the pod's dev-mode endpoint (`POST /dev/token`): `{ userId, name?, roles?, ttlSeconds? }`. */
+export async function devToken(base, body) {
+  const res = await fetch(`${base}/dev/token`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+  });
+  if (res.status !== 200) throw new Error(`POST /dev/token answered ${res.status}: ${await res.text()}`);
+  return (await res.json()).token;
+}

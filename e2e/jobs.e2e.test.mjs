@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { launchBrowser, screenshot, startHerald, until } from './harness.mjs';
+import { launchBrowser, screenshot, startHerald, until, devToken } from './harness.mjs';
 
 /** A pause after each progress report of the export: what "at once" is measured against. */
 const PACE_MS = 400;
@@ -21,21 +21,13 @@ before(async () => {
   browser = await launchBrowser();
   herald = await startHerald({ env: { HERALD_JOBS_EXPORT_PACE: `PT${PACE_MS / 1000}S` } });
   base = `http://localhost:${herald.port}`;
-  service = await devToken({ userId: 'publisher', roles: ['service'] });
+  service = await devToken(base, { userId: 'publisher', roles: ['service'] });
 });
 
 after(async () => {
   await browser?.close();
   await herald?.stop();
 });
-
-async function devToken(body) {
-  const res = await fetch(`${base}/dev/token`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
-  });
-  assert.equal(res.status, 200);
-  return (await res.json()).token;
-}
 
 /** `n` events in `channel`, so that an export of it has as many steps to report. */
 async function fill(channel, n) {
@@ -138,7 +130,7 @@ test('a second tab of the user opened mid-export shows the current progress at o
 
 test('shared: false pages: a page opened mid-export gets the running job from its own stream\'s job_state', async () => {
   await fill('channel:solo', EVENTS);
-  const token = await devToken({ userId: 'gil', name: 'Gil' });
+  const token = await devToken(base, { userId: 'gil', name: 'Gil' });
   const context = await browser.newContext();
   try {
     const open = async () => {

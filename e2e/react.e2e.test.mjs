@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { launchBrowser, startHerald, until } from './harness.mjs';
+import { launchBrowser, startHerald, until, devToken } from './harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const hook = path.resolve(here, '..', 'src', 'main', 'resources', 'web', 'js', 'herald-react.js');
@@ -96,14 +96,6 @@ after(async () => {
   await browser?.close();
   await herald?.stop();
 });
-
-async function devToken(base, body) {
-  const res = await fetch(`${base}/dev/token`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
-  });
-  assert.equal(res.status, 200);
-  return (await res.json()).token;
-}
 
 async function openStreams(base) {
   const text = await (await fetch(`${base}/observe/metrics`)).text();

@@ -4,7 +4,7 @@
 // One browser context is one browser profile; its pages are the tabs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, startHerald, until } from './harness.mjs';
+import { launchBrowser, startHerald, until, devToken } from './harness.mjs';
 
 /** Slack for a slow, shared machine; the hand-over bound itself stays at the issue's 2 s. */
 const SLOW = 30000;
@@ -20,21 +20,13 @@ before(async () => {
   // streams end 1 s past their token's exp, as in token-expiry.e2e.test.mjs: a late renewal shows as token_expired
   herald = await startHerald({ props: { 'herald.auth.jwt.clock-skew': 'PT1S' } });
   base = `http://localhost:${herald.port}`;
-  service = await devToken({ userId: 'publisher', roles: ['service'] });
+  service = await devToken(base, { userId: 'publisher', roles: ['service'] });
 });
 
 after(async () => {
   await browser?.close();
   await herald?.stop();
 });
-
-async function devToken(body) {
-  const res = await fetch(`${base}/dev/token`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
-  });
-  assert.equal(res.status, 200);
-  return (await res.json()).token;
-}
 
 /** A meter's value from the Prometheus text at /observe/metrics (docs/metrics.md). */
 async function metric(name) {

@@ -1,20 +1,12 @@
 // A stream ends when its token expires; herald.js in Chromium renews the token and resumes, missing nothing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, startHerald, until } from './harness.mjs';
+import { launchBrowser, startHerald, until, devToken } from './harness.mjs';
 
 let browser;
 
 before(async () => { browser = await launchBrowser(); });
 after(async () => { await browser?.close(); });
-
-async function devToken(base, body) {
-  const res = await fetch(`${base}/dev/token`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
-  });
-  assert.equal(res.status, 200);
-  return (await res.json()).token;
-}
 
 test('3-second tokens: the stream ends at each expiry and herald.js resumes with a fresh token, no loss, no duplicate', async () => {
   const herald = await startHerald({ props: { 'herald.auth.jwt.clock-skew': 'PT1S' } });
