@@ -173,9 +173,8 @@ final class RedisJobStore implements JobStore {
         String channel = ChannelName.user(userId);
         try {
             if (Job.RUNNING.equals(status)) {
-                List<Job> jobs = hashes(channel, new ArrayList<>(redis.client().smembers(keys.jobsRunning(channel))));
+                List<Job> jobs = hashes(channel, newestFirst(channel, redis.client().smembers(keys.jobsRunning(channel))));
                 jobs.removeIf(job -> !job.running());
-                jobs.sort(Comparator.comparingLong(Job::createdAt).reversed());
                 return jobs.size() > MAX_LISTED ? List.copyOf(jobs.subList(0, MAX_LISTED)) : jobs;
             }
             List<Job> jobs = new ArrayList<>();
@@ -196,6 +195,21 @@ final class RedisJobStore implements JobStore {
         } catch (JedisException e) {
             throw new BrokerUnavailableException("Redis jobs are unreachable: " + e.getMessage(), e);
         }
+    }
+
+    /** The ids in creation order, newest first, by their index scores (an id the index no longer holds last). */
+    private List<String> newestFirst(String channel, java.util.Set<String> ids) {
+        List<String> sorted = new ArrayList<>(ids);
+        if (sorted.isEmpty()) {
+            return sorted;
+        }
+        List<Double> scores = redis.client().zmscore(keys.jobIndex(channel), sorted.toArray(String[]::new));
+        Map<String, Double> order = new java.util.HashMap<>();
+        for (int i = 0; i < sorted.size(); i++) {
+            order.put(sorted.get(i), scores.get(i) == null ? Double.NEGATIVE_INFINITY : scores.get(i));
+        }
+        sorted.sort(Comparator.comparing(order::get, Comparator.reverseOrder()));
+        return sorted;
     }
 
     /** The ids whose job has this status, in order. */

@@ -1,6 +1,7 @@
 -- One transition of a job, and its event on the owner's channel, atomically (after token-bucket.lua and append.lua):
 -- the state a reader gets is never behind the events, a refused transition changes and publishes nothing.
--- KEYS: 1 the job's hash, 2 the owner's job index (zset id -> created ms), 3 the owner's running jobs (set), then the
+-- KEYS: 1 the job's hash, 2 the owner's job index (zset id -> creation order: microseconds, strictly increasing), 3
+-- the owner's running jobs (set), then the
 -- owner channel's 4 sequence, 5 history, 6 epoch, 7 token bucket: one hash tag, one slot.
 -- ARGV: 1 op (create, progress, complete, fail, expire), 2 the owner's channel, 3 the job id, 4 the SHA-256 of the
 -- worker token presented, or '' for a trusted caller, 5 how long a finished job is kept (ms), 6-11 append.lua's
@@ -84,7 +85,13 @@ if op == 'create' then
        leaseUntil = string.format('%d', now + tonumber(ARGV[14])), token = ARGV[16]}
   event = 'generation_started'
   redis.call('SADD', KEYS[3], ARGV[3])
-  redis.call('ZADD', KEYS[2], now, ARGV[3])
+  -- scored in microseconds, strictly after the newest: creation order even within one millisecond
+  local order = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  local newest = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+  if newest[2] and tonumber(newest[2]) >= order then
+    order = tonumber(newest[2]) + 1
+  end
+  redis.call('ZADD', KEYS[2], string.format('%d', order), ARGV[3])
   redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -tonumber(ARGV[18]) - 1)
 else
   local stored = redis.call('HGETALL', KEYS[1])
