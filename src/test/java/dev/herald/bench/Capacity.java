@@ -16,7 +16,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -83,14 +82,7 @@ public final class Capacity {
     }
 
     public static void main(String[] argv) throws Exception {
-        if (argv.length == 0) {
-            System.err.println("usage: capacity.sh embedded|clustered [--option value]… (see Capacity.java)");
-            System.exit(2);
-        }
-        Map<String, String> options = new LinkedHashMap<>();
-        for (int i = 1; i + 1 < argv.length; i += 2) {
-            options.put(argv[i].replaceFirst("^--", ""), argv[i + 1]);
-        }
+        Map<String, String> options = BenchOptions.parse(argv, "capacity.sh embedded|clustered [--option value]… (see Capacity.java)");
         Capacity capacity = new Capacity(argv[0], options);
         RedisProcess redis = null;
         RedisClusterProcess cluster = null;
@@ -399,7 +391,7 @@ public final class Capacity {
     }
 
     private int integer(String name, int fallback) {
-        return Integer.parseInt(options.getOrDefault(name, Integer.toString(fallback)));
+        return BenchOptions.integer(options, name, fallback);
     }
 
     /** Lets timers that a phase started (lease writer, presence) finish before the next window. */
@@ -408,17 +400,11 @@ public final class Capacity {
     }
 
     private static void pause(long millis) {
-        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(millis));
+        BenchOptions.pause(millis);
     }
 
     private static void until(String what, BooleanSupplier done) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (!done.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("timed out waiting for " + what);
-            }
-            pause(20);
-        }
+        BenchOptions.until(what, Duration.ofMinutes(2), 20, done);
     }
 
     // ---- measuring ----

@@ -18,7 +18,6 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -75,14 +74,7 @@ public final class JobCost {
     }
 
     public static void main(String[] argv) throws Exception {
-        if (argv.length == 0) {
-            System.err.println("usage: job-cost.sh embedded|clustered [--option value]… (see JobCost.java)");
-            System.exit(2);
-        }
-        Map<String, String> options = new LinkedHashMap<>();
-        for (int i = 1; i + 1 < argv.length; i += 2) {
-            options.put(argv[i].replaceFirst("^--", ""), argv[i + 1]);
-        }
+        Map<String, String> options = BenchOptions.parse(argv, "job-cost.sh embedded|clustered [--option value]… (see JobCost.java)");
         JobCost cost = new JobCost(argv[0], options);
         RedisProcess redisServer = null;
         try {
@@ -399,20 +391,14 @@ public final class JobCost {
     }
 
     private int integer(String name, int fallback) {
-        return Integer.parseInt(options.getOrDefault(name, Integer.toString(fallback)));
+        return BenchOptions.integer(options, name, fallback);
     }
 
     private static void pause(long millis) {
-        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(millis));
+        BenchOptions.pause(millis);
     }
 
     private static void until(String what, BooleanSupplier done) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!done.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("timed out waiting for " + what);
-            }
-            pause(5);
-        }
+        BenchOptions.until(what, Duration.ofSeconds(30), 5, done);
     }
 }
