@@ -2,19 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { backoffDelay, streamUrl, subscribe, userChannel } from '../src/main/resources/web/js/herald.js';
-
-/** A stand-in for the browser's EventSource that the test drives by hand. */
-class FakeSource {
-  static instances = [];
-  constructor(url) {
-    this.url = url;
-    this.closed = false;
-    FakeSource.instances.push(this);
-  }
-  close() { this.closed = true; }
-  message(data, lastEventId = '') { this.onmessage({ data: JSON.stringify(data), lastEventId }); }
-  fail() { this.onerror(new Error('network')); }
-}
+import { FakeSource } from './fake-source.mjs';
 
 function harness(random = () => 1) {
   FakeSource.instances = [];

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { subscribe, userChannel } from '../src/main/resources/web/js/herald.js';
 import { JobsView, jobOf, settleJobs } from '../src/main/resources/web/js/herald-jobs.js';
+import { FakeSource } from './fake-source.mjs';
 
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -24,18 +25,6 @@ function job(version, fields = {}) {
 /** The event carrying `of` on the user's channel. */
 function event(type, of, id) {
   return { type, channel: 'user:alice', timestamp: '2026-12-01T05:40:01.000Z', ...(id === undefined ? {} : { id }), ...of };
-}
-
-class FakeSource {
-  static instances = [];
-  constructor(url) {
-    this.url = url;
-    this.closed = false;
-    FakeSource.instances.push(this);
-  }
-  close() { this.closed = true; }
-  message(data, lastEventId = '') { this.onmessage({ data: JSON.stringify(data), lastEventId }); }
-  fail() { this.onerror(new Error('network')); }
 }
 
 /** A fake fetch answering GET /api/jobs/{id} from `jobs` (404 when absent); records the calls. */

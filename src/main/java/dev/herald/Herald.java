@@ -79,7 +79,7 @@ public final class Herald {
         this.presence = new PresenceTracker(backend.presence(), publishing);
         this.jobs = new Jobs(Backends.jobs(backend, publishing, metrics, settings), metrics, MAX_RUNNING_JOBS_PER_USER,
                              settings.jobs().resultDir(), settings.jobs().maxResultBytes(), metrics::jobResultEvicted,
-                             metrics::jobsLost);
+                             metrics::jobCreated, metrics::jobsLost);
 
         boolean embedded = backend instanceof LocalBackend;
         this.stats = new PodStats(settings.podId(), metrics, publishing, limits::open, hub::channelCount,

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 import dev.herald.auth.Principal;
@@ -22,7 +23,6 @@ import dev.herald.jobs.HistoryExport;
 import dev.herald.jobs.Job;
 import dev.herald.jobs.JobStore;
 import dev.herald.jobs.Jobs;
-import dev.herald.metrics.HeraldMetrics;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -59,15 +59,13 @@ public final class JobsService implements HttpService {
     private final JobStore store;
     private final Broker broker;
     private final RateLimits rateLimits;
-    private final HeraldMetrics metrics;
     private final Duration exportPace;
 
-    JobsService(Jobs jobs, Broker broker, RateLimits rateLimits, HeraldMetrics metrics, Duration exportPace) {
+    JobsService(Jobs jobs, Broker broker, RateLimits rateLimits, Duration exportPace) {
         this.jobs = jobs;
         this.store = jobs.store();
         this.broker = broker;
         this.rateLimits = rateLimits;
-        this.metrics = metrics;
         this.exportPace = exportPace;
     }
 
@@ -100,8 +98,7 @@ public final class JobsService implements HttpService {
             throw ApiException.badRequest("'meta' must be a JSON object");
         }
         String meta = metaNode == null || metaNode.isNull() ? "" : json(metaNode, MAX_META, "meta");
-        JobStore.Created created = refusedAsApi(() -> store.create(userId, kind, lease, meta));
-        metrics.jobCreated();
+        JobStore.Created created = refusedAsApi(() -> jobs.create(userId, kind, lease, meta));
         ObjectNode answer = EventJson.MAPPER.createObjectNode();
         answer.put("jobId", created.job().jobId());
         answer.put("workerToken", created.workerToken());
@@ -204,7 +201,6 @@ public final class JobsService implements HttpService {
             throw new ApiException(Status.TOO_MANY_REQUESTS_429, "too_many_jobs",
                                    "wait for your running exports to finish", Map.of("Retry-After", "1"));
         }
-        metrics.jobCreated();
         res.status(Status.ACCEPTED_202);
         res.header(HeaderValues.CONTENT_TYPE_JSON);
         res.send("{\"jobId\":\"" + job.id() + "\"}");
@@ -322,14 +318,10 @@ public final class JobsService implements HttpService {
         return text;
     }
 
-    private interface StoreCall<T> {
-        T call();
-    }
-
     /** Runs a store call, turning its refusal into the API's answer. */
-    private static <T> T refusedAsApi(StoreCall<T> call) {
+    private static <T> T refusedAsApi(Supplier<T> call) {
         try {
-            return call.call();
+            return call.get();
         } catch (JobStore.Refused e) {
             throw switch (e.code()) {
                 case "not_found" -> notFound();

@@ -66,7 +66,7 @@ public final class Routes {
                 .register("/api/users", new UsersService(parts.hub(), parts.settings().auth().revocationTtl()))
                 .register("/api/channels", new PresenceService(parts.presence()),
                           new ChannelsService(parts.directory(), parts.hub().broker(), parts.presence()))
-                .register("/api/jobs", new JobsService(parts.jobs(), parts.hub().broker(), rateLimits, parts.metrics(),
+                .register("/api/jobs", new JobsService(parts.jobs(), parts.hub().broker(), rateLimits,
                                                         parts.settings().jobs().exportPace()));
         if (parts.devTokens() != null) {
             routing.register("/dev", new DevTokenService(parts.devTokens()));

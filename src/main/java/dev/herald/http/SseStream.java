@@ -142,7 +142,7 @@ final class SseStream {
         }
         Long shown = jobVersions.get(node.path("jobId").asText(""));
         JsonNode version = node.path("version");
-        if (shown == null || !node.path("type").asText("").startsWith("generation_") || !version.isIntegralNumber()) {
+        if (shown == null || !version.isIntegralNumber()) {
             return false;
         }
         if (version.asLong() <= shown) {

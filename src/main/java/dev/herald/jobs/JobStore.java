@@ -29,6 +29,13 @@ public interface JobStore {
     int MAX_INDEXED = 1000;
     String WORKER_LOST = "worker_lost";
     String WORKER_LOST_MESSAGE = "the worker stopped reporting";
+    /** What every worker token starts with (the auth filter tells them from JWTs by it). */
+    String WORKER_TOKEN_PREFIX = "hjw_";
+    /** The random letters and digits a job id starts with, before a dot and the owner's channel id. */
+    int ID_RANDOM = 20;
+    /** The length of {@code user:}. */
+    int USER_PREFIX = 5;
+    String ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
     /** A new job and the token its worker reports with (shown once, stored only as its SHA-256). */
     record Created(Job job, String workerToken) {
@@ -145,13 +152,6 @@ public interface JobStore {
             throw new IllegalStateException("every JVM has SHA-256", e);
         }
     }
-
-    /** What every worker token starts with (the auth filter tells them from JWTs by it). */
-    String WORKER_TOKEN_PREFIX = "hjw_";
-    int ID_RANDOM = 20;
-    /** The length of {@code user:}. */
-    int USER_PREFIX = 5;
-    String ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
     /** Holder of the random source (an interface has no private fields). Thread-safe. */
     final class Random {

@@ -113,6 +113,8 @@ public final class Jobs implements AutoCloseable {
     private final HubMetrics metrics;
     private final int maxRunningPerOwner;
     private final ResultStore results;
+    /** Told of each job created through {@link #create} (a metric). */
+    private final Runnable created;
     /** Told how many jobs each lease sweep failed (a metric). */
     private final IntConsumer lost;
     /** Job id → this pod's in-process job (its result file). */
@@ -128,11 +130,13 @@ public final class Jobs implements AutoCloseable {
      * @param resultDir      where this pod makes its results directory
      * @param maxResultBytes the most bytes of results on disk at once, kept and being written
      * @param evicted        told once per result evicted for the budget (a metric)
+     * @param created        told once per job this pod created, for the API or in-process (a metric)
      * @param lost           told how many jobs each lease sweep of this pod failed (a metric)
      */
     public Jobs(JobStore store, HubMetrics metrics, int maxRunningPerOwner, Path resultDir, long maxResultBytes,
-                Runnable evicted, IntConsumer lost) {
+                Runnable evicted, Runnable created, IntConsumer lost) {
         this.store = store;
+        this.created = created;
         this.metrics = metrics;
         this.maxRunningPerOwner = maxRunningPerOwner;
         this.lost = lost;
@@ -162,6 +166,16 @@ public final class Jobs implements AutoCloseable {
     }
 
     /**
+     * Creates a job in the store ({@link JobStore#create}) and counts it: every job this pod creates, for an external
+     * worker or its own, comes through here.
+     */
+    public JobStore.Created create(String userId, String kind, Duration lease, String meta) {
+        JobStore.Created job = store.create(userId, kind, lease, meta);
+        created.run();
+        return job;
+    }
+
+    /**
      * Creates a job of the owner in the store ({@code generation_started}) and runs the work on a virtual thread of
      * this pod, which reports through a {@link JobReporter}; null when the owner already runs the most in-process
      * jobs allowed.
@@ -176,15 +190,15 @@ public final class Jobs implements AutoCloseable {
             count.decrementAndGet();
             return null;
         }
-        JobStore.Created created;
+        JobStore.Created stored;
         try {
-            created = store.create(owner, kind, JobStore.DEFAULT_LEASE, meta);
+            stored = create(owner, kind, JobStore.DEFAULT_LEASE, meta);
         } catch (RuntimeException e) {
             count.decrementAndGet();
             throw e;
         }
         forgetOld();
-        Job job = new Job(created.job().jobId(), owner);
+        Job job = new Job(stored.job().jobId(), owner);
         jobs.put(job.id(), job);
         JobReporter reporter = new JobReporter(store, job.id(), metrics);
         executor.execute(() -> {

@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.UnaryOperator;
 
 import dev.herald.hub.ChannelName;
 import dev.herald.hub.Publishing;
@@ -153,12 +154,8 @@ public final class LocalJobStore implements JobStore {
         return failed;
     }
 
-    private interface Step {
-        Job apply(Job current);
-    }
-
     /** Checks the caller and the job, then publishes and stores the step's state; all under the lock. */
-    private Job transition(String jobId, String tokenHash, String type, Step step) {
+    private Job transition(String jobId, String tokenHash, String type, UnaryOperator<Job> step) {
         String owner = JobStore.owner(jobId);
         if (owner == null) {
             throw new Refused("not_found", null);

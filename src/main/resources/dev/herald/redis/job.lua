@@ -54,18 +54,11 @@ local function job_json(h)
       .. iso(tonumber(h.updatedAt)) .. '"'
 end
 
-local function flat(h)
-  local out = {}
-  for i, name in ipairs(FIELDS) do
-    out[i] = h[name] or ''
-  end
-  return out
-end
-
+-- {head, second, the job's fields in FIELDS order}
 local function answer(head, second, h)
   local out = {head, second}
-  for _, v in ipairs(flat(h)) do
-    out[#out + 1] = v
+  for _, name in ipairs(FIELDS) do
+    out[#out + 1] = h[name] or ''
   end
   return out
 end
@@ -85,7 +78,8 @@ if op == 'create' then
        leaseUntil = string.format('%d', now + tonumber(ARGV[14])), token = ARGV[16]}
   event = 'generation_started'
   redis.call('SADD', KEYS[3], ARGV[3])
-  -- scored in microseconds, strictly after the newest: creation order even within one millisecond
+  -- scored in microseconds (t: token-bucket.lua's TIME), strictly after the newest: creation order even within one
+  -- millisecond
   local order = tonumber(t[1]) * 1000000 + tonumber(t[2])
   local newest = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
   if newest[2] and tonumber(newest[2]) >= order then
@@ -153,14 +147,12 @@ if h.status == 'running' then
 else
   redis.call('SREM', KEYS[3], ARGV[3])
 end
-redis.call('HSET', KEYS[1], unpack((function()
-  local kv = {}
-  for _, name in ipairs(FIELDS) do
-    kv[#kv + 1] = name
-    kv[#kv + 1] = h[name] or ''
-  end
-  return kv
-end)()))
+local kv = {}
+for _, name in ipairs(FIELDS) do
+  kv[#kv + 1] = name
+  kv[#kv + 1] = h[name] or ''
+end
+redis.call('HSET', KEYS[1], unpack(kv))
 redis.call('PEXPIRE', KEYS[1], ttl)
 -- the index and the running set outlive every job they name: stretched to twice the job's lifetime whenever they
 -- would end before it (so about once per lifetime, not at every report)

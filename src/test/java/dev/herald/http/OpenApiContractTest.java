@@ -177,7 +177,7 @@ class OpenApiContractTest {
         BooleanSupplier draining = () -> false;
         // the job routes read the store while registering; nothing here starts (no sweeper, no results directory)
         Jobs jobs = new Jobs(new LocalJobStore(new Publishing(hub.broker(), metrics), null, 0, 0, Duration.ofHours(1)),
-                             metrics, 3, Path.of(System.getProperty("java.io.tmpdir")), 1024, () -> { }, lost -> { });
+                             metrics, 3, Path.of(System.getProperty("java.io.tmpdir")), 1024, () -> { }, () -> { }, lost -> { });
         List<Object> known = List.of(hub, metrics, settings, draining, jobs,
                                      new TokenIssuer(TestPod.SECRET.getBytes(StandardCharsets.UTF_8)));
         RecordComponent[] components = Routes.Parts.class.getRecordComponents();

@@ -130,7 +130,7 @@ class PublishingTest {
         Counting metrics = new Counting();
         try (LocalBroker broker = started(); dev.herald.jobs.Jobs jobs = new dev.herald.jobs.Jobs(
                 new dev.herald.jobs.LocalJobStore(new Publishing(broker, metrics), null, 0, 0, Duration.ofHours(1)),
-                metrics, 1, java.nio.file.Path.of(System.getProperty("java.io.tmpdir")), 1024, () -> { }, n -> { })) {
+                metrics, 1, java.nio.file.Path.of(System.getProperty("java.io.tmpdir")), 1024, () -> { }, () -> { }, n -> { })) {
             jobs.start();
             jobs.start("olga", "export", "", "/r/{jobId}", (reporter, out) -> reporter.progress(50, "half"));
             Await.until("start, progress and completion", Duration.ofSeconds(5), () -> metrics.published.get() == 3);

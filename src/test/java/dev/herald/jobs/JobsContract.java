@@ -398,8 +398,11 @@ abstract class JobsContract {
         assertEquals(403, crossed.statusCode(), crossed.body());
         assertEquals(200, pod.get(H1, "/api/jobs/" + mine.jobId(), mine.workerToken()).statusCode());
         assertEquals(404, pod.get(H1, "/api/jobs/" + other.jobId(), mine.workerToken()).statusCode());
+        double refusedBefore = pod.metric("herald_auth_failures_total", "reason=\"worker_token\"");
         assertEquals(401, pod.post(H1, "/api/publish", mine.workerToken(),
                                    "{\"channel\":\"user:gil\",\"type\":\"x\"}").statusCode());
+        assertEquals(refusedBefore + 1, pod.metric("herald_auth_failures_total", "reason=\"worker_token\""),
+                     "a worker token off its job's routes is counted");
         assertEquals(401, pod.get(H1, "/api/events?channel=user:gil", mine.workerToken()).statusCode());
         assertEquals(401, pod.get(H1, "/api/jobs", mine.workerToken()).statusCode(), "not a route of its job");
         assertEquals(403, pod.post(H1, "/api/jobs/" + mine.jobId() + "/progress", "hjw_forged",

@@ -71,6 +71,7 @@ class JobsTest {
                 assertEquals(40 + 1 + progress.size() + 1, pod.metric("herald_events_published_total", null),
                              "the job's start, progress and completion are counted like every other publish");
                 assertEquals(1, mine.events("generation_started").size());
+                assertEquals(1, pod.metric("herald_jobs_created_total", null), "the export counts as a created job");
 
                 assertEquals(403, pod.get(HttpClient.Version.HTTP_1_1, result, pod.token("mallory")).statusCode());
                 assertEquals(404, pod.get(HttpClient.Version.HTTP_1_1, "/api/jobs/nope/result", owner).statusCode());
